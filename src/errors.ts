@@ -27,6 +27,7 @@ export type DecodeReason =
   | "ambiguous"
   | "bech32"
   | "tlv"
+  | "mnemonic"
 
 /** Untrusted bytes or text (a token, a mint response, a payment request) failed to decode or validate. */
 export class DecodeError extends Data.TaggedError("DecodeError")<{
@@ -45,6 +46,7 @@ export type CryptoReason =
   | "derivation"
   | "signature"
   | "dleq"
+  | "backend-unavailable"
 
 /** A cryptographic primitive was given invalid material or produced an unusable result. */
 export class CryptoError extends Data.TaggedError("CryptoError")<{
@@ -66,6 +68,7 @@ export type KeysetReason =
   | "unknown-id"
   | "ambiguous-short-id"
   | "unsupported-version"
+  | "malformed-id"
   | "unknown-amount"
   | "inactive"
 

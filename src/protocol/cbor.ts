@@ -113,20 +113,33 @@ export const scanCbor = (b: Uint8Array, limits: InputLimits = DEFAULT_LIMITS): v
   if (pos !== b.length) bad("cbor", "trailing bytes after CBOR item", pos)
 }
 
+/** Per-call relaxations of {@link decodeCbor}'s strictness. */
+export interface CborDecodeOptions {
+  /**
+   * Accept the CBOR `undefined` simple value (0xf7). Off by default; NUT-18 payment requests written by some
+   * encoders (and two spec vectors) carry `"g": undefined` for an absent field.
+   */
+  readonly allowUndefined?: boolean
+}
+
 /**
  * Decodes untrusted CBOR within `limits`: integers beyond 2^53 come back as `bigint`, byte strings as
- * `Uint8Array`, maps as plain objects with string keys. Duplicate keys, undefined, indefinite lengths and
- * tags are rejected.
+ * `Uint8Array`, maps as plain objects with string keys. Duplicate keys, undefined (unless
+ * `options.allowUndefined`), indefinite lengths and tags are rejected.
  *
  * @throws {DecodeError}
  */
-export const decodeCbor = (bytes: Uint8Array, limits: InputLimits = DEFAULT_LIMITS): unknown => {
+export const decodeCbor = (
+  bytes: Uint8Array,
+  limits: InputLimits = DEFAULT_LIMITS,
+  options: CborDecodeOptions = {},
+): unknown => {
   scanCbor(bytes, limits)
   try {
     return cborgDecode(bytes, {
       strict: true,
       allowIndefinite: false,
-      allowUndefined: false,
+      allowUndefined: options.allowUndefined === true,
       allowInfinity: false,
       allowNaN: false,
       allowBigInt: true,

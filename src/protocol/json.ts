@@ -61,7 +61,11 @@ class Parser {
         return this.literal("null", null)
       default:
         if (c === 45 || (c >= 48 && c <= 57)) return this.number()
-        return fail("json", this.i >= this.s.length ? "unexpected end of JSON" : "unexpected character", this.i)
+        return fail(
+          "json",
+          this.i >= this.s.length ? "unexpected end of JSON" : "unexpected character",
+          this.i,
+        )
     }
   }
 
@@ -236,7 +240,8 @@ class Parser {
       if (!(s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57)) fail("json", "invalid exponent", i)
       while (s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++
     }
-    if (i - start > 64 || intDigits > this.limits.maxIntegerDigits) fail("limit", "number literal too long", start)
+    if (i - start > 64 || intDigits > this.limits.maxIntegerDigits)
+      fail("limit", "number literal too long", start)
     this.i = i
     const text = s.slice(start, i)
     if (integer) {
@@ -254,7 +259,8 @@ class Parser {
  * @throws {DecodeError} on malformed JSON, a limit exceeded, a duplicate or `__proto__` key.
  */
 export const parseJson = (text: string, limits: InputLimits = DEFAULT_LIMITS): JsonValue => {
-  if (text.length > limits.maxBytes) throw new DecodeError({ reason: "too-large", message: "JSON input too large" })
+  if (text.length > limits.maxBytes)
+    throw new DecodeError({ reason: "too-large", message: "JSON input too large" })
   const p = new Parser(text, limits)
   const v = p.value(0)
   p.ws()

@@ -1,0 +1,37 @@
+/**
+ * Benchmark entry point: `npm run bench -- [suite…] [--quick] [--json]`.
+ *
+ * Suites: `crypto` and `tokens` (the default, issue #2), `eventlog` (issue #3). Each suite runs ours and the
+ * peer side by side in this one process and returns throughput ratios (ours / peer). With `--json`, the last
+ * line printed is one JSON object merging every suite's results.
+ */
+type Suite = (opts: { quick: boolean }) => Promise<Record<string, number>>
+
+const suites: Record<string, () => Promise<Suite>> = {
+  crypto: async () => (await import("./crypto.js")).runCryptoBench,
+  tokens: async () => (await import("./tokens.js")).runTokenBench,
+  eventlog: async () => (await import("./eventlog.js")).runEventLogBench,
+}
+
+const args = process.argv.slice(2)
+const quick = args.includes("--quick")
+const json = args.includes("--json")
+const named = args.filter((a) => !a.startsWith("--"))
+const chosen = named.length > 0 ? named : ["crypto", "tokens"]
+
+const unknown = chosen.filter((n) => !(n in suites))
+if (unknown.length > 0) {
+  console.error(`unknown suite(s): ${unknown.join(", ")}; known: ${Object.keys(suites).join(", ")}`)
+  process.exit(2)
+}
+
+const merged: Record<string, number | string> = { quick: quick ? "yes" : "no", node: process.version }
+for (const name of chosen) {
+  const load = suites[name]!
+  const run = await load()
+  const started = performance.now()
+  const result = await run({ quick })
+  if (!json) console.log(`\n[${name}] ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  Object.assign(merged, result)
+}
+console.log(JSON.stringify(merged))

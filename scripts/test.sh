@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The full test suite, runnable on a fresh clone: installs what the project needs, then lint, format check,
+# typecheck, build and every test. CI (.ci/run) calls exactly this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+echo "== lint and format (biome)"
+npx --no-install biome ci .
+echo "== typecheck"
+npx --no-install tsc -p tsconfig.json --noEmit
+echo "== build"
+npx --no-install tsc -p tsconfig.build.json
+echo "== tests"
+npx --no-install vitest run "$@"
