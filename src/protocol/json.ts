@@ -19,12 +19,23 @@ const fail = (reason: DecodeError["reason"], message: string, at: number): never
   throw new DecodeError({ reason, message: `${message} at offset ${at}` })
 }
 
+/** Options for {@link parseJson}. */
+export interface JsonOptions {
+  /**
+   * Reject number literals with a fraction or exponent (reason `amount`), even integral ones like `1.0` or
+   * `1e3`, which would otherwise come back as integers. For documents whose only numbers are amounts (v3
+   * tokens).
+   */
+  readonly integersOnly?: boolean
+}
+
 class Parser {
   i = 0
   items = 0
   constructor(
     readonly s: string,
     readonly limits: InputLimits,
+    readonly integersOnly: boolean,
   ) {}
 
   ws(): void {
@@ -248,6 +259,7 @@ class Parser {
       const n = Number(text)
       return Number.isSafeInteger(n) ? n : BigInt(text)
     }
+    if (this.integersOnly) fail("amount", "number literal with a fraction or exponent", start)
     // Fractions and exponents stay numbers; amount schemas reject them.
     return Number(text)
   }
@@ -258,10 +270,14 @@ class Parser {
  *
  * @throws {DecodeError} on malformed JSON, a limit exceeded, a duplicate or `__proto__` key.
  */
-export const parseJson = (text: string, limits: InputLimits = DEFAULT_LIMITS): JsonValue => {
+export const parseJson = (
+  text: string,
+  limits: InputLimits = DEFAULT_LIMITS,
+  options: JsonOptions = {},
+): JsonValue => {
   if (text.length > limits.maxBytes)
     throw new DecodeError({ reason: "too-large", message: "JSON input too large" })
-  const p = new Parser(text, limits)
+  const p = new Parser(text, limits, options.integersOnly === true)
   const v = p.value(0)
   p.ws()
   if (p.i !== text.length) fail("json", "trailing characters after JSON", p.i)
