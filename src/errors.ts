@@ -8,6 +8,7 @@
  * @module
  */
 import { Data } from "effect"
+import type { MintProtocolError } from "./protocol/mint-errors.js"
 
 /** Why untrusted input was rejected. */
 export type DecodeReason =
@@ -85,10 +86,23 @@ export class AmountError extends Data.TaggedError("AmountError")<{
   readonly message: string
 }> {}
 
-/** Every error the pure layers can raise. */
-export type CorecashuError = DecodeError | CryptoError | VerificationError | KeysetError | AmountError
+/** Every error the pure layers can raise (plus the mint's own error answer, decoded). */
+export type CorecashuError =
+  | DecodeError
+  | CryptoError
+  | VerificationError
+  | KeysetError
+  | AmountError
+  | MintProtocolError
 
-const TAGS = new Set(["DecodeError", "CryptoError", "VerificationError", "KeysetError", "AmountError"])
+const TAGS = new Set([
+  "DecodeError",
+  "CryptoError",
+  "VerificationError",
+  "KeysetError",
+  "AmountError",
+  "MintProtocolError",
+])
 
 /** True when `u` is one of the project's tagged errors. */
 export const isCorecashuError = (u: unknown): u is CorecashuError =>
