@@ -53,7 +53,12 @@ const signatures: BlindSignature[] = outputs.map((o) => {
 })
 
 // The wallet verifies every DLEQ (required here) and unblinds.
-const proofs = unblindSignatures(outputs, signatures, { id: keysetId, keys: publicKeys }, { requireDleq: true })
+const proofs = unblindSignatures(
+  outputs,
+  signatures,
+  { id: keysetId, keys: publicKeys },
+  { requireDleq: true },
+)
 say(`wallet       ${proofs.length} proofs unblinded, every DLEQ verified`)
 
 // The mint accepts them: k·hash_to_curve(secret) == C.
