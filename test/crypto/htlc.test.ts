@@ -22,23 +22,11 @@ import {
 import { publicKeyHex } from "../../src/crypto/schnorr.js"
 import { isCorecashuError } from "../../src/errors.js"
 import type { Proof } from "../../src/protocol/models.js"
+import { expectTagged } from "../support/errors.js"
 import { loadVector } from "../support/vectors.js"
 
 const v = loadVector("14-htlc.json")
 const NOW = 1_700_000_000
-
-const expectTagged = (f: () => unknown, tag: string, reason?: string): void => {
-  let err: unknown
-  try {
-    f()
-  } catch (e) {
-    err = e
-  }
-  expect(isCorecashuError(err)).toBe(true)
-  const e = err as { _tag: string; reason?: string }
-  expect(e._tag).toBe(tag)
-  if (reason !== undefined) expect(e.reason).toBe(reason)
-}
 
 // biome-ignore lint/suspicious/noExplicitAny: vector JSON
 const swapCtx = (req: any, now: number): SpendContext => ({

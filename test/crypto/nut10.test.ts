@@ -12,20 +12,8 @@ import {
   tagsWithKey,
 } from "../../src/crypto/nut10.js"
 import { isCorecashuError } from "../../src/errors.js"
+import { expectTagged } from "../support/errors.js"
 import { loadVector } from "../support/vectors.js"
-
-const expectTagged = (f: () => unknown, tag: string, reason?: string): void => {
-  let err: unknown
-  try {
-    f()
-  } catch (e) {
-    err = e
-  }
-  expect(isCorecashuError(err)).toBe(true)
-  const e = err as { _tag: string; reason?: string }
-  expect(e._tag).toBe(tag)
-  if (reason !== undefined) expect(e.reason).toBe(reason)
-}
 
 /** Every proof secret found in the NUT-11, NUT-14 and NUT-28 vector files. */
 const vectorSecrets = (): string[] => {

@@ -16,23 +16,10 @@ import {
   v1DerivationPath,
 } from "../../src/crypto/nut13.js"
 import { CURVE_ORDER } from "../../src/crypto/schnorr.js"
-import { isCorecashuError } from "../../src/errors.js"
+import { expectTagged } from "../support/errors.js"
 import { loadVector } from "../support/vectors.js"
 
 const v = loadVector("13-derivation.json")
-
-const expectTagged = (f: () => unknown, tag: string, reason?: string): void => {
-  let err: unknown
-  try {
-    f()
-  } catch (e) {
-    err = e
-  }
-  expect(isCorecashuError(err)).toBe(true)
-  const e = err as { _tag: string; reason?: string }
-  expect(e._tag).toBe(tag)
-  if (reason !== undefined) expect(e.reason).toBe(reason)
-}
 
 const V1_ID: string = v.version_1_keyset_id_int.keyset_id
 const V2_ID: string = v.version_2_secret_derivation.keyset_id

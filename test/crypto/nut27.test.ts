@@ -3,23 +3,10 @@ import { describe, expect, it } from "vitest"
 import { bytesToHex } from "../../src/crypto/bytes.js"
 import { mnemonicToSeed } from "../../src/crypto/nut13.js"
 import { MINT_BACKUP_DOMAIN, mintBackupKey } from "../../src/crypto/nut27.js"
-import { isCorecashuError } from "../../src/errors.js"
+import { expectTagged } from "../support/errors.js"
 import { loadVector } from "../support/vectors.js"
 
 const v = loadVector("27-nostr-backup.json")
-
-const expectTagged = (f: () => unknown, tag: string, reason?: string): void => {
-  let err: unknown
-  try {
-    f()
-  } catch (e) {
-    err = e
-  }
-  expect(isCorecashuError(err)).toBe(true)
-  const e = err as { _tag: string; reason?: string }
-  expect(e._tag).toBe(tag)
-  if (reason !== undefined) expect(e.reason).toBe(reason)
-}
 
 describe("NUT-27 mint backup key", () => {
   it("uses the vector's domain separator", () => {

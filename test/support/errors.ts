@@ -1,0 +1,16 @@
+import { expect } from "vitest"
+import { isCorecashuError } from "../../src/errors.js"
+
+/** Asserts that `f` throws one of the project's tagged errors, with `tag` (and `reason`, when given). */
+export const expectTagged = (f: () => unknown, tag: string, reason?: string): void => {
+  let err: unknown
+  try {
+    f()
+  } catch (e) {
+    err = e
+  }
+  expect(isCorecashuError(err)).toBe(true)
+  const e = err as { _tag: string; reason?: string }
+  expect(e._tag).toBe(tag)
+  if (reason !== undefined) expect(e.reason).toBe(reason)
+}
