@@ -1,0 +1,226 @@
+/**
+ * Event-log benchmark (issue #3), in one process.
+ *
+ * Durable appends — ours: `WALLETS` concurrent wallets (Effect fibers) each append `PER_APPEND` events at a
+ * time to their own stream through the LevelDB store, with everything a real append pays: catalogue
+ * encoding, AES-256-GCM sealing under a vault (host key), SHA-256 chaining, idempotency and version checks,
+ * group commit with `sync: true`. The peer: raw classic-level `db.batch(ops, { sync: true })` writing the very
+ * same record bytes (envelope + sealed payload, as our store stores them) in batches of `RAW_BATCH` events —
+ * the "~60k events/s" baseline of the issue. Rounds alternate ours/raw on fresh directories and the best
+ * round of each is kept (the disk's fsync latency is noisy; interleaving keeps both sides on equal terms).
+ *
+ * Reported: `appendPerSec`, `rawAppendPerSec`, `appendVsRaw`, `appendBatchEvents` (average events per
+ * group commit), `reopenMs` (opening the written log again: tail check, stream versions, id filter), and the
+ * process CPU time per event of each side (`appendCpuUsPerEvent`, `rawCpuUsPerEvent`: on a busy machine the
+ * throughput of the CPU-heavier side suffers first, so these say where the time goes). The projection-rebuild half (`rebuildPerSec`, `rebuildVsRaw`) belongs to the projections
+ * work and plugs in at `runRebuildBench` below.
+ *
+ * Run alone: `node --import tsx bench/eventlog.ts [--quick] [--json] [--events N]`.
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { pathToFileURL } from "node:url"
+import { ClassicLevel } from "classic-level"
+import { Effect } from "effect"
+import type { WalletEvent } from "../src/events/catalogue.js"
+import type { NewEvent } from "../src/events/store.js"
+import { openLevelDbEventStore } from "../src/infra/leveldb-store.js"
+
+let log = (line: string) => console.log(line)
+
+const WALLETS = 64
+const PER_APPEND = 2
+const RAW_BATCH = 100
+
+const hex = (seed: number, bytes: number): string => {
+  let out = ""
+  let x = (seed * 2654435761) >>> 0
+  while (out.length < bytes * 2) {
+    x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0
+    out += x.toString(16).padStart(8, "0")
+  }
+  return out.slice(0, bytes * 2)
+}
+
+/** A ~300-byte payload: one received proof (amount, keyset id, secret, C, Y). */
+const sampleEvent = (i: number): WalletEvent =>
+  ({
+    _tag: "ProofsReceived",
+    mintUrl: "https://mint.example.com",
+    unit: "sat",
+    proofs: [
+      {
+        amount: BigInt(1 << (i % 12)),
+        id: `00${hex(7, 7)}`,
+        secret: hex(i, 32),
+        C: `02${hex(i + 1, 32)}`,
+        Y: `03${hex(i + 2, 32)}`,
+      },
+    ],
+  }) as WalletEvent
+
+const freshDir = (name: string): string => mkdtempSync(join(tmpdir(), `corecashu-bench-${name}-`))
+
+/** Durable appends through our store; returns events/s, the average group size and the stored bytes. */
+const runOurs = async (
+  events: number,
+): Promise<{
+  perSec: number
+  batchEvents: number
+  cpuUs: number
+  reopenMs: number
+  records: Array<[Uint8Array, Uint8Array]>
+}> => {
+  const dir = freshDir("ours")
+  try {
+    const perWallet = Math.ceil(events / WALLETS / PER_APPEND)
+    // Built before the clock starts: producing events is the caller's work, not the store's.
+    const appends: NewEvent[][][] = Array.from({ length: WALLETS }, (_, w) =>
+      Array.from({ length: perWallet }, (_, a) =>
+        Array.from({ length: PER_APPEND }, (_, k) => ({
+          eventId: `op-${w}-${a}:${k}`,
+          event: sampleEvent((w * perWallet + a) * PER_APPEND + k),
+        })),
+      ),
+    )
+    const program = Effect.scoped(
+      Effect.gen(function* () {
+        const store = yield* openLevelDbEventStore({ dataDir: dir, key: new Uint8Array(32).fill(7) })
+        const cpu0 = process.cpuUsage()
+        const started = performance.now()
+        yield* Effect.forEach(
+          appends,
+          (mine, w) =>
+            Effect.gen(function* () {
+              let version = 0
+              for (const batch of mine)
+                version = (yield* store.append(`wallet/w${w}`, version, batch)).streamVersion
+            }),
+          { concurrency: "unbounded", discard: true },
+        )
+        const seconds = (performance.now() - started) / 1000
+        const cpu = process.cpuUsage(cpu0)
+        const stats = store.stats()
+        return {
+          perSec: stats.events / seconds,
+          batchEvents: stats.events / stats.batches,
+          cpuUs: (cpu.user + cpu.system) / stats.events,
+        }
+      }),
+    )
+    const out = await Effect.runPromise(program)
+    // Reopening: tail check, stream versions and the id filter rebuilt from the index.
+    const reopenStarted = performance.now()
+    await Effect.runPromise(
+      Effect.scoped(openLevelDbEventStore({ dataDir: dir, key: new Uint8Array(32).fill(7) })),
+    )
+    const reopenMs = performance.now() - reopenStarted
+    // The raw side writes records of the same size as ours: re-read them from the store's files.
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" })
+    await db.open()
+    const records = (await db.iterator({ gte: Uint8Array.of(0x73), lt: Uint8Array.of(0x74) }).all()) as Array<
+      [Uint8Array, Uint8Array]
+    >
+    await db.close()
+    return { ...out, reopenMs, records }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Raw classic-level: the same keys and record bytes, `RAW_BATCH` per synced batch. */
+const runRaw = async (
+  records: ReadonlyArray<[Uint8Array, Uint8Array]>,
+): Promise<{ perSec: number; cpuUs: number }> => {
+  const dir = freshDir("raw")
+  try {
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" })
+    await db.open()
+    const cpu0 = process.cpuUsage()
+    const started = performance.now()
+    for (let i = 0; i < records.length; i += RAW_BATCH) {
+      const ops = records
+        .slice(i, i + RAW_BATCH)
+        .map(([key, value]) => ({ type: "put" as const, key, value }))
+      await db.batch(ops, { sync: true })
+    }
+    const seconds = (performance.now() - started) / 1000
+    const cpu = process.cpuUsage(cpu0)
+    await db.close()
+    return { perSec: records.length / seconds, cpuUs: (cpu.user + cpu.system) / records.length }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Projection rebuild vs raw scan + JSON.parse: supplied by the projections work (issue #3, second half).
+ * Returns the keys it measures (`rebuildPerSec`, `rawScanPerSec`, `rebuildVsRaw`), or nothing until then.
+ */
+const runRebuildBench = async (_opts: {
+  quick: boolean
+  events: number
+}): Promise<Record<string, number>> => ({})
+
+/** Runs the event-log benchmark and returns its numbers. */
+export async function runEventLogBench(opts: {
+  quick: boolean
+  events?: number
+}): Promise<Record<string, number>> {
+  const events = opts.events ?? (opts.quick ? 20_000 : 200_000)
+  const rounds = opts.quick ? 2 : 3
+  let ours = 0
+  let raw = 0
+  let batchEvents = 0
+  let reopenMs = Number.POSITIVE_INFINITY
+  let cpuUs = Number.POSITIVE_INFINITY
+  let rawCpuUs = Number.POSITIVE_INFINITY
+  // Warm-up (JIT, page cache), not measured.
+  await runOurs(Math.min(events, 4_000))
+  for (let r = 0; r < rounds; r++) {
+    const o = await runOurs(events)
+    const w = await runRaw(o.records)
+    if (o.perSec > ours) {
+      ours = o.perSec
+      batchEvents = o.batchEvents
+    }
+    raw = Math.max(raw, w.perSec)
+    reopenMs = Math.min(reopenMs, o.reopenMs)
+    cpuUs = Math.min(cpuUs, o.cpuUs)
+    rawCpuUs = Math.min(rawCpuUs, w.cpuUs)
+    log(
+      `round ${r + 1}: ours ${o.perSec.toFixed(0)} ev/s (≈${o.batchEvents.toFixed(0)} ev/batch, ` +
+        `${o.cpuUs.toFixed(1)} µs CPU/ev), raw ${w.perSec.toFixed(0)} ev/s (${w.cpuUs.toFixed(1)} µs CPU/ev)`,
+    )
+  }
+  const result: Record<string, number> = {
+    appendPerSec: Math.round(ours),
+    rawAppendPerSec: Math.round(raw),
+    appendVsRaw: Number((ours / raw).toFixed(3)),
+    appendBatchEvents: Math.round(batchEvents),
+    reopenMs: Math.round(reopenMs),
+    appendCpuUsPerEvent: Number(cpuUs.toFixed(1)),
+    rawCpuUsPerEvent: Number(rawCpuUs.toFixed(1)),
+    ...(await runRebuildBench({ quick: opts.quick, events })),
+  }
+  log(
+    `durable append: ${result.appendPerSec} ev/s vs raw ${result.rawAppendPerSec} ev/s → ${result.appendVsRaw}× ` +
+      `(${WALLETS} wallets × ${PER_APPEND} events per append, raw batches of ${RAW_BATCH})`,
+  )
+  return result
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2)
+  const json = args.includes("--json")
+  if (json) log = (line) => console.error(line)
+  const at = args.indexOf("--events")
+  const events = at >= 0 ? Number(args[at + 1]) : undefined
+  const started = performance.now()
+  const result = await runEventLogBench(
+    events === undefined ? { quick: args.includes("--quick") } : { quick: args.includes("--quick"), events },
+  )
+  log(`${((performance.now() - started) / 1000).toFixed(1)} s`)
+  if (json) console.log(JSON.stringify(result))
+}

@@ -1,0 +1,449 @@
+/**
+ * The LevelDB event store: the production {@link EventStore} backend, on classic-level.
+ *
+ * - One process per data directory: LevelDB's lock makes a second opener fail with `StoreLocked`.
+ * - Appends from every wallet go through one group-commit writer (`leveldb/group-commit.ts`): each append is
+ *   validated, sealed, sequenced and hash-chained on arrival, and acknowledged only once the `sync: true`
+ *   batch carrying it is on disk.
+ * - Records are the chain-hash input itself (`leveldb/record.ts`); keys are laid out in `leveldb/keys.ts`.
+ * - Opening verifies the end of the log and removes a torn tail past the commit marker, saying so
+ *   (`leveldb/open-check.ts`); `verifyChain` checks the whole log (the audit's entry point) and needs no key.
+ * - Payloads are sealed with associated data binding them to their envelope (`events/sealer.ts`); the
+ *   envelope stays in clear.
+ * - `readAll`, `readRaw` and the catch-up of `subscribe` read in pages through iterators, never the whole
+ *   log at once, and check every record as they go (hash, link to its predecessor, no gap): damage fails
+ *   the read with `StoreCorrupted` instead of handing out altered events. `read` checks each record's hash. `subscribe` registers its live listener *before* it reads the catch-up range, then drops
+ *   live events it already delivered, so the hand-over has no gap and no duplicate.
+ *
+ * @module
+ */
+import { Effect, Layer, Option, PubSub, type Scope, Stream } from "effect"
+import { decodeEvent } from "../events/codec.js"
+import type { StoredEvent } from "../events/envelope.js"
+import {
+  EventCodecError,
+  StoreCorrupted,
+  type StoreError,
+  type StoreLocked,
+  StoreUnavailable,
+  VaultError,
+} from "../events/errors.js"
+import { identitySealer, type PayloadSealer, payloadAad } from "../events/sealer.js"
+import { EventStore, type EventStoreShape, type RecordedEvent } from "../events/store.js"
+import { ChainWalker, corrupted, GENESIS, recordsPast, verifyRange } from "./leveldb/chain.js"
+import { type CommittedEvent, GroupCommitWriter } from "./leveldb/group-commit.js"
+import {
+  FORMAT_KEY,
+  FORMAT_TAG,
+  readU32,
+  readU64,
+  recordKey,
+  streamPrefix,
+  streamRunKey,
+  VAULT_KEY,
+} from "./leveldb/keys.js"
+import { checkOnOpen, type OpenReport } from "./leveldb/open-check.js"
+import { type Db, describe, openDb } from "./leveldb/open-db.js"
+import {
+  type DecodedRecord,
+  decodeRecord,
+  recordHashHolds,
+  storedEventOf,
+  toStoredEvent,
+} from "./leveldb/record.js"
+import {
+  createVaultEffect,
+  unlockVaultEffect,
+  type VaultOptions,
+  type VaultSecret,
+  type VaultShape,
+} from "./vault.js"
+
+export type { OpenReport } from "./leveldb/open-check.js"
+
+/** How payloads are protected; exactly one must be given. */
+export type LevelDbAccess =
+  /** A passphrase: the vault's data key is wrapped by a key derived from it with scrypt. */
+  | { readonly passphrase: string | Uint8Array }
+  /** A 32-byte host-supplied key (e.g. from an OS keystore) wraps the vault's data key. */
+  | { readonly key: Uint8Array }
+  /** A host-supplied sealer (a vault unlocked elsewhere). The store records only that it is sealed. */
+  | { readonly sealer: PayloadSealer }
+  /** No encryption at all. For tests and benchmarks only; a store created so can never hold a key. */
+  | { readonly unencrypted: true }
+  /** No key: appends and payload reads fail with `VaultError("missing-key")`; the chain can be verified. */
+  | { readonly chainOnly: true }
+
+/** Options of {@link openLevelDbEventStore}. */
+export type LevelDbStoreOptions = LevelDbAccess & {
+  /** Directory of the LevelDB files (created if missing). */
+  readonly dataDir: string
+  /** Vault options (scrypt cost of a new passphrase vault; test-only weak KDF). */
+  readonly vault?: VaultOptions
+  /** Events whose chain is verified at open, back from the head (default 1024). */
+  readonly tailCheck?: number
+  /** Events read per page by streams (default 512). */
+  readonly pageSize?: number
+}
+
+/** Result of a full chain verification. */
+export interface ChainReport {
+  /** The head the verification ran to. */
+  readonly head: number
+  /** Events verified. */
+  readonly verified: number
+}
+
+/** The LevelDB store: the {@link EventStoreShape} plus what only this backend offers. */
+export interface LevelDbEventStore extends EventStoreShape {
+  readonly dataDir: string
+  /** What open checked and recovered. */
+  readonly opened: OpenReport
+  /** Verifies every record from 1 to the head: present, well-formed, hashed and linked; nothing past it. */
+  readonly verifyChain: Effect.Effect<ChainReport, StoreCorrupted | StoreUnavailable>
+  /** Group-commit counters: batches written and events in them since open. */
+  readonly stats: () => { readonly batches: number; readonly events: number }
+}
+
+const closedError = () => new StoreUnavailable({ reason: "closed", message: "the event store is closed" })
+const ioError = (what: string) => (err: unknown) =>
+  new StoreUnavailable({ reason: "io", message: `${what} failed: ${describe(err)}` })
+
+const CLOSED = Symbol("closed")
+type Published = ReadonlyArray<CommittedEvent> | typeof CLOSED
+
+const secretOf = (opts: LevelDbAccess): VaultSecret | undefined =>
+  "passphrase" in opts ? { passphrase: opts.passphrase } : "key" in opts ? { key: opts.key } : undefined
+
+/**
+ * Decides how payloads are sealed from the options and the store's vault record, creating (and durably
+ * recording) the vault when the store is new. The vault record is `none`, `external` (host sealer) or the
+ * vault material JSON, in clear.
+ */
+const resolveSealer = (
+  db: Db,
+  opts: LevelDbStoreOptions,
+): Effect.Effect<{ sealer: PayloadSealer | undefined; vault?: VaultShape }, VaultError | StoreUnavailable> =>
+  Effect.gen(function* () {
+    const [format, record] = yield* Effect.tryPromise({
+      try: () => db.getMany([FORMAT_KEY, VAULT_KEY]),
+      catch: ioError("reading the store header"),
+    })
+    const secret = secretOf(opts)
+    const writeHeader = (vault: string) =>
+      Effect.tryPromise({
+        try: () =>
+          db.batch(
+            [
+              { type: "put", key: FORMAT_KEY, value: Buffer.from(FORMAT_TAG) },
+              { type: "put", key: VAULT_KEY, value: Buffer.from(vault) },
+            ],
+            { sync: true },
+          ),
+        catch: ioError("writing the store header"),
+      })
+    if (format === undefined) {
+      if ("chainOnly" in opts) return { sealer: undefined }
+      if ("unencrypted" in opts) {
+        yield* writeHeader("none")
+        return { sealer: identitySealer }
+      }
+      if ("sealer" in opts) {
+        yield* writeHeader("external")
+        return { sealer: opts.sealer }
+      }
+      const created = yield* createVaultEffect(secret!, opts.vault)
+      yield* writeHeader(JSON.stringify(created.material)).pipe(
+        Effect.tapError(() => Effect.sync(() => created.vault.destroy())),
+      )
+      return { sealer: created.vault, vault: created.vault }
+    }
+    if (Buffer.from(format).toString() !== FORMAT_TAG)
+      return yield* new StoreUnavailable({
+        reason: "io",
+        message: "the data directory has an unknown format",
+      })
+    const stored = record === undefined ? "" : Buffer.from(record).toString()
+    if ("chainOnly" in opts) return { sealer: stored === "none" ? identitySealer : undefined }
+    if (stored === "none") {
+      if ("unencrypted" in opts) return { sealer: identitySealer }
+      return yield* new VaultError({ reason: "bad-parameters", message: "this store is not encrypted" })
+    }
+    if ("unencrypted" in opts)
+      return yield* new VaultError({
+        reason: "missing-key",
+        message: "this store is encrypted; a key is needed",
+      })
+    if (stored === "external") {
+      if ("sealer" in opts) return { sealer: opts.sealer }
+      return yield* new VaultError({ reason: "bad-parameters", message: "this store is sealed by its host" })
+    }
+    if (secret === undefined)
+      return yield* new VaultError({
+        reason: "bad-parameters",
+        message: "this store has a vault; give its secret",
+      })
+    let material: unknown
+    try {
+      material = JSON.parse(stored)
+    } catch {
+      return yield* new VaultError({
+        reason: "bad-parameters",
+        message: "the stored vault material is unreadable",
+      })
+    }
+    const vault = yield* unlockVaultEffect(material, secret, opts.vault)
+    return { sealer: vault, vault }
+  })
+
+/** Opens the event log in `opts.dataDir`; the store closes with the scope (or earlier with `close`). */
+export const openLevelDbEventStore = (
+  opts: LevelDbStoreOptions,
+): Effect.Effect<
+  LevelDbEventStore,
+  StoreLocked | StoreCorrupted | VaultError | StoreUnavailable,
+  Scope.Scope
+> =>
+  Effect.gen(function* () {
+    const pageSize = Math.max(1, opts.pageSize ?? 512)
+    const db = yield* Effect.acquireRelease(openDb(opts.dataDir), (db) =>
+      Effect.promise(() => db.close().catch(() => undefined)),
+    )
+    const { sealer, vault } = yield* resolveSealer(db, opts)
+    if (vault !== undefined) yield* Effect.addFinalizer(() => Effect.sync(() => vault.destroy()))
+    const state = yield* checkOnOpen(db, Math.max(0, opts.tailCheck ?? 1024))
+
+    const pubsub = yield* PubSub.unbounded<Published>()
+    let subscribers = 0
+    const writer = new GroupCommitWriter(db, sealer, state.ids, state, (events) => {
+      if (subscribers > 0) PubSub.publishUnsafe(pubsub, events)
+    })
+    let closed = false
+
+    const ensureOpen: Effect.Effect<void, StoreUnavailable> = Effect.suspend(() =>
+      closed ? Effect.fail(closedError()) : Effect.void,
+    )
+
+    /** Opens a record's payload and decodes the event. Throws the tagged error of what went wrong. */
+    const decodePayload = (fields: DecodedRecord["fields"], payload: Uint8Array) => {
+      if (sealer === undefined)
+        throw new VaultError({ reason: "missing-key", message: "the store was opened without its key" })
+      const plain = sealer.open(payload, payloadAad(fields))
+      return decodeEvent(fields.type, fields.schemaVersion, plain)
+    }
+
+    const recordedOf = (r: DecodedRecord): RecordedEvent => {
+      const stored = toStoredEvent(r)
+      return { envelope: stored.envelope, event: decodePayload(r.fields, r.payload) }
+    }
+
+    const recordedOfCommitted = (c: CommittedEvent): RecordedEvent => {
+      const stored = storedEventOf(c.fields, c.record, c.payloadAt)
+      return { envelope: stored.envelope, event: decodePayload(c.fields, stored.payload) }
+    }
+
+    const asStoreError = (error: unknown): StoreError => {
+      if (
+        error instanceof VaultError ||
+        error instanceof EventCodecError ||
+        error instanceof StoreCorrupted ||
+        error instanceof StoreUnavailable
+      )
+        return error
+      throw error
+    }
+
+    /**
+     * One page of records from `walker.next` up to `to`, each checked as it is read: present, well-formed,
+     * correctly hashed and linked to the one before (the first link of a read that starts mid-log is
+     * checked against nothing). Damage fails the read with `StoreCorrupted` instead of passing silently.
+     */
+    const readPage = <A>(
+      walker: ChainWalker,
+      to: number,
+      map: (r: DecodedRecord) => A,
+    ): Effect.Effect<ReadonlyArray<A>, StoreError> => {
+      const from = walker.next
+      const last = Math.min(to, from + pageSize - 1)
+      return Effect.flatMap(
+        Effect.tryPromise({
+          try: () =>
+            db.iterator({ gte: recordKey(from), lte: recordKey(last) }).all() as Promise<
+              Array<[Uint8Array, Uint8Array]>
+            >,
+          catch: ioError("reading the event log"),
+        }),
+        (entries) =>
+          Effect.try({
+            try: () => {
+              const out: A[] = new Array(entries.length)
+              for (let i = 0; i < entries.length; i++) {
+                const [key, value] = entries[i]!
+                const fed = walker.feed(key, value)
+                if ("damage" in fed) throw corrupted(fed.sequence, fed.damage)
+                out[i] = map(fed.record)
+              }
+              if (walker.next <= last) throw corrupted(walker.next, "missing")
+              return out
+            },
+            catch: asStoreError,
+          }),
+      )
+    }
+
+    /** Every record from `from` to the committed head at the time the stream starts, in pages. */
+    const pagedFrom = <A>(fromSequence: number, map: (r: DecodedRecord) => A): Stream.Stream<A, StoreError> =>
+      Stream.unwrap(
+        Effect.map(ensureOpen, () => {
+          const to = writer.head
+          const walker = new ChainWalker(Math.max(1, fromSequence), undefined)
+          return Stream.paginate(undefined, () =>
+            walker.next > to
+              ? Effect.succeed([[], Option.none<undefined>()] as const)
+              : Effect.map(readPage(walker, to, map), (page) => {
+                  return [page, walker.next > to ? Option.none<undefined>() : Option.some(undefined)] as const
+                }),
+          )
+        }),
+      )
+
+    const read: EventStoreShape["read"] = (streamId, fromVersion = 1) =>
+      Effect.gen(function* () {
+        yield* ensureOpen
+        const current = writer.versions.get(streamId) ?? 0
+        const from = Math.max(1, fromVersion)
+        if (from > current) return []
+        const head = writer.head
+        const prefix = streamPrefix(streamId)
+        const end = Buffer.concat([prefix, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff])])
+        // The run holding `from` is the greatest run key at or below it.
+        const start = yield* Effect.tryPromise({
+          try: () => db.keys({ gte: prefix, lte: streamRunKey(prefix, from), reverse: true, limit: 1 }).all(),
+          catch: ioError("reading the stream index"),
+        })
+        const runs = yield* Effect.tryPromise({
+          try: () =>
+            db.iterator({ gte: start[0] ?? prefix, lt: end }).all() as Promise<
+              Array<[Uint8Array, Uint8Array]>
+            >,
+          catch: ioError("reading the stream index"),
+        })
+        const wanted: number[] = []
+        for (const [key, value] of runs) {
+          const firstVersion = readU32(key, prefix.length)
+          const firstSequence = readU64(value, 0)
+          const count = readU32(value, 8)
+          if (firstSequence + count - 1 > head) break
+          for (let i = 0; i < count; i++) if (firstVersion + i >= from) wanted.push(firstSequence + i)
+        }
+        const out: RecordedEvent[] = []
+        for (let at = 0; at < wanted.length; at += pageSize) {
+          const seqs = wanted.slice(at, at + pageSize)
+          const values = yield* Effect.tryPromise({
+            try: () => db.getMany(seqs.map(recordKey)),
+            catch: ioError("reading events"),
+          })
+          yield* Effect.try({
+            try: () => {
+              values.forEach((value, i) => {
+                const seq = seqs[i]!
+                const r = value === undefined ? undefined : decodeRecord(value)
+                if (r === undefined) throw corrupted(seq, value === undefined ? "missing" : "malformed")
+                if (r.fields.sequence !== seq || r.fields.streamId !== streamId)
+                  throw corrupted(seq, "misplaced")
+                if (!recordHashHolds(r)) throw corrupted(seq, "bad-hash")
+                out.push(recordedOf(r))
+              })
+            },
+            catch: asStoreError,
+          })
+        }
+        return out
+      })
+
+    const subscribe: EventStoreShape["subscribe"] = (fromSequence = 1) =>
+      Stream.unwrap(
+        Effect.gen(function* () {
+          yield* ensureOpen
+          // Listen first, then read: anything committed from now on reaches the subscription.
+          subscribers++
+          yield* Effect.addFinalizer(() => Effect.sync(() => subscribers--))
+          const sub = yield* PubSub.subscribe(pubsub)
+          let last = Math.max(1, fromSequence) - 1
+          const catchUp = pagedFrom(fromSequence, (r) => {
+            last = r.fields.sequence
+            return recordedOf(r)
+          })
+          const pullLive: Effect.Effect<readonly [RecordedEvent, ...RecordedEvent[]], StoreError> =
+            Effect.flatMap(PubSub.takeAll(sub), (items) => {
+              const out: RecordedEvent[] = []
+              for (const item of items) {
+                if (item === CLOSED) return Effect.fail(closedError())
+                for (const c of item) {
+                  if (c.fields.sequence <= last) continue
+                  try {
+                    out.push(recordedOfCommitted(c))
+                  } catch (error) {
+                    return Effect.fail(asStoreError(error))
+                  }
+                  last = c.fields.sequence
+                }
+              }
+              return out.length > 0 ? Effect.succeed(out as [RecordedEvent, ...RecordedEvent[]]) : pullLive
+            })
+          const live = Stream.fromPull(Effect.succeed(Effect.suspend(() => pullLive)))
+          return Stream.concat(catchUp, live)
+        }),
+      )
+
+    const close: Effect.Effect<void> = Effect.suspend(() => {
+      if (closed) return Effect.void
+      closed = true
+      return Effect.promise(async () => {
+        await writer.close()
+        PubSub.publishUnsafe(pubsub, CLOSED)
+        await db.close().catch(() => undefined)
+        vault?.destroy()
+      })
+    })
+    yield* Effect.addFinalizer(() => close)
+
+    const store: LevelDbEventStore = {
+      dataDir: opts.dataDir,
+      opened: state.report,
+      append: (streamId, expectedVersion, events) =>
+        Effect.callback((resume) => {
+          writer.append(streamId, expectedVersion, events, (error, result) => {
+            if (error === undefined) resume(Effect.succeed(result!))
+            else if ("defect" in error) resume(Effect.die(error.defect))
+            else resume(Effect.fail(error))
+          })
+        }),
+      read,
+      streamVersion: (streamId) => Effect.map(ensureOpen, () => writer.versions.get(streamId) ?? 0),
+      readAll: (fromSequence = 1) => pagedFrom(fromSequence, recordedOf),
+      readRaw: (fromSequence = 1) => pagedFrom<StoredEvent>(fromSequence, toStoredEvent),
+      subscribe,
+      head: Effect.map(ensureOpen, () => writer.head),
+      close,
+      verifyChain: Effect.gen(function* () {
+        yield* ensureOpen
+        const head = writer.head
+        const headHash = writer.headHash
+        const verified = head === 0 ? 0 : yield* verifyRange(db, 1, head, GENESIS, headHash)
+        // Records past the head are legitimate only while their batch is being written.
+        const past = yield* recordsPast(db, writer.tail)
+        if (past.length > 0)
+          return yield* corrupted(writer.tail + 1, "misplaced", " (a record exists past the head)")
+        return { head, verified }
+      }),
+      stats: () => ({ batches: writer.batches, events: writer.eventsWritten }),
+    }
+    return store
+  })
+
+/** A layer providing {@link EventStore} from a LevelDB data directory. */
+export const LevelDbEventStoreLive = (
+  opts: LevelDbStoreOptions,
+): Layer.Layer<EventStore, StoreLocked | StoreCorrupted | VaultError | StoreUnavailable> =>
+  Layer.effect(EventStore, openLevelDbEventStore(opts))

@@ -1,0 +1,187 @@
+/**
+ * What opening a LevelDB event log checks, recovers and loads before the first append.
+ *
+ * - The commit marker `m/head` names the last event of the last complete batch. Records, stream runs and
+ *   id-index entries *past* it cannot come from a complete batch (every batch writes the marker atomically
+ *   with its records), so they are a torn tail: they are deleted, durably, and the recovery is reported
+ *   (`OpenReport.recovered` and a warning through Effect's logger). Nothing at or before the marker is ever
+ *   dropped: those events were acknowledged.
+ * - The last `tailCheck` events up to the marker must be present, contiguous, well-formed, correctly hashed
+ *   and linked, and the last one must carry the marker's hash; otherwise open fails with `StoreCorrupted`
+ *   naming the first bad sequence. The whole log is checked by `verifyChain` (the audit), not at every open.
+ * - The in-memory state the writer needs: stream versions (one reverse seek per stream over the run index)
+ *   and the id filter (one key scan of the id index).
+ *
+ * @module
+ */
+import { Effect } from "effect"
+import { StoreCorrupted, StoreUnavailable } from "../../events/errors.js"
+import { corrupted, GENESIS, recordsPast, verifyRange } from "./chain.js"
+import { IdFilter } from "./id-filter.js"
+import {
+  decodeHead,
+  decodeStreamRun,
+  eventIdOfKey,
+  HEAD_KEY,
+  IDS_END,
+  IDS_START,
+  RECORDS_END,
+  RECORDS_START,
+  readU64,
+  STREAMS_END,
+  STREAMS_START,
+  streamPrefix,
+} from "./keys.js"
+import { type Db, describe } from "./open-db.js"
+
+/** What open found and did. */
+export interface OpenReport {
+  /** The last committed sequence (0 for an empty log). */
+  readonly head: number
+  /** Events whose chain was verified at open. */
+  readonly verifiedTail: number
+  /** Present when a torn tail was removed: the first removed sequence and what was deleted. */
+  readonly recovered?: {
+    readonly truncatedFrom: number
+    readonly removedRecords: number
+    readonly removedIndexEntries: number
+  }
+}
+
+/** The state handed to the writer. */
+export interface OpenState {
+  readonly head: number
+  readonly headHash: Buffer
+  readonly versions: Map<string, number>
+  readonly ids: IdFilter
+  readonly report: OpenReport
+}
+
+const io = (what: string) => (err: unknown) =>
+  new StoreUnavailable({ reason: "io", message: `${what} failed: ${describe(err)}` })
+
+const attempt = <A>(what: string, f: () => Promise<A>): Effect.Effect<A, StoreUnavailable> =>
+  Effect.tryPromise({ try: f, catch: io(what) })
+
+/** Checks the log's end, removes a torn tail, and loads the writer's state. */
+export const checkOnOpen = (
+  db: Db,
+  tailCheck: number,
+): Effect.Effect<OpenState, StoreCorrupted | StoreUnavailable> =>
+  Effect.gen(function* () {
+    const marker = yield* attempt("reading the commit marker", () => db.get(HEAD_KEY))
+    let head = 0
+    let headHash = GENESIS
+    if (marker !== undefined) {
+      const h = decodeHead(marker)
+      if (h === undefined) return yield* corrupted(1, "malformed", " (the commit marker is unreadable)")
+      head = h.sequence
+      headHash = Buffer.from(h.hash)
+    } else {
+      const any = yield* attempt("reading the event log", () =>
+        db.keys({ gte: RECORDS_START, lt: RECORDS_END, limit: 1 }).all(),
+      )
+      if (any.length > 0)
+        return yield* new StoreCorrupted({
+          firstBadSequence: 1,
+          message: "event records exist but the commit marker is missing",
+        })
+    }
+
+    // The tail up to the marker: one record more than asked, so the window's first link is checked too.
+    const from = Math.max(1, head - tailCheck)
+    const verifiedTail = head === 0 ? 0 : yield* verifyRange(db, from, head, undefined, headHash)
+
+    // Anything past the marker is a torn tail.
+    const extraRecords = yield* recordsPast(db, head)
+    const { versions, runsPast } = yield* loadStreams(db, head)
+    const { ids, idsPast } = yield* loadIds(db, head)
+
+    let recovered: OpenReport["recovered"]
+    if (extraRecords.length > 0 || runsPast.length > 0 || idsPast.length > 0) {
+      const ops = [...extraRecords, ...runsPast, ...idsPast].map((key) => ({ type: "del" as const, key }))
+      yield* attempt("removing the torn tail", () => db.batch(ops, { sync: true }))
+      recovered = {
+        truncatedFrom: head + 1,
+        removedRecords: extraRecords.length,
+        removedIndexEntries: runsPast.length + idsPast.length,
+      }
+      yield* Effect.logWarning(
+        `event log: removed a torn tail past sequence ${head} (${extraRecords.length} records, ` +
+          `${runsPast.length + idsPast.length} index entries); the log ends at the last complete batch`,
+      )
+    }
+    const report: OpenReport = recovered ? { head, verifiedTail, recovered } : { head, verifiedTail }
+    return { head, headHash, versions, ids, report }
+  })
+
+/** Current version of every stream, and the keys of runs that start past `head`. */
+const loadStreams = (
+  db: Db,
+  head: number,
+): Effect.Effect<
+  { versions: Map<string, number>; runsPast: Uint8Array[] },
+  StoreCorrupted | StoreUnavailable
+> =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => db.iterator({ gte: STREAMS_START, lt: STREAMS_END, reverse: true })),
+    (it) =>
+      Effect.gen(function* () {
+        const versions = new Map<string, number>()
+        const runsPast: Uint8Array[] = []
+        for (;;) {
+          const entry = yield* attempt("reading the stream index", () => it.next())
+          if (entry === undefined) break
+          const [key, value] = entry
+          const run = decodeStreamRun(key, value)
+          if (run === undefined)
+            return yield* new StoreCorrupted({
+              firstBadSequence: 0,
+              message: "a stream index entry is malformed",
+            })
+          if (run.firstSequence > head) {
+            runsPast.push(key)
+            continue
+          }
+          if (run.firstSequence + run.count - 1 > head)
+            return yield* new StoreCorrupted({
+              firstBadSequence: head + 1,
+              message: "a stream index entry straddles the commit marker",
+            })
+          versions.set(run.streamId, run.firstVersion + run.count - 1)
+          // Jump to the previous stream: its last run is the greatest key below this stream's prefix.
+          it.seek(streamPrefix(run.streamId))
+        }
+        return { versions, runsPast }
+      }),
+    (it) => Effect.promise(() => it.close()),
+  )
+
+/** The id filter over every stored id, and the keys of ids that point past `head`. */
+const loadIds = (
+  db: Db,
+  head: number,
+): Effect.Effect<{ ids: IdFilter; idsPast: Uint8Array[] }, StoreCorrupted | StoreUnavailable> =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => db.iterator({ gte: IDS_START, lt: IDS_END })),
+    (it) =>
+      Effect.gen(function* () {
+        const ids = new IdFilter(Math.max(65_536, head * 2))
+        const idsPast: Uint8Array[] = []
+        for (;;) {
+          const page = yield* attempt("reading the event-id index", () => it.nextv(4096))
+          if (page.length === 0) break
+          for (const [key, value] of page) {
+            if (value.length !== 8)
+              return yield* new StoreCorrupted({
+                firstBadSequence: 0,
+                message: "an event-id index entry is malformed",
+              })
+            if (readU64(value, 0) > head) idsPast.push(key)
+            else ids.add(eventIdOfKey(key))
+          }
+        }
+        return { ids, idsPast }
+      }),
+    (it) => Effect.promise(() => it.close()),
+  )

@@ -1,0 +1,124 @@
+/**
+ * The stored form of one event: its bytes are exactly the input of the chain hash followed by the hash.
+ *
+ * ```
+ * "corecashu/event/v1" ‖ prevHash(32) ‖ u64be(len) ‖ fields JSON (len bytes) ‖ payload ‖ hash(32)
+ * ```
+ *
+ * where `fields = [sequence, streamId, streamVersion, eventId, type, schemaVersion, time]` and
+ * `hash = SHA256(everything before it)` — byte for byte what {@link computeEventHash} hashes. Why this shape:
+ * writing and verifying a record costs one buffer and one one-shot SHA-256, with no re-serialisation, and
+ * anyone holding the record can check it against `computeEventHash` without this module.
+ *
+ * @module
+ */
+import { hash as oneShotHash } from "node:crypto"
+import type { Envelope, StoredEvent } from "../../events/envelope.js"
+
+const DOMAIN = Buffer.from("corecashu/event/v1", "utf8")
+const HASH_LEN = 32
+const PREV_AT = DOMAIN.length
+const LEN_AT = PREV_AT + HASH_LEN
+const FIELDS_AT = LEN_AT + 8
+const MIN_RECORD = FIELDS_AT + HASH_LEN
+
+/** The envelope fields a record is built from (everything the writer decides before hashing). */
+export type RecordFields = Omit<Envelope, "hash" | "prevHash">
+
+/** SHA-256 as raw bytes. */
+export const sha256 = (data: Uint8Array): Buffer => oneShotHash("sha256", data, "buffer") as unknown as Buffer
+
+/** Builds a record and returns it with its hash (the last 32 bytes of the record). */
+export const encodeRecord = (
+  prevHash: Uint8Array,
+  fields: RecordFields,
+  payload: Uint8Array,
+): { readonly record: Buffer; readonly hash: Buffer; readonly payloadAt: number } => {
+  const json = JSON.stringify([
+    fields.sequence,
+    fields.streamId,
+    fields.streamVersion,
+    fields.eventId,
+    fields.type,
+    fields.schemaVersion,
+    fields.time,
+  ])
+  const len = Buffer.byteLength(json, "utf8")
+  const payloadAt = FIELDS_AT + len
+  const hashAt = payloadAt + payload.length
+  const record = Buffer.allocUnsafe(hashAt + HASH_LEN)
+  DOMAIN.copy(record, 0)
+  record.set(prevHash, PREV_AT)
+  record.writeUInt32BE(0, LEN_AT)
+  record.writeUInt32BE(len, LEN_AT + 4)
+  record.write(json, FIELDS_AT, len, "utf8")
+  record.set(payload, payloadAt)
+  const hash = sha256(record.subarray(0, hashAt))
+  hash.copy(record, hashAt)
+  return { record, hash, payloadAt }
+}
+
+/** The public view of a record just built by {@link encodeRecord} (no parsing needed). */
+export const storedEventOf = (fields: RecordFields, record: Buffer, payloadAt: number): StoredEvent => ({
+  envelope: {
+    ...fields,
+    prevHash: record.toString("hex", PREV_AT, PREV_AT + HASH_LEN),
+    hash: record.toString("hex", record.length - HASH_LEN),
+  },
+  payload: record.subarray(payloadAt, record.length - HASH_LEN),
+})
+
+/** A record split into its parts, without any hash check. */
+export interface DecodedRecord {
+  readonly fields: RecordFields
+  readonly prevHash: Buffer
+  readonly hash: Buffer
+  readonly payload: Buffer
+  /** The bytes the hash covers. */
+  readonly hashed: Buffer
+}
+
+const isNat = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0
+
+/** Splits a record into its parts; undefined when it is not a well-formed record. */
+export const decodeRecord = (bytes: Uint8Array): DecodedRecord | undefined => {
+  if (bytes.length < MIN_RECORD) return undefined
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (b.compare(DOMAIN, 0, DOMAIN.length, 0, DOMAIN.length) !== 0) return undefined
+  if (b.readUInt32BE(LEN_AT) !== 0) return undefined
+  const len = b.readUInt32BE(LEN_AT + 4)
+  const payloadAt = FIELDS_AT + len
+  const hashAt = b.length - HASH_LEN
+  if (payloadAt > hashAt) return undefined
+  let f: unknown
+  try {
+    f = JSON.parse(b.toString("utf8", FIELDS_AT, payloadAt))
+  } catch {
+    return undefined
+  }
+  if (!Array.isArray(f) || f.length !== 7) return undefined
+  const [sequence, streamId, streamVersion, eventId, type, schemaVersion, time] = f as unknown[]
+  if (!isNat(sequence) || !isNat(streamVersion) || !isNat(schemaVersion) || !isNat(time)) return undefined
+  if (typeof streamId !== "string" || typeof eventId !== "string" || typeof type !== "string")
+    return undefined
+  return {
+    fields: { sequence, streamId, streamVersion, eventId, type, schemaVersion, time },
+    prevHash: b.subarray(PREV_AT, PREV_AT + HASH_LEN),
+    hash: b.subarray(hashAt),
+    payload: b.subarray(payloadAt, hashAt),
+    hashed: b.subarray(0, hashAt),
+  }
+}
+
+/** True when the record's stored hash is the hash of its contents. */
+export const recordHashHolds = (r: DecodedRecord): boolean => sha256(r.hashed).equals(r.hash)
+
+/** The public view of a decoded record. */
+export const toStoredEvent = (r: DecodedRecord): StoredEvent => ({
+  envelope: {
+    ...r.fields,
+    prevHash: r.prevHash.toString("hex"),
+    hash: r.hash.toString("hex"),
+  },
+  payload: r.payload,
+})

@@ -1,0 +1,583 @@
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { ClassicLevel } from "classic-level"
+import { Cause, Effect, Exit, Fiber, Logger, Scope, Stream } from "effect"
+import { afterEach, describe, expect, it } from "vitest"
+import { GENESIS_HASH, verifyEventHash } from "../../src/events/envelope.js"
+import { EventStore, type NewEvent } from "../../src/events/store.js"
+import {
+  eventIdKey,
+  HEAD_KEY,
+  headValue,
+  recordKey,
+  sequenceValue,
+  streamPrefix,
+  streamRunKey,
+  streamRunValue,
+} from "../../src/infra/leveldb/keys.js"
+import { decodeRecord, encodeRecord } from "../../src/infra/leveldb/record.js"
+import {
+  type LevelDbEventStore,
+  LevelDbEventStoreLive,
+  type LevelDbStoreOptions,
+  openLevelDbEventStore,
+} from "../../src/infra/leveldb-store.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "../../src/infra/vault.js"
+import { runEventStoreContract } from "../events/store-contract.js"
+import { MNEMONIC, newEvents, proofSecret, walletCreated } from "./fixtures/sample-events.js"
+
+// ---------------------------------------------------------------------------------------------------------
+// Harness: stores opened in their own scopes, raw access to the files, typed failures.
+// ---------------------------------------------------------------------------------------------------------
+
+const dirs: string[] = []
+const scopes: Scope.Closeable[] = []
+
+const freshDir = async (): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), "corecashu-leveldb-"))
+  dirs.push(dir)
+  return dir
+}
+
+/** Opens a store in a scope closed after the test (or earlier by `store.close`). */
+const open = async (opts: LevelDbStoreOptions): Promise<LevelDbEventStore> => {
+  const scope = await Effect.runPromise(Scope.make())
+  scopes.push(scope)
+  return Effect.runPromise(Scope.provide(scope)(openLevelDbEventStore(opts)))
+}
+
+/** The typed failure of opening a store. */
+const openFailure = async (opts: LevelDbStoreOptions) => {
+  const exit = await Effect.runPromiseExit(Effect.scoped(openLevelDbEventStore(opts)))
+  return failureOf(exit)
+}
+
+const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
+  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
+  const err = Cause.findErrorOption(exit.cause)
+  if (err._tag === "None") throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
+  return err.value
+}
+
+const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect)
+const fails = async <A, E>(effect: Effect.Effect<A, E>): Promise<E> =>
+  failureOf(await Effect.runPromiseExit(effect))
+const collect = async <A, E>(stream: Stream.Stream<A, E>): Promise<A[]> =>
+  Array.from(await run(Stream.runCollect(stream)))
+
+/** Opens the data directory with classic-level directly (the store must be closed). */
+const withRaw = async <A>(
+  dir: string,
+  f: (db: ClassicLevel<Uint8Array, Uint8Array>) => Promise<A>,
+): Promise<A> => {
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" })
+  await db.open()
+  try {
+    return await f(db)
+  } finally {
+    await db.close()
+  }
+}
+
+/** A store with `n` events in `streams` round-robin streams, one event per append; closed on return. */
+const filled = async (n: number, opts: Partial<LevelDbStoreOptions> = {}): Promise<string> => {
+  const dir = await freshDir()
+  const store = await open({ dataDir: dir, unencrypted: true, ...opts } as LevelDbStoreOptions)
+  for (let i = 0; i < n; i++) await run(store.append(`wallet/w${i % 3}`, "any", newEvents("f", i, 1)))
+  await run(store.close)
+  return dir
+}
+
+afterEach(async () => {
+  for (const scope of scopes.splice(0)) await Effect.runPromise(Scope.close(scope, Exit.void))
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true })
+})
+
+// ---------------------------------------------------------------------------------------------------------
+// The shared contract, with reopen
+// ---------------------------------------------------------------------------------------------------------
+
+runEventStoreContract(
+  "leveldb",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "corecashu-contract-"))
+    const mine: Scope.Closeable[] = []
+    const openHere = async () => {
+      const scope = await Effect.runPromise(Scope.make())
+      mine.push(scope)
+      return Effect.runPromise(
+        Scope.provide(scope)(openLevelDbEventStore({ dataDir: dir, unencrypted: true })),
+      )
+    }
+    return {
+      store: await openHere(),
+      reopen: openHere,
+      cleanup: async () => {
+        for (const scope of mine) await Effect.runPromise(Scope.close(scope, Exit.void))
+        await rm(dir, { recursive: true, force: true })
+      },
+    }
+  },
+  { propertyRuns: 15 },
+)
+
+// ---------------------------------------------------------------------------------------------------------
+// LevelDB-specific behaviour
+// ---------------------------------------------------------------------------------------------------------
+
+describe("LevelDB event store: group commit", () => {
+  it("shares fsynced batches between concurrent appends and chains them in arrival order", async () => {
+    const dir = await freshDir()
+    const store = await open({ dataDir: dir, unencrypted: true })
+    const wallets = 40
+    const rounds = 5
+    const results = await run(
+      Effect.forEach(
+        Array.from({ length: wallets }, (_, w) => w),
+        (w) =>
+          Effect.gen(function* () {
+            const out = []
+            let version = 0
+            for (let r = 0; r < rounds; r++) {
+              const res = yield* store.append(`wallet/w${w}`, version, newEvents(`g${w}`, r * 2, 2))
+              version = res.streamVersion
+              out.push(res)
+            }
+            return out
+          }),
+        { concurrency: "unbounded" },
+      ),
+    )
+    const total = wallets * rounds * 2
+    const stats = store.stats()
+    expect(stats.events).toBe(total)
+    // Far fewer fsyncs than appends: appends issued while a batch was on its way to disk shared the next one.
+    expect(stats.batches).toBeLessThan((wallets * rounds) / 4)
+    const sequences = results.flat().flatMap((r) => [r.firstSequence, r.lastSequence])
+    expect(new Set(sequences).size).toBe(sequences.length)
+    const raw = await collect(store.readRaw())
+    expect(raw.map((e) => e.envelope.sequence)).toEqual(Array.from({ length: total }, (_, i) => i + 1))
+    let prev = GENESIS_HASH
+    for (const e of raw) {
+      // The records' hashes are exactly the contract's `computeEventHash`.
+      expect(verifyEventHash(prev, e)).toBe(true)
+      prev = e.envelope.hash
+    }
+    expect(await run(store.verifyChain)).toEqual({ head: total, verified: total })
+  })
+
+  it("rejects a stale append without failing the appends that share its batch", async () => {
+    const store = await open({ dataDir: await freshDir(), unencrypted: true })
+    await run(store.append("wallet/x", 0, newEvents("x", 0, 1)))
+    const exits = await Promise.all([
+      ...Array.from({ length: 10 }, (_, i) =>
+        Effect.runPromiseExit(store.append(`wallet/ok${i}`, 0, newEvents(`ok${i}`, 0, 2))),
+      ),
+      Effect.runPromiseExit(store.append("wallet/x", 0, newEvents("x", 1, 1))),
+      Effect.runPromiseExit(
+        store.append("wallet/y", 0, [
+          { eventId: "bad", event: { _tag: "ProofsSpent", ys: [] } } as unknown as NewEvent,
+        ]),
+      ),
+    ])
+    expect(exits.slice(0, 10).every(Exit.isSuccess)).toBe(true)
+    expect(failureOf(exits[10]!)).toMatchObject({ _tag: "WrongExpectedVersion", expected: 0, actual: 1 })
+    expect(failureOf(exits[11]!)).toMatchObject({ _tag: "EventCodecError" })
+    expect(await run(store.head)).toBe(21)
+    expect(await run(store.verifyChain)).toEqual({ head: 21, verified: 21 })
+  })
+
+  it("answers a retry issued while the original is still in flight only once it is durable", async () => {
+    const store = await open({ dataDir: await freshDir(), unencrypted: true })
+    const batch = newEvents("r", 0, 3)
+    const [first, second] = await Promise.all([
+      run(store.append("wallet/r", 0, batch)),
+      run(store.append("wallet/r", 0, batch)),
+    ])
+    expect(first).toEqual({ firstSequence: 1, lastSequence: 3, streamVersion: 3, deduplicated: false })
+    expect(second).toEqual({ ...first, deduplicated: true })
+    expect(await run(store.head)).toBe(3)
+  })
+
+  it("finds stored ids after a reopen through the id index, and tells new ids apart", async () => {
+    const dir = await filled(300)
+    const store = await open({ dataDir: dir, unencrypted: true })
+    // Every stored id is recognised (no false negative after the filter is rebuilt from the index) …
+    for (const i of [0, 1, 150, 299]) {
+      const res = await run(store.append(`wallet/w${i % 3}`, "any", newEvents("f", i, 1)))
+      expect(res).toMatchObject({ firstSequence: i + 1, deduplicated: true })
+    }
+    // … and new ids are appended.
+    const fresh = await run(store.append("wallet/w0", "any", newEvents("new", 0, 50)))
+    expect(fresh).toMatchObject({ firstSequence: 301, lastSequence: 350, deduplicated: false })
+  })
+})
+
+describe("LevelDB event store: layer", () => {
+  it("provides the EventStore service and closes the store with the layer", async () => {
+    const dir = await freshDir()
+    const program = Effect.gen(function* () {
+      const store = yield* EventStore
+      return yield* store.append("wallet/l", 0, newEvents("l", 0, 2))
+    })
+    expect(
+      await run(Effect.provide(program, LevelDbEventStoreLive({ dataDir: dir, unencrypted: true }))),
+    ).toEqual({
+      firstSequence: 1,
+      lastSequence: 2,
+      streamVersion: 2,
+      deduplicated: false,
+    })
+    // The layer released the directory: it opens again, with the events in it.
+    const store = await open({ dataDir: dir, unencrypted: true })
+    expect(await run(store.head)).toBe(2)
+  })
+})
+
+describe("LevelDB event store: one process per data directory", () => {
+  it("fails a second opener with StoreLocked until the first closes", async () => {
+    const dir = await freshDir()
+    const store = await open({ dataDir: dir, unencrypted: true })
+    expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({
+      _tag: "StoreLocked",
+      dataDir: dir,
+    })
+    await run(store.close)
+    const again = await open({ dataDir: dir, unencrypted: true })
+    expect(await run(again.head)).toBe(0)
+  })
+})
+
+describe("LevelDB event store: corruption never passes silently", () => {
+  const damage = async (dir: string, f: (db: ClassicLevel<Uint8Array, Uint8Array>) => Promise<void>) =>
+    withRaw(dir, f)
+
+  it("names a deleted record: at open when it is in the checked tail, in verifyChain and reads otherwise", async () => {
+    const dir = await filled(120)
+    await damage(dir, (db) => db.del(recordKey(60)))
+    expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({
+      _tag: "StoreCorrupted",
+      firstBadSequence: 60,
+    })
+    const store = await open({ dataDir: dir, unencrypted: true, tailCheck: 20 })
+    expect(store.opened).toEqual({ head: 120, verifiedTail: 21 })
+    expect(await fails(store.verifyChain)).toMatchObject({ _tag: "StoreCorrupted", firstBadSequence: 60 })
+    expect(await fails(Stream.runCollect(store.readAll()))).toMatchObject({ firstBadSequence: 60 })
+    expect(await fails(Stream.runCollect(store.readRaw(40)))).toMatchObject({ firstBadSequence: 60 })
+    expect(await fails(store.read("wallet/w2"))).toMatchObject({ firstBadSequence: 60 })
+  })
+
+  it("names a record whose payload changed by one byte", async () => {
+    const dir = await filled(120)
+    await damage(dir, async (db) => {
+      const value = Buffer.from((await db.get(recordKey(77)))!)
+      value[value.length - 40]! ^= 0x01
+      await db.put(recordKey(77), value)
+    })
+    expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({
+      _tag: "StoreCorrupted",
+      firstBadSequence: 77,
+    })
+    const store = await open({ dataDir: dir, unencrypted: true, tailCheck: 10 })
+    expect(await fails(store.verifyChain)).toMatchObject({ _tag: "StoreCorrupted", firstBadSequence: 77 })
+    expect(await fails(Stream.runCollect(store.readAll(70)))).toMatchObject({ firstBadSequence: 77 })
+    expect(await fails(store.read("wallet/w1"))).toMatchObject({ firstBadSequence: 77 })
+  })
+
+  it("names the first of two swapped records", async () => {
+    const dir = await filled(120)
+    await damage(dir, async (db) => {
+      const [a, b] = await db.getMany([recordKey(90), recordKey(91)])
+      await db.batch([
+        { type: "put", key: recordKey(90), value: b! },
+        { type: "put", key: recordKey(91), value: a! },
+      ])
+    })
+    expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({ firstBadSequence: 90 })
+    const store = await open({ dataDir: dir, unencrypted: true, tailCheck: 5 })
+    expect(await fails(store.verifyChain)).toMatchObject({ _tag: "StoreCorrupted", firstBadSequence: 90 })
+  })
+
+  it("detects an event rewritten with a recomputed hash (the link to it breaks)", async () => {
+    const dir = await filled(50)
+    await damage(dir, async (db) => {
+      const r = decodeRecord((await db.get(recordKey(30)))!)!
+      const forged = encodeRecord(r.prevHash, { ...r.fields, time: r.fields.time + 1 }, r.payload)
+      await db.put(recordKey(30), forged.record)
+    })
+    expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({ firstBadSequence: 31 })
+  })
+
+  it("refuses to drop an acknowledged event: a missing head record is corruption, not a torn tail", async () => {
+    const dir = await filled(20)
+    await damage(dir, (db) => db.del(recordKey(20)))
+    expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({
+      _tag: "StoreCorrupted",
+      firstBadSequence: 20,
+    })
+  })
+
+  it("refuses records without a commit marker", async () => {
+    const dir = await filled(5)
+    await damage(dir, (db) => db.del(HEAD_KEY))
+    expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({
+      _tag: "StoreCorrupted",
+      firstBadSequence: 1,
+    })
+  })
+
+  it("removes a torn tail past the commit marker, reports it, and continues the log from the marker", async () => {
+    const dir = await filled(30)
+    // Records 31..33 with their index entries but no commit marker: a batch that never completed.
+    await damage(dir, async (db) => {
+      const last = decodeRecord((await db.get(recordKey(30)))!)!
+      let prev = last.hash
+      const ops = []
+      for (let seq = 31; seq <= 33; seq++) {
+        const fields = {
+          ...last.fields,
+          sequence: seq,
+          streamId: "wallet/torn",
+          streamVersion: seq - 30,
+          eventId: `torn-${seq}`,
+        }
+        const { record, hash } = encodeRecord(prev, fields, last.payload)
+        prev = hash
+        ops.push({ type: "put" as const, key: recordKey(seq), value: record })
+        ops.push({ type: "put" as const, key: eventIdKey(`torn-${seq}`), value: sequenceValue(seq) })
+      }
+      ops.push({
+        type: "put" as const,
+        key: streamRunKey(streamPrefix("wallet/torn"), 1),
+        value: streamRunValue(31, 3),
+      })
+      await db.batch(ops)
+    })
+    const store = await open({ dataDir: dir, unencrypted: true })
+    expect(store.opened).toEqual({
+      head: 30,
+      verifiedTail: 30,
+      recovered: { truncatedFrom: 31, removedRecords: 3, removedIndexEntries: 4 },
+    })
+    expect(await run(store.head)).toBe(30)
+    expect(await run(store.streamVersion("wallet/torn"))).toBe(0)
+    // The removed ids are free again, and the chain continues from the last complete batch.
+    const res = await run(store.append("wallet/torn", 0, [{ eventId: "torn-31", event: walletCreated("t") }]))
+    expect(res).toEqual({ firstSequence: 31, lastSequence: 31, streamVersion: 1, deduplicated: false })
+    expect(await run(store.verifyChain)).toEqual({ head: 31, verified: 31 })
+    await run(store.close)
+    const again = await open({ dataDir: dir, unencrypted: true })
+    expect(again.opened).toEqual({ head: 31, verifiedTail: 31 })
+  })
+
+  it("says so through the logger when it recovers", async () => {
+    const dir = await filled(3)
+    await damage(dir, async (db) => {
+      const last = decodeRecord((await db.get(recordKey(3)))!)!
+      const { record } = encodeRecord(last.hash, { ...last.fields, sequence: 4, eventId: "x" }, last.payload)
+      await db.put(recordKey(4), record)
+    })
+    const lines: string[] = []
+    const logger = Logger.make(({ message }) => lines.push(String(message)))
+    await Effect.runPromise(
+      Effect.scoped(openLevelDbEventStore({ dataDir: dir, unencrypted: true })).pipe(
+        Effect.provide(Logger.layer([logger])),
+      ),
+    )
+    expect(lines.join("\n")).toMatch(/torn tail past sequence 3/)
+  })
+})
+
+describe("LevelDB event store: data at rest", () => {
+  const secrets = [MNEMONIC, proofSecret(0), proofSecret(1), "quote-secret-id-0001"]
+
+  const writeSecrets = async (opts: LevelDbStoreOptions) => {
+    const store = await open(opts)
+    await run(store.append("wallet/s", 0, [{ eventId: "w-0", event: walletCreated("s") }]))
+    await run(store.append("wallet/s", 1, newEvents("s", 0, 2)))
+    await run(
+      store.append("wallet/s", 3, [
+        {
+          eventId: "s-q",
+          event: {
+            _tag: "OperationStarted",
+            kind: "melt",
+            operationId: "op-1",
+            mintUrl: "https://mint.example.com",
+            unit: "sat",
+            method: "bolt11",
+            quoteId: "quote-secret-id-0001",
+            amount: 1000n,
+            feeReserve: 2n,
+            request: "lnbc1",
+          },
+        },
+      ]),
+    )
+    await run(store.close)
+  }
+
+  const scan = async (dir: string): Promise<string[]> => {
+    const hits: string[] = []
+    for (const name of await readdir(dir)) {
+      const bytes = await readFile(join(dir, name))
+      for (const s of secrets) if (bytes.includes(Buffer.from(s))) hits.push(`${name}: ${s.slice(0, 12)}`)
+    }
+    return hits
+  }
+
+  it("keeps no secret in clear in any file of the data directory (and the scan does find them unencrypted)", async () => {
+    const sealed = await freshDir()
+    await writeSecrets({ dataDir: sealed, passphrase: "correct horse", vault: INSECURE_TEST_VAULT_OPTIONS })
+    expect(await scan(sealed)).toEqual([])
+    const plain = await freshDir()
+    await writeSecrets({ dataDir: plain, unencrypted: true })
+    expect((await scan(plain)).length).toBeGreaterThan(0)
+  })
+
+  it("reopens with the passphrase; a wrong one, none, or no encryption are typed errors", async () => {
+    const dir = await freshDir()
+    const opts = { dataDir: dir, passphrase: "correct horse", vault: INSECURE_TEST_VAULT_OPTIONS }
+    await writeSecrets(opts)
+    const store = await open(opts)
+    expect((await run(store.read("wallet/s")))[0]!.event).toEqual(walletCreated("s"))
+    await run(store.close)
+    expect(await openFailure({ ...opts, passphrase: "wrong horse" })).toMatchObject({
+      _tag: "VaultError",
+      reason: "wrong-key",
+    })
+    expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({
+      _tag: "VaultError",
+      reason: "missing-key",
+    })
+    expect(await openFailure({ dataDir: dir, key: new Uint8Array(32) })).toMatchObject({ _tag: "VaultError" })
+  })
+
+  it("verifies the chain without the key, and refuses payload access and appends", async () => {
+    const dir = await freshDir()
+    await writeSecrets({ dataDir: dir, key: new Uint8Array(32).fill(9) })
+    const store = await open({ dataDir: dir, chainOnly: true })
+    expect(await run(store.verifyChain)).toEqual({ head: 4, verified: 4 })
+    expect((await collect(store.readRaw())).map((e) => e.envelope.eventId)).toEqual([
+      "w-0",
+      "s-0",
+      "s-1",
+      "s-q",
+    ])
+    expect(await fails(Stream.runCollect(store.readAll()))).toMatchObject({
+      _tag: "VaultError",
+      reason: "missing-key",
+    })
+    expect(await fails(store.append("wallet/s", "any", newEvents("z", 0, 1)))).toMatchObject({
+      _tag: "VaultError",
+      reason: "missing-key",
+    })
+  })
+
+  it("binds each sealed payload to its envelope: a payload moved to another event fails to open", async () => {
+    const dir = await freshDir()
+    const key = new Uint8Array(32).fill(3)
+    const store = await open({ dataDir: dir, key })
+    await run(store.append("wallet/a", 0, newEvents("a", 0, 1)))
+    await run(
+      store.append(
+        "wallet/b",
+        0,
+        newEvents("a", 0, 1).map((e) => ({ ...e, eventId: "b-0" })),
+      ),
+    )
+    await run(store.close)
+    // Rewrite record 2 with record 1's sealed payload and a recomputed, valid chain and marker.
+    await withRaw(dir, async (db) => {
+      const one = decodeRecord((await db.get(recordKey(1)))!)!
+      const two = decodeRecord((await db.get(recordKey(2)))!)!
+      const forged = encodeRecord(one.hash, two.fields, one.payload)
+      await db.batch([
+        { type: "put", key: recordKey(2), value: forged.record },
+        { type: "put", key: HEAD_KEY, value: headValue(2, forged.hash) },
+      ])
+    })
+    const reopened = await open({ dataDir: dir, key })
+    expect(await run(reopened.verifyChain)).toEqual({ head: 2, verified: 2 })
+    expect(await fails(reopened.read("wallet/b"))).toMatchObject({ _tag: "VaultError", reason: "tampered" })
+    expect((await run(reopened.read("wallet/a"))).length).toBe(1)
+  })
+})
+
+describe("LevelDB event store: streams and subscriptions", () => {
+  it("pages through the log without gaps, from any sequence", async () => {
+    const dir = await filled(50)
+    const store = await open({ dataDir: dir, unencrypted: true, pageSize: 7 })
+    for (const from of [1, 7, 8, 49, 50, 51]) {
+      const got = await collect(store.readAll(from))
+      expect(got.map((e) => e.envelope.sequence)).toEqual(
+        Array.from({ length: Math.max(0, 51 - from) }, (_, i) => from + i),
+      )
+    }
+    expect((await run(store.read("wallet/w1", 5))).map((e) => e.envelope.streamVersion)).toEqual(
+      Array.from({ length: 13 }, (_, i) => i + 5),
+    )
+  })
+
+  it("hands over from catch-up to live without gap or duplicate while appends race the subscription", async () => {
+    const store = await open({ dataDir: await freshDir(), unencrypted: true, pageSize: 16 })
+    await run(store.append("wallet/pre", 0, newEvents("pre", 0, 40)))
+    const writers = 8
+    const perWriter = 30
+    const total = 40 + writers * perWriter
+    const appending = Promise.all(
+      Array.from({ length: writers }, async (_, w) => {
+        for (let i = 0; i < perWriter; i++)
+          await run(store.append(`wallet/h${w}`, i, newEvents(`h${w}`, i, 1)))
+      }),
+    )
+    // Subscriptions start at different moments of the race.
+    const subs = []
+    for (let k = 0; k < 4; k++) {
+      const from = 1 + k * 10
+      subs.push({
+        from,
+        fiber: Effect.runFork(Stream.runCollect(Stream.take(store.subscribe(from), total - from + 1))),
+      })
+      await new Promise((r) => setTimeout(r, 3))
+    }
+    await appending
+    for (const { from, fiber } of subs) {
+      const got = Array.from(await run(Fiber.join(fiber)))
+      expect(got.map((e) => e.envelope.sequence)).toEqual(
+        Array.from({ length: total - from + 1 }, (_, i) => from + i),
+      )
+    }
+  })
+
+  it("waits for appends when reading past the head, and fails live subscribers on close", async () => {
+    const store = await open({ dataDir: await freshDir(), unencrypted: true })
+    const fiber = Effect.runFork(Stream.runCollect(store.subscribe()))
+    await run(store.append("wallet/a", 0, newEvents("c", 0, 2)))
+    await new Promise((r) => setTimeout(r, 10))
+    await run(store.close)
+    expect(failureOf(await run(Fiber.await(fiber)))).toMatchObject({
+      _tag: "StoreUnavailable",
+      reason: "closed",
+    })
+  })
+
+  it("settles every queued append before close returns", async () => {
+    const dir = await freshDir()
+    const store = await open({ dataDir: dir, unencrypted: true })
+    const pending = Array.from({ length: 20 }, (_, i) =>
+      Effect.runPromiseExit(store.append(`wallet/q${i}`, 0, newEvents(`q${i}`, 0, 1))),
+    )
+    await run(store.close)
+    const exits = await Promise.all(pending)
+    const acknowledged = exits.filter(Exit.isSuccess).length
+    expect(await fails(store.append("wallet/late", 0, newEvents("late", 0, 1)))).toMatchObject({
+      _tag: "StoreUnavailable",
+      reason: "closed",
+    })
+    const again = await open({ dataDir: dir, unencrypted: true })
+    expect(await run(again.head)).toBe(acknowledged)
+    expect(acknowledged).toBe(20)
+  })
+})

@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest"
+import { identitySealer } from "../../../src/events/sealer.js"
+import type { AppendResult, NewEvent } from "../../../src/events/store.js"
+import { GENESIS } from "../../../src/infra/leveldb/chain.js"
+import { type AppendError, GroupCommitWriter } from "../../../src/infra/leveldb/group-commit.js"
+import { IdFilter } from "../../../src/infra/leveldb/id-filter.js"
+import { HEAD_KEY, recordKey } from "../../../src/infra/leveldb/keys.js"
+import type { Db } from "../../../src/infra/leveldb/open-db.js"
+import { decodeRecord } from "../../../src/infra/leveldb/record.js"
+import { newEvents } from "../fixtures/sample-events.js"
+
+/** An in-memory stand-in for the LevelDB handle whose numbered writes can be made to fail. */
+const fakeDb = (failing: ReadonlySet<number>) => {
+  const data = new Map<string, Uint8Array>()
+  const hex = (k: Uint8Array) => Buffer.from(k).toString("hex")
+  let writes = 0
+  const db = {
+    batch: () => {
+      const ops: Array<[Uint8Array, Uint8Array]> = []
+      return {
+        put: (k: Uint8Array, v: Uint8Array) => void ops.push([k, v]),
+        write: async () => {
+          const n = ++writes
+          await new Promise((r) => setTimeout(r, 2))
+          if (failing.has(n)) throw new Error("simulated I/O failure")
+          for (const [k, v] of ops) data.set(hex(k), v)
+        },
+        close: async () => undefined,
+      }
+    },
+    getMany: async (keys: Uint8Array[]) => keys.map((k) => data.get(hex(k))),
+  }
+  return { db: db as unknown as Db, get: (k: Uint8Array) => data.get(hex(k)), writes: () => writes }
+}
+
+const append = (w: GroupCommitWriter, stream: string, expected: number | "any", events: NewEvent[]) =>
+  new Promise<AppendResult | AppendError>((resolve) =>
+    w.append(stream, expected, events, (error, result) =>
+      resolve(error === undefined ? result! : "defect" in error ? Promise.reject(error.defect) : error),
+    ),
+  )
+
+const writer = (db: Db) =>
+  new GroupCommitWriter(
+    db,
+    identitySealer,
+    new IdFilter(),
+    { head: 0, headHash: GENESIS, versions: new Map() },
+    () => {},
+  )
+
+describe("GroupCommitWriter", () => {
+  it("fails the appends of a failed write and of the batch queued behind it, then continues from the last commit", async () => {
+    const fake = fakeDb(new Set([2]))
+    const w = writer(fake.db)
+    // Write 1 (ok): a.
+    expect(await append(w, "wallet/a", 0, newEvents("a", 0, 2))).toMatchObject({ lastSequence: 2 })
+    // Write 2 fails with b in it; c queues behind it (its sequences build on b's) and fails too.
+    const b = append(w, "wallet/b", 0, newEvents("b", 0, 1))
+    await Promise.resolve()
+    const c = append(w, "wallet/c", 0, newEvents("c", 0, 1))
+    expect(await b).toMatchObject({ _tag: "StoreUnavailable", reason: "io" })
+    expect(await c).toMatchObject({ _tag: "StoreUnavailable", reason: "io" })
+    expect(w.head).toBe(2)
+    expect(w.tail).toBe(2)
+    // Retrying with the same ids appends them (they were never stored), right after the last commit.
+    expect(await append(w, "wallet/b", 0, newEvents("b", 0, 1))).toEqual({
+      firstSequence: 3,
+      lastSequence: 3,
+      streamVersion: 1,
+      deduplicated: false,
+    })
+    const r2 = decodeRecord(fake.get(recordKey(2))!)!
+    const r3 = decodeRecord(fake.get(recordKey(3))!)!
+    expect(r3.prevHash.equals(r2.hash)).toBe(true)
+    expect(Buffer.from(fake.get(HEAD_KEY)!).subarray(8).equals(r3.hash)).toBe(true)
+  })
+
+  it("looks a filter hit up in the index and tells a retry from a new id", async () => {
+    const fake = fakeDb(new Set())
+    const w = writer(fake.db)
+    const batch = newEvents("x", 0, 3)
+    await append(w, "wallet/x", 0, batch)
+    // A new writer over the same data: the filter knows the ids, the pending map does not.
+    const ids = new IdFilter()
+    for (const e of batch) ids.add(e.eventId)
+    const head = decodeRecord(fake.get(recordKey(3))!)!
+    const again = new GroupCommitWriter(
+      fake.db,
+      identitySealer,
+      ids,
+      { head: 3, headHash: head.hash, versions: new Map([["wallet/x", 3]]) },
+      () => {},
+    )
+    expect(await append(again, "wallet/x", 0, batch.slice(1))).toEqual({
+      firstSequence: 2,
+      lastSequence: 3,
+      streamVersion: 3,
+      deduplicated: true,
+    })
+    expect(await append(again, "wallet/y", 0, batch.slice(0, 1))).toMatchObject({
+      _tag: "WrongExpectedVersion",
+    })
+    expect(await append(again, "wallet/x", 3, newEvents("x", 3, 1))).toMatchObject({ firstSequence: 4 })
+  })
+})

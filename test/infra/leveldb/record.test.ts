@@ -1,0 +1,74 @@
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { computeEventHash, verifyEventHash } from "../../../src/events/envelope.js"
+import {
+  decodeRecord,
+  encodeRecord,
+  recordHashHolds,
+  toStoredEvent,
+} from "../../../src/infra/leveldb/record.js"
+
+const fieldsArb = fc.record({
+  sequence: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  streamId: fc.string({ unit: "grapheme", maxLength: 40 }),
+  streamVersion: fc.integer({ min: 1, max: 0xffff_ffff }),
+  eventId: fc.string({ unit: "grapheme", maxLength: 60 }),
+  type: fc.string({ minLength: 1, maxLength: 30 }),
+  schemaVersion: fc.integer({ min: 1, max: 1000 }),
+  time: fc.integer({ min: 0, max: 2 ** 48 }),
+})
+const hashArb = fc.uint8Array({ minLength: 32, maxLength: 32 })
+const payloadArb = fc.uint8Array({ maxLength: 600 })
+
+describe("LevelDB record", () => {
+  it("hashes exactly as the envelope contract's computeEventHash, and decodes back to its parts", () =>
+    fc.assert(
+      fc.property(hashArb, fieldsArb, payloadArb, (prev, fields, payload) => {
+        const { record, hash } = encodeRecord(prev, fields, payload)
+        const prevHex = Buffer.from(prev).toString("hex")
+        expect(hash.toString("hex")).toBe(computeEventHash(prevHex, fields, payload))
+        const r = decodeRecord(record)!
+        expect(r.fields).toEqual(fields)
+        expect(Buffer.from(r.payload)).toEqual(Buffer.from(payload))
+        expect(recordHashHolds(r)).toBe(true)
+        const stored = toStoredEvent(r)
+        expect(stored.envelope).toEqual({ ...fields, prevHash: prevHex, hash: hash.toString("hex") })
+        expect(verifyEventHash(prevHex, stored)).toBe(true)
+      }),
+      { numRuns: 300 },
+    ))
+
+  it("detects any single changed byte", () =>
+    fc.assert(
+      fc.property(
+        hashArb,
+        fieldsArb,
+        payloadArb,
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (prev, fields, payload, at, xor) => {
+          const { record } = encodeRecord(prev, fields, payload)
+          const bad = Buffer.from(record)
+          bad[at % bad.length]! ^= xor
+          const r = decodeRecord(bad)
+          expect(r === undefined || !recordHashHolds(r)).toBe(true)
+        },
+      ),
+      { numRuns: 500 },
+    ))
+
+  it("refuses bytes that are not a record", () => {
+    const { record } = encodeRecord(
+      new Uint8Array(32),
+      { sequence: 1, streamId: "s", streamVersion: 1, eventId: "e", type: "T", schemaVersion: 1, time: 0 },
+      new Uint8Array(3),
+    )
+    expect(decodeRecord(new Uint8Array(0))).toBeUndefined()
+    expect(decodeRecord(record.subarray(0, 60))).toBeUndefined()
+    expect(decodeRecord(Buffer.concat([Buffer.from("x"), record.subarray(1)]))).toBeUndefined()
+    // A length field that runs past the end.
+    const long = Buffer.from(record)
+    long.writeUInt32BE(10_000, 18 + 32 + 4)
+    expect(decodeRecord(long)).toBeUndefined()
+  })
+})
