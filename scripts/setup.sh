@@ -9,7 +9,10 @@ if ! command -v node >/dev/null 2>&1; then
 fi
 stamp=node_modules/.corecashu-lock
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  echo "== npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install`, not `npm ci`: the registry this machine reaches lacks some other-platform optional packages
+  # (e.g. @biomejs/cli-android-*), so the lock cannot list them and `npm ci` refuses the lock as out of sync.
+  # The lock still pins every version installed here; --no-save keeps package.json and the lock untouched.
+  echo "== npm install (from the lock)"
+  npm install --no-save --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
