@@ -12,6 +12,8 @@ const usage = `usage: corecashu <command>
 
 commands:
   decode <token|->   decode a cashuA/cashuB token (or read it from stdin) and print its summary
+  audit --data-dir DIR [--passphrase-file F] [--json]
+                     replay an event log: check its hash chain and invariants
   version            print the version
 `
 
@@ -48,11 +50,13 @@ const decodeCommand = (arg: string | undefined): number => {
   }
 }
 
-const main = (argv: ReadonlyArray<string>): number => {
+const main = (argv: ReadonlyArray<string>): number | Promise<number> => {
   const [command, ...rest] = argv
   switch (command) {
     case "decode":
       return decodeCommand(rest[0])
+    case "audit":
+      return import("./audit.js").then((m) => m.auditCommand(rest))
     case "version":
     case "--version":
       console.log(version())
@@ -68,4 +72,4 @@ const main = (argv: ReadonlyArray<string>): number => {
   }
 }
 
-process.exitCode = main(process.argv.slice(2))
+process.exitCode = await main(process.argv.slice(2))

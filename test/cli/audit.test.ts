@@ -1,0 +1,168 @@
+import { spawnSync } from "node:child_process"
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { ClassicLevel } from "classic-level"
+import { Effect } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import type { WalletEvent } from "../../src/events/catalogue.js"
+import { openLevelDbEventStore } from "../../src/infra/leveldb-store.js"
+import { MIN_SCRYPT } from "../../src/infra/vault.js"
+import { buildHistory } from "../projections/history.js"
+
+const root = fileURLToPath(new URL("../../", import.meta.url))
+const PASSPHRASE = "correct horse battery staple"
+/** The cheapest scrypt cost the CLI accepts without a test-only flag (keeps each CLI run short). */
+const CHEAPEST_SAFE = { scrypt: MIN_SCRYPT }
+let base: string
+let good: string
+let passFile: string
+let wrongFile: string
+let head = 0
+
+/** Runs `corecashu audit …` as the user would; returns its exit code and output. */
+const cli = (...args: string[]) => {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "audit", ...args], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000,
+  })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+const json = (out: string) => JSON.parse(out.trim().split("\n").at(-1)!)
+
+/** A copy of the good log to damage. */
+const copy = (name: string) => {
+  const dir = join(base, name)
+  cpSync(good, dir, { recursive: true })
+  rmSync(join(dir, "LOCK"), { force: true })
+  return dir
+}
+
+/** Changes the raw LevelDB records of `dir` (the store must be closed). */
+const rawEdit = async (dir: string, f: (db: ClassicLevel<Uint8Array, Uint8Array>) => Promise<void>) => {
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" })
+  await db.open()
+  await f(db)
+  await db.close()
+}
+const recordKey = (sequence: number) => {
+  const k = Buffer.alloc(9)
+  k[0] = 0x73
+  k.writeBigUInt64BE(BigInt(sequence), 1)
+  return k
+}
+
+const writeLog = (dir: string, extra: WalletEvent[] = []) =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const store = yield* openLevelDbEventStore({
+          dataDir: dir,
+          passphrase: PASSPHRASE,
+          vault: CHEAPEST_SAFE,
+        })
+        const history = buildHistory([
+          { wallet: 0, action: 1, a: 0, b: 1 },
+          { wallet: 0, action: 2, a: 0, b: 0 },
+          { wallet: 1, action: 1, a: 2, b: 2 },
+          { wallet: 0, action: 3, a: 0, b: 1 },
+          { wallet: 0, action: 1, a: 4, b: 1 },
+        ])
+        for (const a of history.appends) yield* store.append(a.streamId, "any", a.events)
+        if (extra.length > 0)
+          yield* store.append(
+            "wallet/w0",
+            "any",
+            extra.map((event, i) => ({ eventId: `extra:${i}`, event })),
+          )
+        return { head: yield* store.head, history }
+      }),
+    ),
+  )
+
+beforeAll(async () => {
+  base = mkdtempSync(join(tmpdir(), "corecashu-cli-audit-"))
+  good = join(base, "good")
+  head = (await writeLog(good)).head
+  passFile = join(base, "pass")
+  writeFileSync(passFile, `${PASSPHRASE}\n`)
+  wrongFile = join(base, "wrong")
+  writeFileSync(wrongFile, "not the passphrase\n")
+}, 120_000)
+afterAll(() => rmSync(base, { recursive: true, force: true }))
+
+describe("corecashu audit", () => {
+  it("passes a good log, in full with the passphrase and chain-only without", () => {
+    const withKey = cli("--data-dir", good, "--passphrase-file", passFile, "--json")
+    expect(withKey.code).toBe(0)
+    expect(json(withKey.stdout)).toMatchObject({ ok: true, scope: "full", events: head, head })
+    const human = cli("--data-dir", good)
+    expect(human.code).toBe(0)
+    expect(human.stdout).toMatch(/OK .*chain only/)
+    expect(human.stdout).toMatch(/no --passphrase-file/)
+  })
+
+  it("detects a tampered stored event without the passphrase, naming its sequence", async () => {
+    const dir = copy("tampered")
+    const K = 7
+    await rawEdit(dir, async (db) => {
+      const v = Buffer.from((await db.get(recordKey(K)))!)
+      v[v.length - 40]! ^= 0x01 // inside the sealed payload, before the 32-byte hash
+      await db.put(recordKey(K), v)
+    })
+    const noKey = cli("--data-dir", dir, "--json")
+    expect(noKey.code).toBe(1)
+    expect(json(noKey.stdout)).toMatchObject({
+      ok: false,
+      scope: "chain",
+      violation: { sequence: K, kind: "chain" },
+    })
+    const withKey = cli("--data-dir", dir, "--passphrase-file", passFile, "--json")
+    expect(withKey.code).toBe(1)
+    expect(json(withKey.stdout).violation).toMatchObject({ sequence: K, kind: "chain" })
+  })
+
+  it("detects a removed event", async () => {
+    const dir = copy("removed")
+    await rawEdit(dir, (db) => db.del(recordKey(4)))
+    const r = cli("--data-dir", dir, "--json")
+    expect(r.code).toBe(1)
+    expect(json(r.stdout).violation).toMatchObject({ sequence: 4, kind: "chain" })
+  })
+
+  it("finds an invariant violation only with the passphrase", async () => {
+    const dir = join(base, "double-spend")
+    const { history } = await writeLog(dir)
+    const spent = [...history.wallets.get("wallet/w0")!.proofs].find(([, p]) => p.state === "spent")![0]
+    const forged = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const store = yield* openLevelDbEventStore({
+            dataDir: dir,
+            passphrase: PASSPHRASE,
+            vault: CHEAPEST_SAFE,
+          })
+          const r = yield* store.append("wallet/w0", "any", [
+            { eventId: "forged", event: { _tag: "ProofsSpent", ys: [spent] } },
+          ])
+          return r.firstSequence
+        }),
+      ),
+    )
+    const withKey = cli("--data-dir", dir, "--passphrase-file", passFile, "--json")
+    expect(withKey.code).toBe(1)
+    expect(json(withKey.stdout).violation).toMatchObject({ sequence: forged, kind: "double-spend" })
+    const noKey = cli("--data-dir", dir)
+    expect(noKey.code).toBe(0)
+  })
+
+  it("cannot run with a wrong passphrase, or without a log (exit 2)", () => {
+    const wrong = cli("--data-dir", good, "--passphrase-file", wrongFile, "--json")
+    expect(wrong.code).toBe(2)
+    expect(json(wrong.stdout)).toEqual({ ok: false, error: "wrong passphrase" })
+    expect(cli("--data-dir", join(base, "nothing-here")).code).toBe(2)
+    expect(cli("--passphrase-file", passFile).code).toBe(2)
+  })
+})
