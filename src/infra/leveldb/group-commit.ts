@@ -35,7 +35,7 @@ import {
   VaultError,
   WrongExpectedVersion,
 } from "../../events/errors.js"
-import { type PayloadSealer, payloadAad } from "../../events/sealer.js"
+import { type PayloadSealer, payloadAadText } from "../../events/sealer.js"
 import type { AppendResult, ExpectedVersion, NewEvent } from "../../events/store.js"
 import { type IdFilter, type Probe, probeOf } from "./id-filter.js"
 import {
@@ -44,7 +44,6 @@ import {
   headValue,
   readU64,
   recordKey,
-  sequenceValue,
   streamPrefix,
   streamRunKey,
   streamRunValue,
@@ -205,7 +204,7 @@ export class GroupCommitWriter {
       return
     }
 
-    if (n > 1 && new Set(events.map((e) => e.eventId)).size !== n) {
+    if (n > 1 && hasDuplicateId(events)) {
       done(idConflict(streamId, this.tailVersions.get(streamId) ?? 0, "the same event id appears twice"))
       return
     }
@@ -276,10 +275,12 @@ export class GroupCommitWriter {
         versions[i] = enc.schemaVersion
         if (this.sealer === undefined)
           throw new VaultError({ reason: "missing-key", message: "the store was opened without its key" })
-        payloads[i] = this.sealer.seal(
-          enc.bytes,
-          payloadAad({ streamId, eventId: ev.eventId, type: enc.type, schemaVersion: enc.schemaVersion }),
+        // The same bytes as `payloadAad`, from Node's buffer pool instead of a fresh ArrayBuffer per event.
+        const aad = Buffer.from(
+          payloadAadText({ streamId, eventId: ev.eventId, type: enc.type, schemaVersion: enc.schemaVersion }),
+          "utf8",
         )
+        payloads[i] = this.sealer.seal(enc.bytes, aad)
       }
     } catch (error) {
       done(isTagged(error) ? error : { defect: error })
@@ -316,8 +317,10 @@ export class GroupCommitWriter {
       }
       const payload = payloads[i]!
       const { record, hash, payloadAt } = encodeRecord(prev, fields, payload)
-      batch.chained.put(recordKey(sequence), record)
-      batch.chained.put(eventIdKey(eventId), sequenceValue(sequence))
+      const key = recordKey(sequence)
+      batch.chained.put(key, record)
+      // The id index value is u64be(sequence): the record key's last 8 bytes (the batch copies both).
+      batch.chained.put(eventIdKey(eventId), key.subarray(1))
       batch.events.push({ fields, record, payloadAt })
       batch.ids.push(eventId)
       this.pendingIds.set(eventId, { sequence, streamId, version, batch })
@@ -498,6 +501,17 @@ export class GroupCommitWriter {
       d()
     }
   }
+}
+
+/** True when two events of one append share an id (appends are small: a quadratic scan beats a Set). */
+const hasDuplicateId = (events: ReadonlyArray<NewEvent>): boolean => {
+  const n = events.length
+  if (n > 16) return new Set(events.map((e) => e.eventId)).size !== n
+  for (let i = 1; i < n; i++) {
+    const id = events[i]!.eventId
+    for (let j = 0; j < i; j++) if (events[j]!.eventId === id) return true
+  }
+  return false
 }
 
 const wrongVersion = (streamId: string, expected: number, actual: number): WrongExpectedVersion =>

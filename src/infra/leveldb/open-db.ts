@@ -34,6 +34,9 @@ export const openDb = (dataDir: string): Effect.Effect<Db, StoreLocked | StoreCo
       const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(dataDir, {
         keyEncoding: "view",
         valueEncoding: "view",
+        // Records are mostly AES-GCM ciphertext and SHA-256 hashes: Snappy cannot shrink them and only burns
+        // CPU on every table write. LevelDB marks compression per block, so older files stay readable.
+        compression: false,
       })
       await db.open()
       return db
