@@ -167,6 +167,10 @@ export const buildHistory = (steps: ReadonlyArray<Step>): History => {
         .filter(([, p]) => p.state === "unspent" && p.keysetId === k.id)
         .slice(0, max)
         .map(([y]) => y)
+    const pendingFor = (y: string, op: string): boolean => {
+      const p = wallet.proofs.get(y)!
+      return p.state === "pending" && p.owner === op
+    }
     const sum = (ys: string[]) => ys.reduce((s, y) => s + wallet.proofs.get(y)!.amount, 0n)
     const status = (op: string, s: string) => {
       wallet.ops.get(op)!.status = s
@@ -372,11 +376,12 @@ export const buildHistory = (steps: ReadonlyArray<Step>): History => {
       case 4: {
         // A send resolves: the recipient claimed it (observed spent), or the sender takes it back.
         const send = [...wallet.ops].find(
-          ([, o]) => o.kind === "send" && o.ys.some((y) => wallet.proofs.get(y)!.state === "pending"),
+          ([op, o]) => o.kind === "send" && o.ys.some((y) => pendingFor(y, op)),
         )
         if (send === undefined) break
         const [op, o] = send
-        const ys = o.ys.filter((y) => wallet.proofs.get(y)!.state === "pending")
+        // Only the proofs this send still owns: a released proof may since be pending under another send.
+        const ys = o.ys.filter((y) => pendingFor(y, op))
         if (step.b % 2 === 0) {
           const check = newOp("checkstate")
           events.push({
