@@ -493,6 +493,15 @@ export const ProofsSpent = Schema.TaggedStruct("ProofsSpent", {
 })
 export type ProofsSpent = typeof ProofsSpent.Type
 
+/** Every proof transition: the events keyed by Y that move a proof through its lifecycle. */
+export type ProofEvent =
+  | ProofsIssued
+  | ProofsReceived
+  | ProofsReserved
+  | ProofsReleased
+  | ProofsPending
+  | ProofsSpent
+
 // ---------------------------------------------------------------------------------------------------------
 // The catalogue
 // ---------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { ProofEvent } from "../events/catalogue.js"
 import type { RecordedEvent } from "../events/store.js"
 import { fields, LineWriter, readLines } from "./canonical.js"
 import { checkTransition, ownerAfter, PROOF_STATES, type ProofState, targetState } from "./lifecycle.js"
@@ -112,19 +113,6 @@ const adjust = (b: Balance, state: ProofState, amount: bigint): Balance => {
       }
   }
 }
-
-type ProofEvent = Extract<
-  RecordedEvent["event"],
-  {
-    readonly _tag:
-      | "ProofsIssued"
-      | "ProofsReceived"
-      | "ProofsReserved"
-      | "ProofsReleased"
-      | "ProofsPending"
-      | "ProofsSpent"
-  }
->
 
 /** Applies one proof event to a wallet's index, gathering bucket changes in `touched`. */
 const applyToIndex = (

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { StoredProof } from "../events/catalogue.js"
+import type { ProofEvent, StoredProof } from "../events/catalogue.js"
 import type { RecordedEvent } from "../events/store.js"
 import { fields, LineWriter, readLines } from "./canonical.js"
 import { checkTransition, ownerAfter, PROOF_STATES, type ProofState } from "./lifecycle.js"
@@ -105,19 +105,6 @@ class TotalsDelta {
     return t
   }
 }
-
-type ProofEvent = Extract<
-  RecordedEvent["event"],
-  {
-    readonly _tag:
-      | "ProofsIssued"
-      | "ProofsReceived"
-      | "ProofsReserved"
-      | "ProofsReleased"
-      | "ProofsPending"
-      | "ProofsSpent"
-  }
->
 
 /** New proofs: absent → unspent (issued) or incoming (received). */
 const addProofs = (
