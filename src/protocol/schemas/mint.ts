@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Schema } from "effect"
+import { Option, Schema, SchemaTransformation } from "effect"
 import { AmountSchema, PositiveAmountSchema, SafeUintSchema } from "../amount.js"
 import {
   BlindedMessageSchema,
@@ -38,6 +38,22 @@ export const MintQuoteBolt11RequestSchema = Schema.Struct({
 export type MintQuoteBolt11Request = typeof MintQuoteBolt11RequestSchema.Type
 
 /**
+ * The NUT-20 quote lock. Nutshell 0.20.3 answers `GET /v1/mint/quote/bolt11/{id}` of an unlocked quote with
+ * `"pubkey": ""` (seen against the live mint; its POST answers `null`): `""` and `null` decode to absent.
+ */
+const QuotePubkeySchema = Schema.optionalKey(
+  Schema.NullOr(Schema.Union([PointHexSchema, Schema.Literal("")])),
+).pipe(
+  Schema.decodeTo(
+    Schema.optionalKey(Schema.toType(PointHexSchema)),
+    SchemaTransformation.transformOptional<string, string | null>({
+      decode: (o) => Option.filter(o, (v): v is string => v !== null && v !== ""),
+      encode: (o) => o,
+    }),
+  ),
+)
+
+/**
  * NUT-23 `PostMintQuoteBolt11Response` (also the answer of `GET /v1/mint/quote/bolt11/{id}` and the NUT-17
  * `bolt11_mint_quote` payload). `amount` and `unit` are required by the current spec but optional here: CDK
  * still types them as optional and the NUT-20 example omits them. `expiry` may be `null`. `amount_paid` /
@@ -50,7 +66,7 @@ export const MintQuoteBolt11ResponseSchema = Schema.Struct({
   unit: nullableKey(UnitSchema),
   state: MintQuoteStateSchema,
   expiry: nullableKey(SafeUintSchema),
-  pubkey: nullableKey(PointHexSchema),
+  pubkey: QuotePubkeySchema,
   amount_paid: nullableKey(AmountSchema),
   amount_issued: nullableKey(AmountSchema),
 })

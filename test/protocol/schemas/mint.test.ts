@@ -110,6 +110,21 @@ describe("mint quotes (NUT-04/20/23)", () => {
     expect(q.amount).toBeUndefined()
   })
 
+  it("reads nutshell's empty pubkey of an unlocked quote as absent, and still rejects a malformed one", () => {
+    const q = decodeMintResponse(
+      MintQuoteBolt11ResponseSchema,
+      NUTSHELL_QUOTE.replace('"pubkey":null', '"pubkey":""'),
+    )
+    expect(q.pubkey).toBeUndefined()
+    expect("pubkey" in q).toBe(false)
+    expect(() =>
+      decodeMintResponse(
+        MintQuoteBolt11ResponseSchema,
+        NUTSHELL_QUOTE.replace('"pubkey":null', '"pubkey":"02ab"'),
+      ),
+    ).toThrow(DecodeError)
+  })
+
   it("rejects unknown states and fractional or huge expiries", () => {
     expect(
       path(() => decodeMintResponse(MintQuoteBolt11ResponseSchema, NUT23_QUOTE.replace("UNPAID", "EXPIRED"))),
