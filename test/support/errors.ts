@@ -1,5 +1,5 @@
 import { expect } from "vitest"
-import { isCorecashuError } from "../../src/errors.js"
+import { DecodeError, isCorecashuError } from "../../src/errors.js"
 
 /** Asserts that `f` throws one of the project's tagged errors, with `tag` (and `reason`, when given). */
 export const expectTagged = (f: () => unknown, tag: string, reason?: string): void => {
@@ -13,4 +13,15 @@ export const expectTagged = (f: () => unknown, tag: string, reason?: string): vo
   const e = err as { _tag: string; reason?: string }
   expect(e._tag).toBe(tag)
   if (reason !== undefined) expect(e.reason).toBe(reason)
+}
+
+/** The `path` of the {@link DecodeError} that `f` throws (`"no error"` when it throws none). */
+export const decodeErrorPath = (f: () => unknown): string | undefined => {
+  try {
+    f()
+  } catch (e) {
+    expect(e).toBeInstanceOf(DecodeError)
+    return (e as DecodeError).path
+  }
+  return "no error"
 }

@@ -8,16 +8,9 @@ import {
   MeltQuoteResponseSchema,
   MeltRequestSchema,
 } from "../../../src/protocol/schemas/melt.js"
+import { decodeErrorPath } from "../../support/errors.js"
 
-const path = (f: () => unknown): string | undefined => {
-  try {
-    f()
-  } catch (e) {
-    expect(e).toBeInstanceOf(DecodeError)
-    return (e as DecodeError).path
-  }
-  return "no error"
-}
+const path = decodeErrorPath
 
 // NUT-23 melt quote response example.
 const NUT23_QUOTE = `{

@@ -10,16 +10,9 @@ import {
   MintRequestSchema,
   MintResponseSchema,
 } from "../../../src/protocol/schemas/mint.js"
+import { decodeErrorPath } from "../../support/errors.js"
 
-const path = (f: () => unknown): string | undefined => {
-  try {
-    f()
-  } catch (e) {
-    expect(e).toBeInstanceOf(DecodeError)
-    return (e as DecodeError).path
-  }
-  return "no error"
-}
+const path = decodeErrorPath
 
 // NUT-23 mint quote response example.
 const NUT23_QUOTE = `{
