@@ -299,6 +299,28 @@ describe("LevelDB event store: corruption never passes silently", () => {
     expect(await fails(store.verifyChain)).toMatchObject({ _tag: "StoreCorrupted", firstBadSequence: 90 })
   })
 
+  it("reads ahead page by page: the same events as one page, and damage in a later page is still named", async () => {
+    const dir = await filled(120)
+    const one = await open({ dataDir: dir, unencrypted: true, pageSize: 1000 })
+    const whole = await collect(one.readAll())
+    const rawFrom40 = await collect(one.readRaw(40))
+    await run(one.close)
+    const paged = await open({ dataDir: dir, unencrypted: true, pageSize: 7 })
+    expect(await collect(paged.readAll())).toEqual(whole)
+    expect(await collect(paged.readRaw(40))).toEqual(rawFrom40)
+    // A stream stopped early leaves a page read ahead behind; closing the store afterwards is clean.
+    expect(await collect(Stream.take(paged.readAll(), 3))).toEqual(whole.slice(0, 3))
+    await run(paged.close)
+    await damage(dir, async (db) => {
+      const value = Buffer.from((await db.get(recordKey(100)))!)
+      value[value.length - 40]! ^= 0x01
+      await db.put(recordKey(100), value)
+    })
+    const store = await open({ dataDir: dir, unencrypted: true, pageSize: 7, tailCheck: 5 })
+    expect(await fails(Stream.runCollect(store.readAll()))).toMatchObject({ firstBadSequence: 100 })
+    expect(await fails(Stream.runCollect(store.readRaw(95)))).toMatchObject({ firstBadSequence: 100 })
+  })
+
   it("detects an event rewritten with a recomputed hash (the link to it breaks)", async () => {
     const dir = await filled(50)
     await damage(dir, async (db) => {

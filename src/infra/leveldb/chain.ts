@@ -10,7 +10,7 @@ import { GENESIS_HASH } from "../../events/envelope.js"
 import { StoreCorrupted, StoreUnavailable } from "../../events/errors.js"
 import { RECORDS_END, recordKey, sequenceOfKey } from "./keys.js"
 import { type Db, describe } from "./open-db.js"
-import { type DecodedRecord, decodeRecord, recordHashHolds } from "./record.js"
+import { hashEqualsAt, PREV_HASH_AT, type RecordView, verifiedHashOf, viewRecord } from "./record.js"
 
 /** The hash before the first event, as bytes. */
 export const GENESIS = Buffer.from(GENESIS_HASH, "hex")
@@ -39,30 +39,40 @@ export class ChainWalker {
   next: number
   /** Hash of the last verified record (undefined when starting mid-log: the first link is taken on trust). */
   prevHash: Buffer | undefined
+  /**
+   * `prevHash` as hex, when a reader has already computed it (readers hand out hex envelopes; each record's
+   * `prevHash` is its predecessor's `hash`, so one conversion per record serves both). Kept by the reader.
+   */
+  prevHashHex: string | undefined
 
   constructor(from: number, prevHash: Buffer | undefined) {
     this.next = from
     this.prevHash = from === 1 ? GENESIS : prevHash
+    this.prevHashHex = from === 1 ? GENESIS_HASH : undefined
   }
 
-  /** Feeds one stored entry; returns the damage and its sequence, or the decoded record. */
+  /**
+   * Feeds one stored entry; returns the damage and its sequence, or the verified record — whose hash is then
+   * `prevHash` (a buffer of its own, so the record is not sliced for it).
+   */
   feed(
     key: Uint8Array,
     value: Uint8Array,
-  ): { readonly damage: Damage; readonly sequence: number } | { readonly record: DecodedRecord } {
+  ): { readonly damage: Damage; readonly sequence: number } | RecordView {
     const at = this.next
     const keySeq = sequenceOfKey(key)
     if (keySeq === undefined || keySeq > at) return { damage: "missing", sequence: at }
     if (keySeq < at) return { damage: "misplaced", sequence: keySeq }
-    const r = decodeRecord(value)
+    const r = viewRecord(value)
     if (r === undefined) return { damage: "malformed", sequence: at }
     if (r.fields.sequence !== at) return { damage: "misplaced", sequence: at }
-    if (this.prevHash !== undefined && !r.prevHash.equals(this.prevHash))
+    if (this.prevHash !== undefined && !hashEqualsAt(this.prevHash, r.bytes, PREV_HASH_AT))
       return { damage: "broken-link", sequence: at }
-    if (!recordHashHolds(r)) return { damage: "bad-hash", sequence: at }
-    this.prevHash = r.hash
+    const hash = verifiedHashOf(r)
+    if (hash === undefined) return { damage: "bad-hash", sequence: at }
+    this.prevHash = hash
     this.next = at + 1
-    return { record: r }
+    return r
   }
 }
 

@@ -78,13 +78,34 @@ export interface DecodedRecord {
   readonly hashed: Buffer
 }
 
+/**
+ * A record located in place: its fields parsed, its parts given as offsets into `bytes` rather than as
+ * sub-buffers. Why: the read path walks every record of the log, and each `subarray` is a fresh object; the
+ * chain walker needs only offsets to check the link and the hash.
+ */
+export interface RecordView {
+  readonly bytes: Buffer
+  readonly fields: RecordFields
+  /** Where the payload starts (the fields JSON ends). */
+  readonly payloadAt: number
+  /** Where the stored hash starts (the payload ends); the hash covers `bytes[0, hashAt)`. */
+  readonly hashAt: number
+}
+
+/** Offset of the previous hash inside a record. */
+export const PREV_HASH_AT = PREV_AT
+
 const isNat = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0
 
-/** Splits a record into its parts; undefined when it is not a well-formed record. */
-export const decodeRecord = (bytes: Uint8Array): DecodedRecord | undefined => {
+/** `bytes` as a Buffer, without copying (and without a new object when it already is one). */
+const asBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+
+/** Locates a record's parts and parses its fields; undefined when it is not a well-formed record. */
+export const viewRecord = (bytes: Uint8Array): RecordView | undefined => {
   if (bytes.length < MIN_RECORD) return undefined
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  if (b.compare(DOMAIN, 0, DOMAIN.length, 0, DOMAIN.length) !== 0) return undefined
+  const b = asBuffer(bytes)
+  for (let i = 0; i < DOMAIN.length; i++) if (b[i] !== DOMAIN[i]) return undefined
   if (b.readUInt32BE(LEN_AT) !== 0) return undefined
   const len = b.readUInt32BE(LEN_AT + 4)
   const payloadAt = FIELDS_AT + len
@@ -102,12 +123,41 @@ export const decodeRecord = (bytes: Uint8Array): DecodedRecord | undefined => {
   if (typeof streamId !== "string" || typeof eventId !== "string" || typeof type !== "string")
     return undefined
   return {
+    bytes: b,
     fields: { sequence, streamId, streamVersion, eventId, type, schemaVersion, time },
-    prevHash: b.subarray(PREV_AT, PREV_AT + HASH_LEN),
-    hash: b.subarray(hashAt),
-    payload: b.subarray(payloadAt, hashAt),
-    hashed: b.subarray(0, hashAt),
+    payloadAt,
+    hashAt,
   }
+}
+
+/** Splits a record into its parts; undefined when it is not a well-formed record. */
+export const decodeRecord = (bytes: Uint8Array): DecodedRecord | undefined => {
+  const v = viewRecord(bytes)
+  if (v === undefined) return undefined
+  const b = v.bytes
+  return {
+    fields: v.fields,
+    prevHash: b.subarray(PREV_AT, PREV_AT + HASH_LEN),
+    hash: b.subarray(v.hashAt),
+    payload: b.subarray(v.payloadAt, v.hashAt),
+    hashed: b.subarray(0, v.hashAt),
+  }
+}
+
+/** True when the 32 bytes of `hash` equal `bytes[at, at + 32)`. A plain loop: cheaper than a native call here. */
+export const hashEqualsAt = (hash: Uint8Array, bytes: Uint8Array, at: number): boolean => {
+  if (hash.length !== HASH_LEN || bytes.length < at + HASH_LEN) return false
+  for (let i = 0; i < HASH_LEN; i++) if (hash[i] !== bytes[at + i]) return false
+  return true
+}
+
+/**
+ * The SHA-256 of a located record's contents when it matches the stored hash, else undefined. The digest is
+ * returned so the caller can keep it as the next record's expected link without slicing the record.
+ */
+export const verifiedHashOf = (v: RecordView): Buffer | undefined => {
+  const digest = sha256(v.bytes.subarray(0, v.hashAt))
+  return hashEqualsAt(digest, v.bytes, v.hashAt) ? digest : undefined
 }
 
 /** True when the record's stored hash is the hash of its contents. */

@@ -4,8 +4,12 @@ import { computeEventHash, verifyEventHash } from "../../../src/events/envelope.
 import {
   decodeRecord,
   encodeRecord,
+  hashEqualsAt,
+  PREV_HASH_AT,
   recordHashHolds,
   toStoredEvent,
+  verifiedHashOf,
+  viewRecord,
 } from "../../../src/infra/leveldb/record.js"
 
 const fieldsArb = fc.record({
@@ -34,6 +38,11 @@ describe("LevelDB record", () => {
         const stored = toStoredEvent(r)
         expect(stored.envelope).toEqual({ ...fields, prevHash: prevHex, hash: hash.toString("hex") })
         expect(verifyEventHash(prevHex, stored)).toBe(true)
+        const v = viewRecord(record)!
+        expect(v.fields).toEqual(fields)
+        expect(Buffer.from(v.bytes.subarray(v.payloadAt, v.hashAt))).toEqual(Buffer.from(payload))
+        expect(hashEqualsAt(prev, v.bytes, PREV_HASH_AT)).toBe(true)
+        expect(verifiedHashOf(v)?.toString("hex")).toBe(hash.toString("hex"))
       }),
       { numRuns: 300 },
     ))
@@ -52,6 +61,11 @@ describe("LevelDB record", () => {
           bad[at % bad.length]! ^= xor
           const r = decodeRecord(bad)
           expect(r === undefined || !recordHashHolds(r)).toBe(true)
+          const v = viewRecord(bad)
+          // The in-place check of the read path: a changed byte breaks the hash or the link to `prev`.
+          expect(
+            v === undefined || verifiedHashOf(v) === undefined || !hashEqualsAt(prev, v.bytes, PREV_HASH_AT),
+          ).toBe(true)
         },
       ),
       { numRuns: 500 },
