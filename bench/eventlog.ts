@@ -26,6 +26,7 @@ import { Effect } from "effect"
 import type { WalletEvent } from "../src/events/catalogue.js"
 import type { NewEvent } from "../src/events/store.js"
 import { openLevelDbEventStore } from "../src/infra/leveldb-store.js"
+import { hex } from "./fixtures.js"
 import { runRebuildBench } from "./rebuild.js"
 
 let log = (line: string) => console.log(line)
@@ -33,16 +34,6 @@ let log = (line: string) => console.log(line)
 const WALLETS = 64
 const PER_APPEND = 2
 const RAW_BATCH = 100
-
-const hex = (seed: number, bytes: number): string => {
-  let out = ""
-  let x = (seed * 2654435761) >>> 0
-  while (out.length < bytes * 2) {
-    x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0
-    out += x.toString(16).padStart(8, "0")
-  }
-  return out.slice(0, bytes * 2)
-}
 
 /** A ~300-byte payload: one received proof (amount, keyset id, secret, C, Y). */
 const sampleEvent = (i: number): WalletEvent =>

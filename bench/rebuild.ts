@@ -36,6 +36,7 @@ import type { NewEvent } from "../src/events/store.js"
 import { openLevelDbEventStore } from "../src/infra/leveldb-store.js"
 import { ALL_PROJECTIONS } from "../src/projections/index.js"
 import { type ProofsState, proofsProjection } from "../src/projections/proofs.js"
+import { hex } from "./fixtures.js"
 
 let log = (line: string) => console.log(line)
 
@@ -46,16 +47,6 @@ type Access = { readonly key: Uint8Array } | { readonly unencrypted: true }
 const SEALED: Access = { key: KEY }
 const PLAIN: Access = { unencrypted: true }
 const CYCLE = 10
-
-const hex = (seed: number, bytes: number): string => {
-  let out = ""
-  let x = (seed * 2654435761) >>> 0
-  while (out.length < bytes * 2) {
-    x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0
-    out += x.toString(16).padStart(8, "0")
-  }
-  return out.slice(0, bytes * 2)
-}
 
 /** A deterministic, pattern-valid proof (the codec checks shapes, not curve membership). */
 const proof = (n: number, keysetId: string, counter: number): StoredProof => ({

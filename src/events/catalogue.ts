@@ -502,6 +502,18 @@ export type ProofEvent =
   | ProofsPending
   | ProofsSpent
 
+const PROOF_EVENT_TAGS: ReadonlySet<string> = new Set([
+  "ProofsIssued",
+  "ProofsReceived",
+  "ProofsReserved",
+  "ProofsReleased",
+  "ProofsPending",
+  "ProofsSpent",
+])
+
+/** True for the proof transitions (the events every proof-keyed projection folds). */
+export const isProofEvent = (e: { readonly _tag: string }): e is ProofEvent => PROOF_EVENT_TAGS.has(e._tag)
+
 // ---------------------------------------------------------------------------------------------------------
 // The catalogue
 // ---------------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { ProofEvent } from "../events/catalogue.js"
+import { isProofEvent, type ProofEvent } from "../events/catalogue.js"
 import type { RecordedEvent } from "../events/store.js"
 import { fields, LineWriter, readLines } from "./canonical.js"
 import { checkTransition, ownerAfter, PROOF_STATES, type ProofState, targetState } from "./lifecycle.js"
@@ -150,17 +150,7 @@ const applyToIndex = (
 
 const evolve = (state: BalancesState, rec: RecordedEvent): BalancesState => {
   const e = rec.event
-  switch (e._tag) {
-    case "ProofsIssued":
-    case "ProofsReceived":
-    case "ProofsReserved":
-    case "ProofsReleased":
-    case "ProofsPending":
-    case "ProofsSpent":
-      break
-    default:
-      return state
-  }
+  if (!isProofEvent(e)) return state
   const stream = rec.envelope.streamId
   const wallet = state.wallets.get(stream) ?? emptyWallet
   // Changes are gathered per bucket and applied once per event.

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { ProofEvent, StoredProof } from "../events/catalogue.js"
+import { isProofEvent, type ProofEvent, type StoredProof } from "../events/catalogue.js"
 import type { RecordedEvent } from "../events/store.js"
 import { fields, LineWriter, readLines } from "./canonical.js"
 import { checkTransition, ownerAfter, PROOF_STATES, type ProofState } from "./lifecycle.js"
@@ -187,17 +187,7 @@ const spendProofs = (
 
 const evolve = (state: ProofsState, rec: RecordedEvent): ProofsState => {
   const e = rec.event
-  switch (e._tag) {
-    case "ProofsIssued":
-    case "ProofsReceived":
-    case "ProofsReserved":
-    case "ProofsReleased":
-    case "ProofsPending":
-    case "ProofsSpent":
-      break
-    default:
-      return state
-  }
+  if (!isProofEvent(e)) return state
   const stream = rec.envelope.streamId
   const sequence = rec.envelope.sequence
   const wallet = state.wallets.get(stream) ?? emptyWallet
