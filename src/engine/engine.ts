@@ -1,0 +1,240 @@
+/**
+ * The composition root: `Engine.open({ dataDir, passphrase | key })` opens the encrypted event log, brings
+ * the projections up, unlocks every hosted wallet and runs recovery; `engine.createWallet()` adds wallets.
+ * Each {@link Wallet} offers a Promise API and, under `wallet.effect`, the same calls as Effects. Errors are
+ * the project's tagged errors ({@link WalletError}); a Promise rejects with the error itself.
+ *
+ * @module
+ */
+import { generateMnemonic } from "@scure/bip39"
+import { wordlist } from "@scure/bip39/wordlists/english.js"
+import { Context, Effect, Exit, Layer, Scope, Stream } from "effect"
+import { isValidMnemonic, mnemonicToSeed } from "../crypto/nut13.js"
+import { DecodeError } from "../errors.js"
+import type { WalletCreated } from "../events/catalogue.js"
+import { walletEventId, walletStream } from "../events/ids.js"
+import { EventStore, type EventStoreShape } from "../events/store.js"
+import { type LevelDbAccess, openLevelDbEventStore } from "../infra/leveldb-store.js"
+import { MintClientHttpLive, type MintClientHttpOptions } from "../infra/mint-client/http.js"
+import { MintClient, type MintClientShape } from "../infra/mint-client/service.js"
+import { type AuditResult, auditLog, InvariantChecker } from "../projections/audit.js"
+import { backupProjection } from "../projections/backup.js"
+import { ALL_PROJECTIONS } from "../projections/index.js"
+import { startProjectionRunner } from "../projections/runner.js"
+import { EngineClosed, EngineInvariant, UnknownWallet, type WalletError, WalletExists } from "./errors.js"
+import { walletPrivateKey } from "./keys.js"
+import { DEFAULT_ENGINE_OPTIONS, type EngineOptions, type EngineServices, WalletRuntime } from "./runtime.js"
+import { Wallet } from "./wallet.js"
+
+/** How the engine reaches mints: a ready client, or options of the HTTP client with its policies. */
+export type MintClientChoice = MintClientShape | MintClientHttpOptions
+
+const isClient = (c: MintClientChoice): c is MintClientShape =>
+  typeof (c as MintClientShape).swap === "function"
+
+/** Options of {@link Engine.open}. */
+export type EngineOpenOptions = LevelDbAccess & {
+  /** Directory of the event log (created if missing). One process per directory. */
+  readonly dataDir: string
+  /** The mint client; default: the HTTP client with retry, timeouts, circuit breaker and rate limits. */
+  readonly mintClient?: MintClientChoice
+  /** Engine knobs (DLEQ policy, restore batches, polling). */
+  readonly options?: Partial<EngineOptions>
+  /** Clock, epoch ms (tests). */
+  readonly now?: () => number
+  /** Run recovery of in-flight operations on open (default true). */
+  readonly recover?: boolean
+  /** Vault options (scrypt cost of a new passphrase vault; tests use a weak KDF). */
+  readonly vault?: import("../infra/vault.js").VaultOptions
+}
+
+/** Options of {@link Engine.createWallet}. */
+export interface CreateWalletOptions {
+  /** Default: a fresh id. `[A-Za-z0-9._-]`, ≤ 128 chars. */
+  readonly walletId?: string
+  /** Default: a fresh 12-word BIP-39 mnemonic (read it back with `wallet.mnemonic()` to back it up). */
+  readonly mnemonic?: string
+  readonly label?: string
+}
+
+/** The HTTP mint client with its policies, living as long as the engine's scope. */
+const httpMintClient = (options: MintClientHttpOptions): Effect.Effect<MintClientShape, never, Scope.Scope> =>
+  Layer.build(MintClientHttpLive(options)).pipe(Effect.map((ctx) => Context.get(ctx, MintClient)))
+
+/** A running engine hosting many wallets over one event log. */
+export class Engine {
+  private readonly wallets = new Map<string, Wallet>()
+  private closed = false
+
+  private constructor(
+    private readonly scope: Scope.Closeable,
+    private readonly services: EngineServices,
+  ) {}
+
+  /** Opens (or creates) the engine's data directory and recovers in-flight operations. */
+  static open(opts: EngineOpenOptions): Promise<Engine> {
+    return Effect.runPromise(Engine.openEffect(opts))
+  }
+
+  /** {@link Engine.open} as an Effect. */
+  static openEffect(
+    opts: EngineOpenOptions,
+  ): Effect.Effect<Engine, WalletError | import("../events/errors.js").StoreError> {
+    return Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const opened = yield* Effect.gen(function* () {
+        const { dataDir, mintClient, options, now, recover, vault, ...access } = opts
+        const store = yield* openLevelDbEventStore({
+          dataDir,
+          ...(access as LevelDbAccess),
+          ...(vault !== undefined ? { vault } : {}),
+        })
+        const runner = yield* startProjectionRunner({ projections: ALL_PROJECTIONS }).pipe(
+          Effect.provideService(EventStore, store),
+        )
+        const mint =
+          mintClient !== undefined && isClient(mintClient)
+            ? mintClient
+            : yield* httpMintClient(mintClient ?? {})
+        const services: EngineServices = {
+          store,
+          mint,
+          runner,
+          now: now ?? Date.now,
+          options: { ...DEFAULT_ENGINE_OPTIONS, ...options },
+        }
+        const engine = new Engine(scope, services)
+        yield* engine.loadWallets()
+        if (recover !== false) yield* engine.recoverAll()
+        return engine
+      }).pipe(
+        Scope.provide(scope),
+        Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause))),
+      )
+      return opened
+    })
+  }
+
+  /** The event store (for audits and tools). */
+  get store(): EventStoreShape {
+    return this.services.store
+  }
+
+  private loadWallets(): Effect.Effect<void, EngineInvariant | import("../events/errors.js").StoreError> {
+    const self = this
+    return Effect.gen(function* () {
+      const backups = self.services.runner.state(backupProjection)
+      for (const [stream, w] of backups.wallets.entries()) {
+        if (w.walletId === undefined || w.mnemonic === undefined) continue
+        const version = yield* self.services.store.streamVersion(stream)
+        const rt = new WalletRuntime(w.walletId, mnemonicToSeed(w.mnemonic), self.services, version)
+        self.wallets.set(w.walletId, new Wallet(rt, walletPrivateKey(rt.seed)))
+      }
+    })
+  }
+
+  private recoverAll(): Effect.Effect<void, WalletError> {
+    return Effect.forEach([...this.wallets.values()], (w) => w.effect.recover(), {
+      concurrency: 4,
+      discard: true,
+    })
+  }
+
+  private check(): Effect.Effect<void, EngineClosed> {
+    return this.closed ? Effect.fail(new EngineClosed({ message: "the engine is closed" })) : Effect.void
+  }
+
+  /** Creates a wallet (from a new or given mnemonic). */
+  createWallet(opts: CreateWalletOptions = {}): Promise<Wallet> {
+    return Effect.runPromise(this.createWalletEffect(opts))
+  }
+
+  /** {@link Engine.createWallet} as an Effect. */
+  createWalletEffect(opts: CreateWalletOptions = {}): Effect.Effect<Wallet, WalletError> {
+    const self = this
+    return Effect.gen(function* () {
+      yield* self.check()
+      const walletId =
+        opts.walletId ?? `w${Date.now().toString(36)}${Math.floor(Math.random() * 1e9).toString(36)}`
+      if (self.wallets.has(walletId))
+        return yield* new WalletExists({ walletId, message: "a wallet with this id exists" })
+      const mnemonic = opts.mnemonic?.trim().replace(/\s+/g, " ") ?? generateMnemonic(wordlist, 128)
+      if (!isValidMnemonic(mnemonic))
+        return yield* new DecodeError({
+          reason: "mnemonic",
+          message: "the mnemonic is not a valid BIP-39 phrase",
+        })
+      const created: WalletCreated = {
+        _tag: "WalletCreated",
+        walletId,
+        mnemonic,
+        ...(opts.label !== undefined ? { label: opts.label } : {}),
+      }
+      const stream = walletStream(walletId)
+      const r = yield* self.services.store
+        .append(stream, 0, [{ eventId: walletEventId(walletId, "created"), event: created }])
+        .pipe(
+          Effect.mapError((e) =>
+            e._tag === "WrongExpectedVersion"
+              ? new WalletExists({ walletId, message: "a wallet with this id exists" })
+              : new EngineInvariant({ message: `creating the wallet failed (${e._tag})` }),
+          ),
+        )
+      yield* self.services.runner
+        .awaitSequence(r.lastSequence)
+        .pipe(Effect.mapError((e) => new EngineInvariant({ message: `projections failed (${e._tag})` })))
+      const rt = new WalletRuntime(walletId, mnemonicToSeed(mnemonic), self.services, r.streamVersion)
+      const wallet = new Wallet(rt, walletPrivateKey(rt.seed))
+      self.wallets.set(walletId, wallet)
+      return wallet
+    })
+  }
+
+  /** A hosted wallet by id. */
+  wallet(walletId: string): Wallet {
+    const w = this.wallets.get(walletId)
+    if (w === undefined)
+      throw new UnknownWallet({ walletId, message: "no wallet with this id in this engine" })
+    return w
+  }
+
+  /** The ids of every hosted wallet. */
+  walletIds(): string[] {
+    return [...this.wallets.keys()].sort()
+  }
+
+  /**
+   * Replays the whole log: the hash chain, then every invariant (no proof spent twice or in two states,
+   * balances equal the unspent proofs, counters never go backwards). Reports the first violation.
+   */
+  audit(): Promise<AuditResult> {
+    return Effect.runPromise(this.auditEffect())
+  }
+
+  /** {@link Engine.audit} as an Effect. */
+  auditEffect(): Effect.Effect<AuditResult, import("../events/errors.js").StoreError> {
+    const store = this.services.store
+    return Effect.gen(function* () {
+      const chain = yield* auditLog(store)
+      if (!chain.ok) return chain
+      const checker = new InvariantChecker()
+      let violation: import("../projections/audit.js").Violation | undefined
+      yield* Stream.runForEach(store.readAll(1), (rec) =>
+        Effect.sync(() => {
+          violation ??= checker.check(rec)
+        }),
+      )
+      return violation === undefined
+        ? { ok: true as const, scope: "full" as const, events: checker.checked, head: chain.head }
+        : { ok: false as const, scope: "full" as const, events: checker.checked, head: chain.head, violation }
+    })
+  }
+
+  /** Closes every wallet, the projections and the log. Idempotent. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    this.closed = true
+    for (const w of this.wallets.values()) w.runtime.close()
+    return Effect.runPromise(Scope.close(this.scope, Exit.void))
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The engine's tagged errors: what a wallet call can fail with, besides the pure layers' errors
+ * (`../errors.ts`), the store's (`../events/errors.ts`) and the mint client's (`../infra/mint-client`).
+ *
+ * The split that matters to a caller holding money:
+ * - {@link OperationFailed}: the operation ended without effect (definitive); its inputs were released.
+ * - {@link OperationInDoubt}: the outcome is not known yet (an ambiguous mint failure); the inputs stay held
+ *   by the operation and recovery settles it (`wallet.recover()`, or the next open). Nothing is lost.
+ *
+ * No error carries secret material: no secrets, quote ids, tokens or mnemonics; amounts and ids are fine.
+ *
+ * @module
+ */
+import { Data } from "effect"
+import type { CorecashuError } from "../errors.js"
+import type { CompensationReason, OperationKind } from "../events/catalogue.js"
+import type { MintCallError } from "../infra/mint-client/service.js"
+
+/** The wallet id is not hosted by this engine. */
+export class UnknownWallet extends Data.TaggedError("UnknownWallet")<{
+  readonly walletId: string
+  readonly message: string
+}> {}
+
+/** A wallet with this id already exists. */
+export class WalletExists extends Data.TaggedError("WalletExists")<{
+  readonly walletId: string
+  readonly message: string
+}> {}
+
+/** The wallet does not trust this mint (call `addMint` first), or the mint has no active keyset for the unit. */
+export class UnknownMint extends Data.TaggedError("UnknownMint")<{
+  readonly mintUrl: string
+  readonly unit: string | undefined
+  readonly message: string
+}> {}
+
+/** Not enough spendable value at the mint and unit (fees included). */
+export class InsufficientFunds extends Data.TaggedError("InsufficientFunds")<{
+  readonly mintUrl: string
+  readonly unit: string
+  readonly needed: bigint
+  readonly available: bigint
+  readonly message: string
+}> {}
+
+/** The operation ended without effect: nothing was spent, its inputs are spendable again. */
+export class OperationFailed extends Data.TaggedError("OperationFailed")<{
+  readonly operationId: string
+  readonly kind: OperationKind
+  readonly reason: CompensationReason
+  /** The mint's error code, when the mint refused. */
+  readonly code: number | undefined
+  readonly message: string
+}> {}
+
+/**
+ * The outcome is not known yet: the mint may have processed the request. The operation keeps its inputs and
+ * recovery will settle it (never by releasing blindly). For a melt this includes a payment still in flight.
+ */
+export class OperationInDoubt extends Data.TaggedError("OperationInDoubt")<{
+  readonly operationId: string
+  readonly kind: OperationKind
+  readonly reason: "ambiguous" | "payment-pending"
+  readonly code: number | undefined
+  readonly message: string
+}> {}
+
+/** A mint quote cannot be claimed (yet): not paid, already issued, or expired. */
+export class QuoteNotClaimable extends Data.TaggedError("QuoteNotClaimable")<{
+  readonly operationId: string
+  readonly state: "UNPAID" | "PENDING" | "ISSUED" | "EXPIRED"
+  readonly message: string
+}> {}
+
+/** A token cannot be received: wrong mint or unit, failed DLEQ, foreign lock, already spent. */
+export class TokenRejected extends Data.TaggedError("TokenRejected")<{
+  readonly reason:
+    | "unknown-mint"
+    | "multi-mint"
+    | "unit"
+    | "dleq"
+    | "keyset"
+    | "locked"
+    | "already-spent"
+    | "empty"
+    | "fees-exceed-value"
+  readonly message: string
+}> {}
+
+/** A melt quote asks for more than the caller allowed (fee reserve cap), or its amount does not match. */
+export class QuoteRejected extends Data.TaggedError("QuoteRejected")<{
+  readonly reason: "fee-reserve-too-high" | "amount-mismatch" | "unit-mismatch" | "expired"
+  readonly message: string
+}> {}
+
+/** The engine (or the wallet) was closed. */
+export class EngineClosed extends Data.TaggedError("EngineClosed")<{ readonly message: string }> {}
+
+/**
+ * An engine invariant did not hold (a bug, or a log that another writer changed underneath): the engine
+ * refuses to go on with this operation rather than guess. The log is unchanged by the failed step.
+ */
+export class EngineInvariant extends Data.TaggedError("EngineInvariant")<{
+  readonly message: string
+}> {}
+
+/** Every error the engine itself raises. */
+export type EngineError =
+  | UnknownWallet
+  | WalletExists
+  | UnknownMint
+  | InsufficientFunds
+  | OperationFailed
+  | OperationInDoubt
+  | QuoteNotClaimable
+  | TokenRejected
+  | QuoteRejected
+  | EngineClosed
+  | EngineInvariant
+
+/**
+ * Everything a wallet call can fail with: the engine's own errors, the pure layers' (a bad token, a bad
+ * amount, a keyset that does not check out) and the mint client's (a mint that could not be asked).
+ */
+export type WalletError = EngineError | CorecashuError | MintCallError

@@ -1,0 +1,448 @@
+/**
+ * Mint (NUT-04 + NUT-23 bolt11, NUT-20 locked quotes): new proofs for a paid payment request.
+ *
+ * 1. `mintQuote`: ask the mint for a quote and record it at once (`OperationStarted`, with the quote id, the
+ *    invoice, and — when the mint supports NUT-20 — the quote's own fresh secret key; all encrypted at rest).
+ *    The quote id is a bearer credential: it never appears in errors or logs.
+ * 2. `mintProofs`: wait until the quote is paid (poll), then the intent (`CountersReserved`,
+ *    `OperationPrepared` with the exact `POST /v1/mint/{method}` body, `OperationRequested`), the request, and
+ *    finalisation (`OperationSigned`, `ProofsIssued`, `OperationCompleted`). No inputs: a definitive refusal
+ *    just compensates; an ambiguous one is settled by {@link recoverMint}.
+ *
+ * Recovery: replay under NUT-19 → quote state: `ISSUED` → restore the stored outputs (NUT-09) and finalise;
+ * `PAID` → the request was not processed: send the same bytes again; `UNPAID`/`PENDING` → back to waiting
+ * (the quote may still be paid); unreachable → leave it for the next pass.
+ *
+ * @module
+ */
+import { Effect } from "effect"
+import { bytesToHex } from "../../crypto/bytes.js"
+import { signMintQuote } from "../../crypto/nut20.js"
+import { publicKeyHex } from "../../crypto/schnorr.js"
+import type {
+  OperationRecovering,
+  OperationStarted,
+  OutputIntent,
+  Signature,
+  WalletEvent,
+} from "../../events/catalogue.js"
+import { newOperationId } from "../../events/ids.js"
+import { isDefinitive } from "../../infra/mint-client/service.js"
+import { encodeMintRequest } from "../../protocol/decode.js"
+import { cachedEndpoint, supportsNut } from "../../protocol/schemas/info.js"
+import { MintRequestSchema } from "../../protocol/schemas/mint.js"
+import { EngineInvariant, QuoteNotClaimable, type WalletError } from "../errors.js"
+import { planOutputs, proofsFromSignatures, type SignatureCheckError } from "../outputs.js"
+import { attempt } from "../pure.js"
+import type { WalletRuntime } from "../runtime.js"
+import { ifAny, stepEvents, sumAmounts } from "./batch.js"
+import { loadOpContext, type OpContext } from "./context.js"
+import { restoreOutputs } from "./recover-swap.js"
+import { activeKeysetOrFail, outputsFor } from "./send.js"
+import {
+  codeOf,
+  compensate,
+  dleqRequired,
+  finalEvents,
+  markPending,
+  outputKeyset,
+  type Settled,
+  settledOrFail,
+} from "./swap.js"
+
+/** What to mint. */
+export interface MintQuoteRequest {
+  readonly mintUrl: string
+  readonly amount: bigint
+  /** Default `sat`. */
+  readonly unit?: string
+  /** Default `bolt11`. */
+  readonly method?: string
+  readonly description?: string
+}
+
+/** A recorded mint quote. */
+export interface MintQuoteResult {
+  /** The operation that will claim the quote (pass it to `mint`). */
+  readonly operationId: string
+  /** The payment request to pay (a bolt11 invoice). */
+  readonly request: string
+  readonly amount: bigint
+  readonly unit: string
+  readonly expiry: number | undefined
+  /** Whether the quote is locked to a key of ours (NUT-20). */
+  readonly locked: boolean
+}
+
+/** What a mint brought in. */
+export interface MintResult {
+  readonly operationId: string
+  readonly amount: bigint
+  readonly proofs: number
+}
+
+type MintStarted = Extract<OperationStarted, { kind: "mint" }>
+
+/** Asks for a mint quote and records it (see the module comment). */
+export const mintQuote = (
+  rt: WalletRuntime,
+  req: MintQuoteRequest,
+): Effect.Effect<MintQuoteResult, WalletError> =>
+  Effect.gen(function* () {
+    const unit = req.unit ?? "sat"
+    const method = req.method ?? "bolt11"
+    yield* activeKeysetOrFail(rt.view(), req.mintUrl, unit)
+    const info = yield* rt.info(req.mintUrl)
+    // NUT-20: one fresh key per quote, so quotes cannot be linked to each other or to the wallet.
+    const lockKey = supportsNut(info, "20")
+      ? bytesToHex(crypto.getRandomValues(new Uint8Array(32)))
+      : undefined
+    const quote = yield* rt.services.mint.mintQuote(req.mintUrl, method, {
+      amount: req.amount,
+      unit,
+      ...(req.description !== undefined ? { description: req.description } : {}),
+      ...(lockKey !== undefined ? { pubkey: publicKeyHex(lockKey) } : {}),
+    })
+    const operationId = newOperationId(rt.services.now())
+    const started: MintStarted = {
+      _tag: "OperationStarted",
+      operationId,
+      kind: "mint",
+      mintUrl: req.mintUrl,
+      unit,
+      method,
+      quoteId: quote.quote,
+      amount: quote.amount ?? req.amount,
+      request: quote.request,
+      ...(quote.expiry !== undefined ? { expiry: quote.expiry } : {}),
+      ...(lockKey !== undefined ? { lockKey } : {}),
+    }
+    yield* rt.write((append) => append(stepEvents(operationId, "started", [started])))
+    return {
+      operationId,
+      request: quote.request,
+      amount: started.amount,
+      unit,
+      expiry: quote.expiry,
+      locked: lockKey !== undefined,
+    }
+  })
+
+/** The `POST /v1/mint/{method}` intent for a paid quote. Call inside `rt.write`. */
+const appendMintIntent = (
+  rt: WalletRuntime,
+  append: Parameters<Parameters<WalletRuntime["write"]>[0]>[0],
+  ctx: OpContext,
+) =>
+  Effect.gen(function* () {
+    const started = ctx.started as MintStarted
+    const view = rt.view()
+    const keyset = yield* activeKeysetOrFail(view, started.mintUrl, started.unit)
+    const outputs = yield* attempt(() => outputsFor(keyset, started.amount, "keep"))
+    const plan = yield* attempt(() => planOutputs(rt.seed, keyset.id, view.nextCounter(keyset.id), outputs))
+    const signature =
+      started.lockKey === undefined
+        ? undefined
+        : signMintQuote(started.quoteId, plan.blinded, started.lockKey)
+    const body = encodeMintRequest(MintRequestSchema, {
+      quote: started.quoteId,
+      outputs: [...plan.blinded],
+      ...(signature !== undefined ? { signature } : {}),
+    })
+    const prepared = {
+      _tag: "OperationPrepared" as const,
+      operationId: ctx.operationId,
+      kind: "mint" as const,
+      inputs: [],
+      outputs: plan.intents,
+      request: { path: `/v1/mint/${started.method}`, body },
+    }
+    yield* append([
+      ...stepEvents(ctx.operationId, "prepared", [
+        ...(plan.counters !== undefined ? [plan.counters] : []),
+        prepared,
+      ]),
+      ...stepEvents(
+        ctx.operationId,
+        "requested",
+        [{ _tag: "OperationRequested", operationId: ctx.operationId, kind: "mint", attempt: 1 }],
+        1,
+      ),
+    ])
+    return { ...ctx, prepared, attempts: 1, firstSentAt: rt.services.now() } satisfies OpContext
+  })
+
+/** Finalises a mint from signatures for `answered` outputs (all of them, or the restored ones). */
+const finalizeMint = (
+  rt: WalletRuntime,
+  ctx: OpContext,
+  answered: ReadonlyArray<OutputIntent>,
+  signatures: ReadonlyArray<Signature>,
+  recovery?: WalletEvent,
+): Effect.Effect<Settled, EngineInvariant | SignatureCheckError> =>
+  Effect.gen(function* () {
+    const started = ctx.started as MintStarted
+    const keyset = yield* outputKeyset(rt, ctx.prepared?.outputs ?? [])
+    const requireDleq = yield* dleqRequired(rt, started.mintUrl)
+    const proofs = yield* Effect.try({
+      try: () => proofsFromSignatures(rt.seed, keyset, answered, signatures, { requireDleq }),
+      catch: (e) => e as SignatureCheckError,
+    })
+    return yield* rt.write((append) =>
+      Effect.gen(function* () {
+        const op = rt.view().operation(ctx.operationId)
+        if (op?.status === "completed")
+          return { _tag: "Completed", completed: undefined, proofs: [] } as Settled
+        if (op?.status === "compensated")
+          return { _tag: "Compensated", reason: op.compensation ?? "rejected", code: op.code } as Settled
+        const operationId = ctx.operationId
+        const amount = sumAmounts(proofs)
+        const completed = { _tag: "OperationCompleted" as const, operationId, kind: "mint" as const, amount }
+        yield* append(
+          finalEvents(
+            operationId,
+            recovery,
+            { _tag: "OperationSigned", operationId, kind: "mint", signatures: [...signatures] },
+            [
+              ...ifAny(proofs, (p) => ({
+                _tag: "ProofsIssued",
+                mintUrl: started.mintUrl,
+                unit: started.unit,
+                operationId,
+                proofs: p,
+              })),
+              completed,
+            ],
+          ),
+        )
+        return { _tag: "Completed", completed, proofs } as Settled
+      }),
+    )
+  })
+
+const recovering = (
+  ctx: OpContext,
+  step: OperationRecovering["step"],
+  outcome: OperationRecovering["outcome"],
+  code?: number,
+): OperationRecovering => ({
+  _tag: "OperationRecovering",
+  operationId: ctx.operationId,
+  kind: "mint",
+  attempt: ctx.recoveries + 1,
+  step,
+  outcome,
+  ...(code !== undefined ? { code } : {}),
+})
+
+const note = (rt: WalletRuntime, ctx: OpContext, event: OperationRecovering) =>
+  rt.write((append) => append(stepEvents(ctx.operationId, "recovering", [event], event.attempt)))
+
+/** Sends the prepared mint request (attempt `ctx.attempts`) and settles it. */
+const requestMint = (rt: WalletRuntime, ctx: OpContext): Effect.Effect<Settled, EngineInvariant> =>
+  Effect.gen(function* () {
+    const started = ctx.started as MintStarted
+    const prepared = ctx.prepared!
+    const sent = yield* rt.services.mint
+      .mint(started.mintUrl, started.method, prepared.request.body, {
+        firstSentAt: ctx.firstSentAt ?? rt.services.now(),
+      })
+      .pipe(Effect.result)
+    if (sent._tag === "Success") {
+      const done = yield* finalizeMint(rt, ctx, prepared.outputs, sent.success.signatures).pipe(Effect.result)
+      if (done._tag === "Success") return done.success
+      if (done.failure._tag === "EngineInvariant") return yield* done.failure
+      const pending = yield* markPending(rt, ctx, "ambiguous", undefined)
+      return yield* recoverMint(rt, pending)
+    }
+    const error = sent.failure
+    if (isDefinitive(error)) {
+      yield* compensate(rt, ctx, "rejected", codeOf(error))
+      return { _tag: "Compensated", reason: "rejected", code: codeOf(error) } as Settled
+    }
+    const pending = yield* markPending(rt, ctx, "ambiguous", codeOf(error))
+    return yield* recoverMint(rt, pending)
+  })
+
+/** One recovery pass over a mint operation (see the module comment). */
+export const recoverMint = (rt: WalletRuntime, ctx0: OpContext): Effect.Effect<Settled, EngineInvariant> =>
+  Effect.gen(function* () {
+    let ctx = ctx0
+    const started = ctx.started as MintStarted
+    const prepared = ctx.prepared
+    if (prepared === undefined || ctx.attempts === 0) return { _tag: "InDoubt", code: undefined } as Settled
+    // 1. Replay under NUT-19.
+    const info = yield* rt.info(started.mintUrl).pipe(Effect.option)
+    const path = `/v1/mint/${started.method}`
+    const cached = info._tag === "Some" ? cachedEndpoint(info.value, "POST", path) : undefined
+    const firstSentAt = ctx.firstSentAt ?? 0
+    if (cached !== undefined && rt.services.now() < firstSentAt + (cached.ttlSeconds ?? 300) * 1000) {
+      const attempt = ctx.attempts + 1
+      yield* rt.write((append) =>
+        append(
+          stepEvents(
+            ctx.operationId,
+            "requested",
+            [{ _tag: "OperationRequested", operationId: ctx.operationId, kind: "mint", attempt }],
+            attempt,
+          ),
+        ),
+      )
+      ctx = { ...ctx, attempts: attempt }
+      const replay = yield* rt.services.mint
+        .mint(started.mintUrl, started.method, prepared.request.body, { firstSentAt })
+        .pipe(Effect.result)
+      if (replay._tag === "Success") {
+        const done = yield* finalizeMint(
+          rt,
+          ctx,
+          prepared.outputs,
+          replay.success.signatures,
+          recovering(ctx, "replay", "recovered"),
+        ).pipe(Effect.result)
+        if (done._tag === "Success") return done.success
+        if (done.failure._tag === "EngineInvariant") return yield* done.failure
+      }
+    }
+    // 2. The quote's state says whether the mint issued.
+    const state = yield* rt.services.mint
+      .mintQuoteState(started.mintUrl, started.method, started.quoteId)
+      .pipe(Effect.result)
+    if (state._tag === "Failure") {
+      yield* note(rt, ctx, recovering(ctx, "quote-state", "skipped", codeOf(state.failure)))
+      return { _tag: "InDoubt", code: codeOf(state.failure) } as Settled
+    }
+    const quoteState = state.success.state
+    if (quoteState === "ISSUED") {
+      const restored = yield* restoreOutputs(rt, started.mintUrl, prepared.outputs).pipe(Effect.result)
+      if (restored._tag === "Success" && restored.success.answered.length > 0) {
+        const done = yield* finalizeMint(
+          rt,
+          ctx,
+          restored.success.answered,
+          restored.success.signatures,
+          recovering(ctx, "restore", "recovered"),
+        ).pipe(Effect.result)
+        if (done._tag === "Success") return done.success
+        if (done.failure._tag === "EngineInvariant") return yield* done.failure
+      }
+      yield* note(rt, ctx, recovering(ctx, "restore", "failed"))
+      return { _tag: "InDoubt", code: undefined } as Settled
+    }
+    if (quoteState === "PAID") {
+      // Paid but not issued: our request was not processed. The same bytes are safe to send again.
+      const attempt = ctx.attempts + 1
+      yield* rt.write((append) =>
+        append(
+          stepEvents(
+            ctx.operationId,
+            "requested",
+            [{ _tag: "OperationRequested", operationId: ctx.operationId, kind: "mint", attempt }],
+            attempt,
+          ),
+        ),
+      )
+      const again = yield* rt.services.mint
+        .mint(started.mintUrl, started.method, prepared.request.body, { firstSentAt, allowReplay: false })
+        .pipe(Effect.result)
+      if (again._tag === "Success") {
+        const done = yield* finalizeMint(
+          rt,
+          { ...ctx, attempts: attempt },
+          prepared.outputs,
+          again.success.signatures,
+          recovering(ctx, "quote-state", "recovered"),
+        ).pipe(Effect.result)
+        if (done._tag === "Success") return done.success
+        if (done.failure._tag === "EngineInvariant") return yield* done.failure
+      }
+      yield* note(rt, ctx, recovering(ctx, "quote-state", "pending"))
+      return {
+        _tag: "InDoubt",
+        code: again._tag === "Failure" ? codeOf(again.failure) : undefined,
+      } as Settled
+    }
+    yield* note(rt, ctx, recovering(ctx, "quote-state", "pending"))
+    return { _tag: "InDoubt", code: undefined } as Settled
+  })
+
+/** Options of {@link mintProofs}. */
+export interface MintOptions {
+  /** Wait for the payment, polling every `quotePollMs` (default true). */
+  readonly wait?: boolean
+  /** Give up waiting after this long (default 10 minutes). The quote stays claimable. */
+  readonly timeoutMs?: number
+}
+
+/** Claims a mint quote (see the module comment). */
+export const mintProofs = (
+  rt: WalletRuntime,
+  operationId: string,
+  options: MintOptions = {},
+): Effect.Effect<MintResult, WalletError> =>
+  Effect.gen(function* () {
+    let ctx = yield* loadOpContext(rt, operationId)
+    if (ctx.started.kind !== "mint")
+      return yield* new EngineInvariant({ message: `operation ${operationId} is not a mint` })
+    const started = ctx.started
+    if (ctx.ended === "completed") {
+      const op = rt.view().operation(operationId)
+      return { operationId, amount: op?.amount ?? 0n, proofs: op?.outputs ?? 0 }
+    }
+    if (ctx.ended === "compensated")
+      return yield* new QuoteNotClaimable({
+        operationId,
+        state: "EXPIRED",
+        message: "the mint operation has ended",
+      })
+    if (ctx.prepared === undefined) {
+      // Wait until the quote is paid.
+      const deadline = rt.services.now() + (options.timeoutMs ?? 600_000)
+      const poll = rt.services.mint.mintQuoteState(started.mintUrl, started.method, started.quoteId)
+      let quote = yield* poll
+      while (quote.state === "UNPAID" || quote.state === "PENDING") {
+        const expired =
+          started.expiry !== undefined && started.expiry > 0 && rt.services.now() / 1000 > started.expiry
+        if (expired) {
+          yield* compensate(rt, ctx, "quote-expired", undefined)
+          return yield* new QuoteNotClaimable({
+            operationId,
+            state: "EXPIRED",
+            message: "the mint quote expired unpaid",
+          })
+        }
+        if (options.wait === false || rt.services.now() >= deadline)
+          return yield* new QuoteNotClaimable({
+            operationId,
+            state: quote.state,
+            message: "the mint quote is not paid yet",
+          })
+        yield* Effect.sleep(rt.services.options.quotePollMs)
+        quote = yield* poll
+      }
+      if (quote.state === "ISSUED")
+        return yield* new QuoteNotClaimable({
+          operationId,
+          state: "ISSUED",
+          message: "the mint quote was already issued (to someone else: no outputs of ours were sent)",
+        })
+      const c0 = ctx
+      ctx = yield* rt.write((append) =>
+        Effect.gen(function* () {
+          // Another call may have prepared this quote meanwhile: prepare once.
+          const fresh = yield* loadOpContext(rt, operationId)
+          if (fresh.prepared !== undefined) return fresh
+          return yield* appendMintIntent(rt, append, c0)
+        }),
+      )
+      const settled = yield* requestMint(rt, ctx)
+      const done = yield* settledOrFail(ctx, settled)
+      const amount = done.completed?.kind === "mint" ? done.completed.amount : sumAmounts(done.proofs)
+      return { operationId, amount, proofs: done.proofs.length }
+    }
+    // Prepared earlier (a crash, or an in-doubt attempt): recovery decides.
+    const settled = yield* recoverMint(rt, ctx)
+    const done = yield* settledOrFail(ctx, settled)
+    const amount = done.completed?.kind === "mint" ? done.completed.amount : sumAmounts(done.proofs)
+    return { operationId, amount, proofs: done.proofs.length }
+  })

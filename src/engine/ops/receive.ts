@@ -1,0 +1,186 @@
+/**
+ * Receive: take a token's proofs into the wallet by swapping them for fresh ones (only a swap settles them:
+ * until then the sender can still spend them).
+ *
+ * Before anything is recorded the token must hold up: one mint the wallet trusts (or is told to trust), a
+ * unit the mint has, every keyset id a keyset of THAT mint (short v4 ids resolved against it), DLEQs verified
+ * when present, P2PK-locked proofs signed with the wallet's key (a lock to a key we do not hold is refused),
+ * value above the input fee. Then one append records `OperationStarted` (the token itself, kept for ever),
+ * `ProofsReceived` (incoming) and the swap intent, and the swap runs (`./swap.ts`).
+ *
+ * @module
+ */
+import { Effect } from "effect"
+import { bytesToHex } from "../../crypto/bytes.js"
+import { verifyProofDleq } from "../../crypto/dleq.js"
+import { hashToCurveSecret } from "../../crypto/hash-to-curve.js"
+import { parseSecret } from "../../crypto/nut10.js"
+import { signP2pkProof } from "../../crypto/p2pk.js"
+import { publicKeyHex } from "../../crypto/schnorr.js"
+import type { OperationStarted, StoredProof } from "../../events/catalogue.js"
+import { newOperationId } from "../../events/ids.js"
+import { feeForInputs } from "../../protocol/fees.js"
+import type { Proof } from "../../protocol/models.js"
+import { decodeToken } from "../../protocol/token.js"
+import { TokenRejected, type WalletError } from "../errors.js"
+import { normaliseMintUrl, syncMint } from "../mints.js"
+import { keysOf } from "../outputs.js"
+import { attempt } from "../pure.js"
+import type { WalletRuntime } from "../runtime.js"
+import { sumAmounts } from "./batch.js"
+import { loadCompleted } from "./context.js"
+import { recoverSwapLike } from "./recover-swap.js"
+import { activeKeysetOrFail, outputsFor } from "./send.js"
+import { appendSwapIntent, requestSwap, settledOrFail } from "./swap.js"
+
+/** Options of {@link receive}. */
+export interface ReceiveOptions {
+  /** Trust the token's mint if the wallet does not yet (default false: an unknown mint is refused). */
+  readonly trustMint?: boolean
+  /** Private keys (hex) to sign P2PK-locked proofs with, besides the wallet's own key. */
+  readonly privateKeys?: ReadonlyArray<string>
+}
+
+/** What a receive brought in. */
+export interface ReceiveResult {
+  readonly operationId: string
+  readonly mintUrl: string
+  readonly unit: string
+  /** Value added to the wallet (token value minus input fees). */
+  readonly amount: bigint
+  readonly fee: bigint
+}
+
+const reject = (reason: TokenRejected["reason"], message: string) => new TokenRejected({ reason, message })
+
+/** Signs a P2PK-locked proof with the first key that is in its lock; refuses locks to foreign keys. */
+const unlock = (proof: Proof, keys: ReadonlyArray<string>): Proof | TokenRejected => {
+  const parsed = parseSecret(proof.secret)
+  if (parsed.type === "plain") return proof
+  if (parsed.kind !== "P2PK")
+    return reject("locked", "the token holds HTLC-locked proofs; receiving them needs the preimage")
+  const pubkeys = new Set([
+    parsed.data.toLowerCase(),
+    ...parsed.tags.filter((t) => t[0] === "pubkeys").flatMap((t) => t.slice(1).map((k) => k.toLowerCase())),
+  ])
+  const key = keys.find((k) => pubkeys.has(publicKeyHex(k).toLowerCase()))
+  if (key === undefined) return reject("locked", "the token is locked to a key this wallet does not hold")
+  return signP2pkProof(proof, key)
+}
+
+/** Receives a token (see the module comment). */
+export const receive = (
+  rt: WalletRuntime,
+  tokenText: string,
+  walletKey: string,
+  options: ReceiveOptions = {},
+): Effect.Effect<ReceiveResult, WalletError> =>
+  Effect.gen(function* () {
+    const token = yield* attempt(() => decodeToken(tokenText))
+    if (token.entries.length !== 1)
+      return yield* reject("multi-mint", "a token must hold proofs of exactly one mint")
+    const entry = token.entries[0]!
+    if (entry.proofs.length === 0) return yield* reject("empty", "the token holds no proofs")
+    const mintUrl = normaliseMintUrl(entry.mint)
+    const unit = token.unit ?? "sat"
+    const view0 = rt.view()
+    if (!view0.trusts(mintUrl, unit)) {
+      if (options.trustMint !== true)
+        return yield* reject("unknown-mint", "the token's mint is not trusted by this wallet")
+    }
+    // Learn keysets the token names that the wallet has not seen (a keyset rotation, or a new mint).
+    const unknownIds = entry.proofs.some((p) => {
+      const k = view0.keyset(p.id.toLowerCase())
+      return k === undefined && !view0.keysets(mintUrl).some((ks) => ks.id.startsWith(p.id.toLowerCase()))
+    })
+    if (unknownIds || !view0.trusts(mintUrl, unit)) yield* syncMint(rt, mintUrl, [unit])
+    const view = rt.view()
+    const mintKeysets = view.keysets(mintUrl)
+    const proofs: StoredProof[] = []
+    const keys = [walletKey, ...(options.privateKeys ?? [])]
+    for (const raw of entry.proofs) {
+      const lower = raw.id.toLowerCase()
+      const matches = mintKeysets.filter(
+        (k) => k.id === lower || (lower.length < k.id.length && k.id.startsWith(lower)),
+      )
+      if (matches.length !== 1) {
+        const foreign = view.keyset(lower)
+        return yield* reject(
+          "keyset",
+          foreign !== undefined
+            ? "a proof names a keyset of another mint"
+            : "a proof names a keyset the mint does not have",
+        )
+      }
+      const keyset = matches[0]!
+      if (keyset.unit !== unit)
+        return yield* reject("unit", "a proof's keyset is of another unit than the token")
+      const proof: Proof = { ...raw, id: keyset.id }
+      if (proof.dleq !== undefined) {
+        const K = keysOf(keyset).get(proof.amount)
+        if (K === undefined) return yield* reject("keyset", "a proof's amount has no key in its keyset")
+        const ok = yield* attempt(() => proof.dleq?.r !== undefined && verifyProofDleq(proof as never, K))
+        if (!ok && proof.dleq.r !== undefined) return yield* reject("dleq", "a proof's DLEQ does not hold")
+      }
+      const signed = yield* attempt(() => unlock(proof, keys))
+      if (signed instanceof TokenRejected) return yield* signed
+      const Y = bytesToHex(hashToCurveSecret(signed.secret))
+      proofs.push({
+        amount: signed.amount,
+        id: signed.id,
+        secret: signed.secret,
+        C: signed.C,
+        Y,
+        ...(signed.dleq !== undefined ? { dleq: signed.dleq } : {}),
+        ...(signed.witness !== undefined ? { witness: signed.witness } : {}),
+      })
+    }
+    if (new Set(proofs.map((p) => p.Y)).size !== proofs.length)
+      return yield* reject("empty", "the token holds the same proof twice")
+    const amount = sumAmounts(proofs)
+    const fee = yield* attempt(() => feeForInputs(proofs, (id) => view.keyset(id)?.inputFeePpk))
+    if (fee >= amount)
+      return yield* reject("fees-exceed-value", "the token is worth less than the fee to receive it")
+
+    const operationId = newOperationId(rt.services.now())
+    const started: Extract<OperationStarted, { kind: "receive" }> = {
+      _tag: "OperationStarted",
+      operationId,
+      kind: "receive",
+      mintUrl,
+      unit,
+      token: tokenText,
+      amount,
+    }
+    const ctx = yield* rt.write((append) =>
+      Effect.gen(function* () {
+        const v = rt.view()
+        // Under the writer: a proof we already hold or held cannot be received again (double receive).
+        if (proofs.some((p) => v.proof(p.Y) !== undefined || v.isSpent(p.Y)))
+          return yield* reject("already-spent", "the wallet already received (or spent) proofs of this token")
+        const keyset = yield* activeKeysetOrFail(v, mintUrl, unit)
+        const outputs = yield* attempt(() => outputsFor(keyset, amount - fee, "keep"))
+        return yield* appendSwapIntent(rt, append, {
+          started,
+          inputs: proofs,
+          before: [
+            {
+              _tag: "ProofsReceived",
+              mintUrl,
+              unit,
+              operationId,
+              proofs: proofs as [StoredProof, ...StoredProof[]],
+            },
+          ],
+          reserve: false,
+          outputs,
+          keyset,
+        })
+      }),
+    )
+    const settled = yield* requestSwap(rt, ctx, recoverSwapLike)
+    const done = yield* settledOrFail(ctx, settled)
+    const completed = done.completed ?? (yield* loadCompleted(rt, operationId))
+    const got = completed?.kind === "receive" ? completed : undefined
+    return { operationId, mintUrl, unit, amount: got?.amount ?? amount - fee, fee: got?.fee ?? fee }
+  })

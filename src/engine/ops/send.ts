@@ -1,0 +1,222 @@
+/**
+ * Send: hand value to someone as a token. The sent proofs stay **pending** under the send operation until the
+ * mint reports them spent (NUT-07, `checkPending`), and the sender can reclaim them while they are unspent.
+ *
+ * - **Offline** when the wallet holds proofs that add up to the amount exactly (no fee is charged for the
+ *   token itself; the receiver pays the input fee of the proofs when swapping them in): one append
+ *   `OperationStarted`, `ProofsReserved`, `ProofsPending`, `OperationCompleted` — no request at all.
+ * - Otherwise, or when the token must be locked (P2PK), **swap to send** (`./swap.ts`): inputs covering
+ *   `amount + input fee`, outputs split into the send part (locked outputs get their own random secrets,
+ *   recorded in the intent) and the change kept.
+ *
+ * @module
+ */
+import { Effect } from "effect"
+import { parseWellKnownSecret } from "../../crypto/nut10.js"
+import { createP2pkSecret, type LockOptions } from "../../crypto/p2pk.js"
+import { AmountError } from "../../errors.js"
+import type { OperationStarted, SpendingCondition, StoredProof } from "../../events/catalogue.js"
+import { newOperationId } from "../../events/ids.js"
+import type { KeysetView } from "../../projections/mints.js"
+import type { LiveProof } from "../../projections/proofs.js"
+import { selectProofs } from "../../protocol/coin-selection.js"
+import { splitAmount } from "../../protocol/split.js"
+import { encodeToken } from "../../protocol/token.js"
+import { EngineInvariant, InsufficientFunds, UnknownMint, type WalletError } from "../errors.js"
+import type { OutputRequest } from "../outputs.js"
+import { keysOf } from "../outputs.js"
+import type { WalletRuntime, WalletView } from "../runtime.js"
+import { stepEvents, sumAmounts } from "./batch.js"
+import { loadCompleted } from "./context.js"
+import { recoverSwapLike } from "./recover-swap.js"
+import { appendSwapIntent, requestSwap, settledOrFail } from "./swap.js"
+
+/** What to send. */
+export interface SendRequest {
+  readonly mintUrl: string
+  readonly unit: string
+  readonly amount: bigint
+  readonly memo?: string
+  /** Lock the token to a public key (NUT-11 P2PK), with optional locktime, refund keys, multisig. */
+  readonly lock?: { readonly pubkey: string } & LockOptions
+  /** Never send offline from exact proofs (always swap, e.g. to refresh proofs). Default false. */
+  readonly forceSwap?: boolean
+}
+
+/** A created token and what it cost. */
+export interface SendResult {
+  readonly operationId: string
+  readonly token: string
+  readonly amount: bigint
+  /** Input fees paid by the swap (0 for an offline send). */
+  readonly fee: bigint
+  readonly offline: boolean
+}
+
+/** Fee rates and activity of the wallet's keysets, for coin selection. */
+export const selectionKeysets = (view: WalletView) => (id: string) => {
+  const k = view.keyset(id)
+  return k === undefined ? undefined : { inputFeePpk: k.inputFeePpk, active: k.active }
+}
+
+/** The token for `proofs` (DLEQs included so the receiver can verify offline, NUT-12). */
+export const tokenOf = (
+  mintUrl: string,
+  unit: string,
+  proofs: ReadonlyArray<StoredProof>,
+  memo?: string,
+): string =>
+  encodeToken({
+    version: 4,
+    unit,
+    ...(memo !== undefined ? { memo } : {}),
+    entries: [
+      {
+        mint: mintUrl,
+        proofs: proofs.map((p) => ({
+          amount: p.amount,
+          id: p.id,
+          secret: p.secret,
+          C: p.C,
+          ...(p.dleq !== undefined ? { dleq: p.dleq } : {}),
+        })),
+      },
+    ],
+  })
+
+/** Picks inputs for `amount` (+ fees when `includeFees`), or fails with {@link InsufficientFunds}. */
+export const pickInputs = (
+  view: WalletView,
+  mintUrl: string,
+  unit: string,
+  amount: bigint,
+  includeFees: boolean,
+) => {
+  const spendable: LiveProof[] = view.proofs({ state: "unspent", mintUrl, unit })
+  try {
+    return selectProofs(
+      spendable.map((p) => ({ ...p.proof, live: p })),
+      amount,
+      selectionKeysets(view),
+      { includeFees },
+    )
+  } catch (e) {
+    if (e instanceof AmountError && e.reason === "insufficient-funds") {
+      const available = sumAmounts(spendable.map((p) => p.proof))
+      return new InsufficientFunds({
+        mintUrl,
+        unit,
+        needed: amount,
+        available,
+        message: `needs ${amount} ${unit} (plus fees) at the mint, has ${available} spendable`,
+      })
+    }
+    throw e
+  }
+}
+
+/** The active keyset for outputs, or {@link UnknownMint}. */
+export const activeKeysetOrFail = (
+  view: WalletView,
+  mintUrl: string,
+  unit: string,
+): Effect.Effect<KeysetView, UnknownMint> => {
+  const k = view.activeKeyset(mintUrl, unit)
+  return k === undefined
+    ? Effect.fail(
+        new UnknownMint({
+          mintUrl,
+          unit,
+          message: "no active keyset of this unit at this mint; add the mint first",
+        }),
+      )
+    : Effect.succeed(k)
+}
+
+/** Splits `amount` on the keyset's denominations into outputs of `role`. */
+export const outputsFor = (
+  keyset: KeysetView,
+  amount: bigint,
+  role: OutputRequest["role"],
+): OutputRequest[] =>
+  amount === 0n ? [] : splitAmount(amount, keysOf(keyset)).map((a) => ({ amount: a, role }))
+
+/** Sends `amount`: offline from exact proofs when possible, else swap-to-send. */
+export const send = (rt: WalletRuntime, req: SendRequest): Effect.Effect<SendResult, WalletError> =>
+  Effect.gen(function* () {
+    if (req.amount <= 0n)
+      return yield* new AmountError({ reason: "zero", message: "send amount must be positive" })
+    const operationId = newOperationId(rt.services.now())
+    const lock: SpendingCondition | undefined = req.lock === undefined ? undefined : lockCondition(req.lock)
+    const started: Extract<OperationStarted, { kind: "send" }> = {
+      _tag: "OperationStarted",
+      operationId,
+      kind: "send",
+      mintUrl: req.mintUrl,
+      unit: req.unit,
+      amount: req.amount,
+      ...(req.memo !== undefined ? { memo: req.memo } : {}),
+      ...(lock !== undefined ? { lock } : {}),
+    }
+    const planned = yield* rt.write((append) =>
+      Effect.gen(function* () {
+        const view = rt.view()
+        const keyset = yield* activeKeysetOrFail(view, req.mintUrl, req.unit)
+        if (req.lock === undefined && req.forceSwap !== true) {
+          const exact = pickInputs(view, req.mintUrl, req.unit, req.amount, false)
+          if (!(exact instanceof InsufficientFunds) && exact.exact) {
+            const proofs = exact.inputs.map((p) => p.live.proof)
+            const ys = proofs.map((p) => p.Y) as [string, ...string[]]
+            const token = tokenOf(req.mintUrl, req.unit, proofs, req.memo)
+            yield* append([
+              ...stepEvents(operationId, "started", [started]),
+              ...stepEvents(operationId, "completed", [
+                { _tag: "ProofsReserved", operationId, ys },
+                { _tag: "ProofsPending", operationId, ys },
+                { _tag: "OperationCompleted", operationId, kind: "send", amount: req.amount, fee: 0n, token },
+              ]),
+            ])
+            return { _tag: "Offline" as const, token }
+          }
+        }
+        const sel = pickInputs(view, req.mintUrl, req.unit, req.amount, true)
+        if (sel instanceof InsufficientFunds) return yield* sel
+        const sendOutputs = outputsFor(keyset, req.amount, "send").map((o) =>
+          req.lock === undefined ? o : { ...o, secret: createP2pkSecret(req.lock.pubkey, req.lock) },
+        )
+        const ctx = yield* appendSwapIntent(rt, append, {
+          started,
+          inputs: sel.inputs.map((p) => p.live.proof),
+          before: [],
+          reserve: true,
+          outputs: [...sendOutputs, ...outputsFor(keyset, sel.change, "keep")],
+          keyset,
+        })
+        return { _tag: "Swap" as const, ctx }
+      }),
+    )
+    if (planned._tag === "Offline")
+      return { operationId, token: planned.token, amount: req.amount, fee: 0n, offline: true }
+    const settled = yield* requestSwap(rt, planned.ctx, recoverSwapLike)
+    const done = yield* settledOrFail(planned.ctx, settled)
+    const completed = done.completed ?? (yield* loadCompleted(rt, operationId))
+    if (completed === undefined || completed.kind !== "send")
+      return yield* new EngineInvariant({ message: "a send completed without its send record" })
+    return {
+      operationId,
+      token: completed.token,
+      amount: completed.amount,
+      fee: completed.fee,
+      offline: false,
+    }
+  })
+
+/** The catalogue's record of a P2PK lock (for history; the secrets themselves are in the intent). */
+const lockCondition = (lock: { readonly pubkey: string } & LockOptions): SpendingCondition => {
+  const wk = parseWellKnownSecret(createP2pkSecret(lock.pubkey, { ...lock, nonce: "00" }))
+  return {
+    kind: "P2PK",
+    data: wk.data,
+    tags: wk.tags.map((t) => [...t]) as unknown as SpendingCondition["tags"],
+  }
+}

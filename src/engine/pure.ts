@@ -1,0 +1,16 @@
+/**
+ * Pure functions of the lower layers (`crypto`, `protocol`) report bad input by throwing the project's
+ * tagged errors. Inside an Effect a throw is a defect; {@link liftTagged} turns those defects back into typed
+ * failures, so that no tagged error escapes the engine as an untyped crash and real bugs still die loudly.
+ *
+ * @module
+ */
+import { Effect } from "effect"
+import { type CorecashuError, isCorecashuError } from "../errors.js"
+
+/** Re-raises defects that are the project's tagged errors as failures; other defects stay defects. */
+export const liftTagged = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CorecashuError, R> =>
+  Effect.catchDefect(self, (defect) => (isCorecashuError(defect) ? Effect.fail(defect) : Effect.die(defect)))
+
+/** Runs a pure function that may throw a tagged error, as an Effect failing with it. */
+export const attempt = <A>(f: () => A): Effect.Effect<A, CorecashuError> => liftTagged(Effect.sync(f))

@@ -1,0 +1,273 @@
+/**
+ * One hosted wallet at run time: its identity and seed, the services it uses, and its **single writer**.
+ *
+ * Every append to a wallet's stream goes through {@link WalletRuntime.write}: a one-permit semaphore
+ * serialises the decide-and-append steps of all concurrent calls on the wallet, and the append names the
+ * stream version the decision was made against. Inside the permit the writer waits until the projections
+ * have folded its own append, so the next decision (coin selection, the next counter) sees it. The permit is
+ * NOT held across mint I/O: an operation takes it to reserve (intent), releases it for the request, and
+ * takes it again to finalise — concurrent operations overlap on the network but never decide on stale state.
+ *
+ * @module
+ */
+import { Effect, Semaphore } from "effect"
+import { isProofEvent, type WalletEvent } from "../events/catalogue.js"
+import { walletStream } from "../events/ids.js"
+import type { EventStoreShape, NewEvent, RecordedEvent } from "../events/store.js"
+import type { MintClientShape } from "../infra/mint-client/service.js"
+import {
+  assertBatchLegal,
+  IllegalOperationStep,
+  replayOperation,
+  type SagaSnapshot,
+} from "../machines/operation.js"
+import { type ProofCurrent, proofTransition } from "../machines/proof.js"
+import { isOperationEvent } from "../machines/saga.js"
+import { countersProjection, nextCounter } from "../projections/counters.js"
+import { type KeysetView, keysetOf, keysetsOf, mintsOf, mintsProjection } from "../projections/mints.js"
+import { type OperationView, operationOf, operationsProjection } from "../projections/operations.js"
+import { type LiveProof, type LiveState, liveProofs, proofsProjection } from "../projections/proofs.js"
+import type { ProjectionRunner } from "../projections/runner.js"
+import type { InfoResponse } from "../protocol/schemas/index.js"
+import { EngineInvariant } from "./errors.js"
+
+/**
+ * Checks a batch's proof events against the proof machine, in order, starting from the projection's view.
+ * Returns the first refusal's message (no Ys, no amounts), or undefined when every transition is legal.
+ */
+export const checkProofEvents = (view: WalletView, batch: ReadonlyArray<WalletEvent>): string | undefined => {
+  const local = new Map<string, ProofCurrent | undefined>()
+  const current = (y: string): ProofCurrent | undefined => {
+    if (local.has(y)) return local.get(y)
+    const live = view.proof(y)
+    if (live !== undefined) return { state: live.state, owner: live.operationId }
+    return view.isSpent(y) ? { state: "spent", owner: undefined } : undefined
+  }
+  for (const e of batch) {
+    if (!isProofEvent(e)) continue
+    const ys = e._tag === "ProofsIssued" || e._tag === "ProofsReceived" ? e.proofs.map((p) => p.Y) : e.ys
+    for (const y of ys) {
+      const r = proofTransition(current(y), { tag: e._tag, operationId: e.operationId })
+      if (!r.ok) return r.refusal.message
+      local.set(y, { state: r.state, owner: r.owner })
+    }
+  }
+  return undefined
+}
+
+/** What every wallet of an engine shares. */
+export interface EngineServices {
+  readonly store: EventStoreShape
+  readonly mint: MintClientShape
+  readonly runner: ProjectionRunner
+  /** Wall clock, epoch ms (injectable for tests). */
+  readonly now: () => number
+  /** Engine-wide options. */
+  readonly options: EngineOptions
+}
+
+/** Engine-wide knobs; every field has a default (see `DEFAULT_ENGINE_OPTIONS`). */
+export interface EngineOptions {
+  /** Require a DLEQ proof on every signature when the mint advertises NUT-12 (default true). */
+  readonly requireDleq: boolean
+  /** Restore: outputs per `/v1/restore` request (NUT-13 suggests 100). */
+  readonly restoreBatchSize: number
+  /** Restore: stop after this many consecutive empty batches (NUT-13: 3). */
+  readonly restoreEmptyBatches: number
+  /** Mint info is refetched when older than this (ms). */
+  readonly infoTtlMs: number
+  /** Poll interval while waiting for a mint quote to be paid (ms). */
+  readonly quotePollMs: number
+}
+
+/** Defaults of {@link EngineOptions}. */
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  requireDleq: true,
+  restoreBatchSize: 100,
+  restoreEmptyBatches: 3,
+  infoTtlMs: 5 * 60_000,
+  quotePollMs: 500,
+}
+
+/** A read-only view of one wallet's projections at one moment. */
+export class WalletView {
+  constructor(
+    private readonly runner: ProjectionRunner,
+    readonly stream: string,
+  ) {}
+  /** Live proofs matching the filter. */
+  proofs(
+    filter: { state?: LiveState; mintUrl?: string; unit?: string; keysetId?: string } = {},
+  ): LiveProof[] {
+    return liveProofs(this.runner.state(proofsProjection), this.stream, filter)
+  }
+  /** A live proof by Y. */
+  proof(y: string): LiveProof | undefined {
+    return this.runner.state(proofsProjection).wallets.get(this.stream)?.live.get(y)
+  }
+  /** Whether proof Y is known as spent. */
+  isSpent(y: string): boolean {
+    return this.runner.state(proofsProjection).wallets.get(this.stream)?.spent.has(y) === true
+  }
+  keyset(id: string): KeysetView | undefined {
+    return keysetOf(this.runner.state(mintsProjection), this.stream, id)
+  }
+  keysets(mintUrl?: string): KeysetView[] {
+    return keysetsOf(this.runner.state(mintsProjection), this.stream, mintUrl)
+  }
+  /** The mint's active keyset for `unit` with the lowest fee (ties: the newest learned). */
+  activeKeyset(mintUrl: string, unit: string): KeysetView | undefined {
+    let best: KeysetView | undefined
+    for (const k of this.keysets(mintUrl)) {
+      if (!k.active || k.unit !== unit) continue
+      if (
+        best === undefined ||
+        k.inputFeePpk < best.inputFeePpk ||
+        (k.inputFeePpk === best.inputFeePpk && k.learnedAt > best.learnedAt)
+      )
+        best = k
+    }
+    return best
+  }
+  mints() {
+    return mintsOf(this.runner.state(mintsProjection), this.stream)
+  }
+  /** Whether the wallet trusts `mintUrl` for `unit`. */
+  trusts(mintUrl: string, unit?: string): boolean {
+    const m = this.mints().find((v) => v.mintUrl === mintUrl)
+    return m !== undefined && (unit === undefined || m.units.includes(unit))
+  }
+  nextCounter(keysetId: string): number {
+    return nextCounter(this.runner.state(countersProjection), this.stream, keysetId)
+  }
+  operation(operationId: string): OperationView | undefined {
+    return operationOf(this.runner.state(operationsProjection), this.stream, operationId)
+  }
+}
+
+/** A hosted wallet: identity, seed, services and its single writer. */
+export class WalletRuntime {
+  readonly stream: string
+  private version: number
+  private readonly lock = Semaphore.makeUnsafe(1)
+  private readonly infos = new Map<string, { readonly info: InfoResponse; readonly at: number }>()
+  /** Sagas of the operations this process is running or recovering. */
+  private readonly sagas = new Map<string, SagaSnapshot>()
+
+  constructor(
+    readonly walletId: string,
+    /** The NUT-13 seed (64 bytes). Kept in memory only while the wallet is open; wiped by `close`. */
+    readonly seed: Uint8Array,
+    readonly services: EngineServices,
+    streamVersion: number,
+  ) {
+    this.stream = walletStream(walletId)
+    this.version = streamVersion
+  }
+
+  /** The wallet's projections now. */
+  view(): WalletView {
+    return new WalletView(this.services.runner, this.stream)
+  }
+
+  /**
+   * Runs `f` as the wallet's single writer: no other decide-and-append of this wallet runs meanwhile. `f`
+   * gets an `append` that checks the stream version and returns once the projections show the append.
+   */
+  write<A, E, R>(
+    f: (
+      append: (events: ReadonlyArray<NewEvent>) => Effect.Effect<void, EngineInvariant>,
+    ) => Effect.Effect<A, E, R>,
+  ): Effect.Effect<A, E, R> {
+    return Semaphore.withPermits(this.lock, 1)(f((events) => this.appendNow(events)))
+  }
+
+  private appendNow(events: ReadonlyArray<NewEvent>): Effect.Effect<void, EngineInvariant> {
+    if (events.length === 0) return Effect.void
+    const self = this
+    return Effect.gen(function* () {
+      // The machines decide what may be appended: the operation's saga, then every proof's lifecycle.
+      const batch = events.map((e) => e.event)
+      const opId = batch.find(isOperationEvent)?.operationId
+      let saga: SagaSnapshot | undefined
+      if (opId !== undefined) {
+        const before = yield* self.sagaOf(opId)
+        const after = assertBatchLegal(before, batch)
+        if (after instanceof IllegalOperationStep)
+          return yield* new EngineInvariant({ message: `refused to append: ${after.message}` })
+        saga = after
+      }
+      const refusal = checkProofEvents(self.view(), batch)
+      if (refusal !== undefined)
+        return yield* new EngineInvariant({ message: `refused to append: ${refusal}` })
+      yield* self.appendChecked(events)
+      if (opId !== undefined && saga !== undefined) {
+        if (saga.state === "completed" || saga.state === "compensated") self.sagas.delete(opId)
+        else self.sagas.set(opId, saga)
+      }
+    })
+  }
+
+  /** The saga of an operation now: cached while it runs, else replayed from its events in the log. */
+  private sagaOf(operationId: string): Effect.Effect<SagaSnapshot | undefined, EngineInvariant> {
+    const cached = this.sagas.get(operationId)
+    if (cached !== undefined) return Effect.succeed(cached)
+    if (this.view().operation(operationId) === undefined) return Effect.succeed(undefined)
+    return this.operationEvents(operationId).pipe(
+      Effect.flatMap((recs) => {
+        const r = replayOperation(recs.map((x) => x.event).filter(isOperationEvent))
+        return r instanceof IllegalOperationStep
+          ? Effect.fail(new EngineInvariant({ message: `the log holds an illegal history: ${r.message}` }))
+          : Effect.succeed(r)
+      }),
+    )
+  }
+
+  private appendChecked(events: ReadonlyArray<NewEvent>): Effect.Effect<void, EngineInvariant> {
+    const { store, runner } = this.services
+    return store.append(this.stream, this.version, events).pipe(
+      Effect.flatMap((r) => {
+        this.version = r.streamVersion
+        return runner.awaitSequence(r.lastSequence)
+      }),
+      Effect.mapError(
+        (e) =>
+          new EngineInvariant({
+            message: `append to the wallet's stream failed (${e._tag}); nothing of this step was recorded`,
+          }),
+      ),
+    )
+  }
+
+  /** The events of one operation, from the log (recovery; the intent's outputs and request live there). */
+  operationEvents(operationId: string): Effect.Effect<RecordedEvent[], EngineInvariant> {
+    return this.services.store.read(this.stream).pipe(
+      Effect.map((events) =>
+        events.filter((r) => "operationId" in r.event && r.event.operationId === operationId),
+      ),
+      Effect.mapError(
+        (e) => new EngineInvariant({ message: `reading the wallet's stream failed (${e._tag})` }),
+      ),
+    )
+  }
+
+  /** The mint's `/v1/info`, cached for `infoTtlMs`. */
+  info(mintUrl: string) {
+    const cached = this.infos.get(mintUrl)
+    const now = this.services.now()
+    if (cached !== undefined && now - cached.at < this.services.options.infoTtlMs)
+      return Effect.succeed(cached.info)
+    return this.services.mint.info(mintUrl).pipe(
+      Effect.tap((info) =>
+        Effect.sync(() => {
+          this.infos.set(mintUrl, { info, at: now })
+        }),
+      ),
+    )
+  }
+
+  /** Forgets the seed (best effort: JS cannot promise the bytes are gone from every copy). */
+  close(): void {
+    this.seed.fill(0)
+  }
+}

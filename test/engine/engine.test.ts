@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from "vitest"
+import type { Engine } from "../../src/engine/engine.js"
+import { openTestEngine, testMint } from "../support/engine.js"
+
+const engines: Engine[] = []
+afterEach(async () => {
+  for (const e of engines.splice(0)) await e.close()
+})
+
+const open = async (...args: Parameters<typeof openTestEngine>) => {
+  const e = await openTestEngine(...args)
+  engines.push(e)
+  return e
+}
+
+describe("engine: mint → send → receive", () => {
+  it("moves value between two wallets and the audit holds", async () => {
+    const mint = testMint("a")
+    const engine = await open([mint])
+    const alice = await engine.createWallet({ walletId: "alice" })
+    const bob = await engine.createWallet({ walletId: "bob" })
+    await alice.addMint(mint.baseUrl)
+    await bob.addMint(mint.baseUrl)
+    const quote = await alice.mintQuote({ mintUrl: mint.baseUrl, amount: 100n })
+    const minted = await alice.mint(quote.operationId)
+    expect(minted.amount).toBe(100n)
+    expect(alice.balance()).toBe(100n)
+
+    const sent = await alice.send({ mintUrl: mint.baseUrl, amount: 37n })
+    expect(sent.amount).toBe(37n)
+    expect(alice.balance()).toBe(63n)
+    expect(alice.pending().reduce((s, p) => s + p.amount, 0n)).toBe(37n)
+
+    const got = await bob.receive(sent.token)
+    expect(got.amount).toBe(37n)
+    expect(bob.balance()).toBe(37n)
+
+    expect(mint.stats().outstanding).toBe(100n)
+    const audit = await engine.audit()
+    expect(audit.ok).toBe(true)
+  })
+})
