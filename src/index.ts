@@ -57,3 +57,5 @@ export {
   encodeTokenEffect,
   resolveShortKeysetIds,
 } from "./protocol/token.js"
+/** The wallet engine: `Engine.open`, wallets, and their errors. */
+export * from "./engine/index.js"

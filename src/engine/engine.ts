@@ -23,7 +23,13 @@ import { ALL_PROJECTIONS } from "../projections/index.js"
 import { startProjectionRunner } from "../projections/runner.js"
 import { EngineClosed, EngineInvariant, UnknownWallet, type WalletError, WalletExists } from "./errors.js"
 import { walletPrivateKey } from "./keys.js"
-import { DEFAULT_ENGINE_OPTIONS, type EngineOptions, type EngineServices, WalletRuntime } from "./runtime.js"
+import {
+  DEFAULT_ENGINE_OPTIONS,
+  type EngineHooks,
+  type EngineOptions,
+  type EngineServices,
+  WalletRuntime,
+} from "./runtime.js"
 import { Wallet } from "./wallet.js"
 
 /** How the engine reaches mints: a ready client, or options of the HTTP client with its policies. */
@@ -44,6 +50,8 @@ export type EngineOpenOptions = LevelDbAccess & {
   readonly now?: () => number
   /** Run recovery of in-flight operations on open (default true). */
   readonly recover?: boolean
+  /** Test hooks (crash points). */
+  readonly hooks?: EngineHooks
   /** Vault options (scrypt cost of a new passphrase vault; tests use a weak KDF). */
   readonly vault?: import("../infra/vault.js").VaultOptions
 }
@@ -83,7 +91,7 @@ export class Engine {
     return Effect.gen(function* () {
       const scope = yield* Scope.make()
       const opened = yield* Effect.gen(function* () {
-        const { dataDir, mintClient, options, now, recover, vault, ...access } = opts
+        const { dataDir, mintClient, options, now, recover, vault, hooks, ...access } = opts
         const store = yield* openLevelDbEventStore({
           dataDir,
           ...(access as LevelDbAccess),
@@ -102,6 +110,7 @@ export class Engine {
           runner,
           now: now ?? Date.now,
           options: { ...DEFAULT_ENGINE_OPTIONS, ...options },
+          ...(hooks !== undefined ? { hooks } : {}),
         }
         const engine = new Engine(scope, services)
         yield* engine.loadWallets()

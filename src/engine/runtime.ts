@@ -64,6 +64,19 @@ export interface EngineServices {
   readonly now: () => number
   /** Engine-wide options. */
   readonly options: EngineOptions
+  /** Test hooks (crash-point tests); absent in production. */
+  readonly hooks?: EngineHooks
+}
+
+/**
+ * Points where a test may stop the process (a crash) or observe the engine. Called synchronously; a hook that
+ * exits the process simulates `kill -9` at that point.
+ */
+export interface EngineHooks {
+  /** Before a wallet append is handed to the store. */
+  readonly beforeAppend?: (walletId: string, events: ReadonlyArray<NewEvent>) => void
+  /** After the store acknowledged (fsynced) a wallet append. */
+  readonly afterAppend?: (walletId: string, events: ReadonlyArray<NewEvent>) => void
 }
 
 /** Engine-wide knobs; every field has a default (see `DEFAULT_ENGINE_OPTIONS`). */
@@ -224,10 +237,12 @@ export class WalletRuntime {
   }
 
   private appendChecked(events: ReadonlyArray<NewEvent>): Effect.Effect<void, EngineInvariant> {
-    const { store, runner } = this.services
-    return store.append(this.stream, this.version, events).pipe(
+    const { store, runner, hooks } = this.services
+    return Effect.sync(() => hooks?.beforeAppend?.(this.walletId, events)).pipe(
+      Effect.andThen(store.append(this.stream, this.version, events)),
       Effect.flatMap((r) => {
         this.version = r.streamVersion
+        hooks?.afterAppend?.(this.walletId, events)
         return runner.awaitSequence(r.lastSequence)
       }),
       Effect.mapError(

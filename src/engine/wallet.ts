@@ -27,6 +27,7 @@ import {
 import { type ReceiveOptions, type ReceiveResult, receive } from "./ops/receive.js"
 import { type RestoreRequest, type RestoreResult, restore } from "./ops/restore.js"
 import { type SendRequest, type SendResult, send } from "./ops/send.js"
+import { type SplitRequest, type SplitResult, split } from "./ops/split.js"
 import { liftTagged } from "./pure.js"
 import { type RecoveryReport, recoverWallet } from "./recovery.js"
 import type { WalletRuntime } from "./runtime.js"
@@ -39,6 +40,9 @@ export interface PendingEntry {
   readonly amount: bigint
   readonly proofs: number
 }
+
+/** A swap request as the API takes it (unit defaulting to `sat`). */
+export type SwapArgs = Omit<SplitRequest, "unit"> & { readonly unit?: string }
 
 /** A send request as the API takes it (mint URL normalised, unit defaulting to `sat`). */
 export type SendArgs = Omit<SendRequest, "unit"> & { readonly unit?: string }
@@ -73,6 +77,10 @@ export class Wallet {
   }
   mint(operationId: string, options?: MintOptions): Promise<MintResult> {
     return Effect.runPromise(this.effect.mint(operationId, options))
+  }
+  /** Re-splits (or consolidates) the wallet's own proofs with a swap. */
+  swap(req: SwapArgs): Promise<SplitResult> {
+    return Effect.runPromise(this.effect.swap(req))
   }
   send(req: SendArgs): Promise<SendResult> {
     return Effect.runPromise(this.effect.send(req))
@@ -137,6 +145,7 @@ export interface WalletEffects {
   readonly addMint: (mintUrl: string, units?: ReadonlyArray<string>) => Effect.Effect<MintSync, WalletError>
   readonly mintQuote: (req: MintQuoteRequest) => Effect.Effect<MintQuoteResult, WalletError>
   readonly mint: (operationId: string, options?: MintOptions) => Effect.Effect<MintResult, WalletError>
+  readonly swap: (req: SwapArgs) => Effect.Effect<SplitResult, WalletError>
   readonly send: (req: SendArgs) => Effect.Effect<SendResult, WalletError>
   readonly receive: (token: string, options?: ReceiveOptions) => Effect.Effect<ReceiveResult, WalletError>
   readonly meltQuote: (req: MeltQuoteRequest) => Effect.Effect<MeltQuoteResult, WalletError>
@@ -154,6 +163,7 @@ const makeEffects = (rt: WalletRuntime, privateKey: string): WalletEffects => {
     addMint: (mintUrl, units = ["sat"]) => api(syncMint(rt, url(mintUrl), units)),
     mintQuote: (req) => api(mintQuote(rt, { ...req, mintUrl: url(req.mintUrl) })),
     mint: (operationId, options) => api(mintProofs(rt, operationId, options)),
+    swap: (req) => api(split(rt, { ...req, mintUrl: url(req.mintUrl), unit: req.unit ?? "sat" })),
     send: (req) => api(send(rt, { ...req, mintUrl: url(req.mintUrl), unit: req.unit ?? "sat" })),
     receive: (token, options) => api(receive(rt, token, privateKey, options)),
     meltQuote: (req) => api(meltQuote(rt, { ...req, mintUrl: url(req.mintUrl) })),

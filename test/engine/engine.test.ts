@@ -40,3 +40,19 @@ describe("engine: mint → send → receive", () => {
     expect(audit.ok).toBe(true)
   })
 })
+
+describe("engine: swap", () => {
+  it("re-splits 8 proofs into 8 new ones, charging the NUT-02 fee exactly", async () => {
+    const mint = testMint("fees", { inputFeePpk: 100n })
+    const engine = await open([mint])
+    const w = await engine.createWallet({ walletId: "w" })
+    await w.addMint(mint.baseUrl)
+    const q = await w.mintQuote({ mintUrl: mint.baseUrl, amount: 256n })
+    await w.mint(q.operationId)
+    const before = w.balance()
+    const r = await w.swap({ mintUrl: mint.baseUrl, amount: 100n })
+    expect(r.fee).toBe(1n)
+    expect(w.balance()).toBe(before - r.fee)
+    expect((await engine.audit()).ok).toBe(true)
+  })
+})
