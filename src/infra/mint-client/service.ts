@@ -180,7 +180,10 @@ export interface MintClientShape {
     ys: ReadonlyArray<string>,
   ) => Effect.Effect<CheckStateResponse, MintCallError>
   /** `POST /v1/restore` (read-only: retried like a GET). */
-  readonly restore: (mintUrl: string, request: RestoreRequest) => Effect.Effect<RestoreResponse, MintCallError>
+  readonly restore: (
+    mintUrl: string,
+    request: RestoreRequest,
+  ) => Effect.Effect<RestoreResponse, MintCallError>
 }
 
 /** The `MintClient` service key. */

@@ -1,0 +1,82 @@
+/**
+ * Spans and metrics of mint calls. One span per call (`mint.<endpoint>`) carrying only the mint's origin and
+ * the endpoint name: never a path (quote ids live in paths), a body or a response. Metrics:
+ *
+ * - `corecashu_mint_calls_total{endpoint, outcome}`: finished calls; `outcome` is `ok` or the error tag.
+ * - `corecashu_mint_call_duration{endpoint}`: call latency (a timer histogram, ms), retries included.
+ * - `corecashu_mint_retries_total{endpoint, kind}`: re-sends, `kind` = `retry` (reads) or `replay` (NUT-19).
+ * - `corecashu_mint_breaker_state{mint}`: 0 closed, 1 half-open, 2 open.
+ *
+ * @module
+ */
+import { Effect, Exit, Metric } from "effect"
+import type { CircuitState } from "./circuit-breaker.js"
+import type { MintCallError, MintEndpoint } from "./service.js"
+
+/** Finished calls by endpoint and outcome. */
+export const mintCallsTotal = Metric.counter("corecashu_mint_calls_total", {
+  description: "Mint calls by endpoint and outcome (ok or the error tag)",
+  incremental: true,
+})
+
+/** Call latency by endpoint, retries and waits included. */
+export const mintCallDuration = Metric.timer("corecashu_mint_call_duration", {
+  description: "Mint call latency by endpoint",
+})
+
+/** Re-sends by endpoint and kind (`retry` or `replay`). */
+export const mintRetriesTotal = Metric.counter("corecashu_mint_retries_total", {
+  description: "Mint requests sent again (retry of a read, NUT-19 replay of swap/mint)",
+  incremental: true,
+})
+
+/** Circuit state per mint origin: 0 closed, 1 half-open, 2 open. */
+export const mintBreakerState = Metric.gauge("corecashu_mint_breaker_state", {
+  description: "Mint circuit breaker state (0 closed, 1 half-open, 2 open)",
+})
+
+/**
+ * The origin of a mint URL (`https://mint.example`), the only form of it put on spans and metrics. A URL that
+ * does not parse gives `invalid`.
+ */
+export const mintOrigin = (mintUrl: string): string => {
+  try {
+    return new URL(mintUrl).origin
+  } catch {
+    return "invalid"
+  }
+}
+
+/** Counts one re-send of `endpoint`. */
+export const countRetry = (endpoint: MintEndpoint, kind: "retry" | "replay"): Effect.Effect<void> =>
+  Metric.update(Metric.withAttributes(mintRetriesTotal, { endpoint, kind }), 1)
+
+const STATE_VALUE: Record<CircuitState, number> = { closed: 0, "half-open": 1, open: 2 }
+
+/** Records a breaker state change of `mintUrl`. */
+export const recordBreakerState = (mintUrl: string, state: CircuitState): Effect.Effect<void> =>
+  Metric.update(Metric.withAttributes(mintBreakerState, { mint: mintOrigin(mintUrl) }), STATE_VALUE[state])
+
+/** Wraps one whole call (all attempts) of `endpoint` in its span, outcome counter and latency timer. */
+export const instrument =
+  (endpoint: MintEndpoint, mintUrl: string) =>
+  <A, R>(self: Effect.Effect<A, MintCallError, R>): Effect.Effect<A, MintCallError, R> =>
+    Effect.timed(Effect.exit(self)).pipe(
+      Effect.flatMap(([duration, exit]) => {
+        const outcome = Exit.isSuccess(exit)
+          ? "ok"
+          : Exit.hasInterrupts(exit)
+            ? "interrupted"
+            : ((exit.cause.reasons.find((r) => r._tag === "Fail")?.error as MintCallError | undefined)
+                ?._tag ?? "defect")
+        return Effect.all([
+          Metric.update(Metric.withAttributes(mintCallsTotal, { endpoint, outcome }), 1),
+          Metric.update(Metric.withAttributes(mintCallDuration, { endpoint }), duration),
+          Effect.annotateCurrentSpan("outcome", outcome),
+        ]).pipe(Effect.andThen(exit))
+      }),
+      Effect.withSpan(`mint.${endpoint}`, {
+        attributes: { mint: mintOrigin(mintUrl), endpoint },
+        kind: "client",
+      }),
+    )
