@@ -1,0 +1,135 @@
+/**
+ * Send, receive and swap through the engine against the in-process mint: locks, refusals, and the recovery
+ * paths of an ambiguous swap (NUT-19 replay; checkstate + restore when the mint has no cache).
+ */
+import { afterEach, describe, expect, it } from "vitest"
+import type { Engine } from "../../../src/engine/engine.js"
+import type { Wallet } from "../../../src/engine/wallet.js"
+import { openTestEngine, testMint } from "../../support/engine.js"
+import type { TestMint } from "../../support/mint/index.js"
+
+const engines: Engine[] = []
+afterEach(async () => {
+  for (const e of engines.splice(0)) await e.close()
+})
+
+const setup = async (mint: TestMint, names: ReadonlyArray<string>, fund = 0n): Promise<Wallet[]> => {
+  const engine = await openTestEngine([mint])
+  engines.push(engine)
+  const out: Wallet[] = []
+  for (const name of names) {
+    const w = await engine.createWallet({ walletId: name })
+    await w.addMint(mint.baseUrl)
+    out.push(w)
+  }
+  if (fund > 0n) {
+    const q = await out[0]!.mintQuote({ mintUrl: mint.baseUrl, amount: fund })
+    await out[0]!.mint(q.operationId)
+  }
+  return out
+}
+
+const rejection = async (p: Promise<unknown>): Promise<{ _tag: string; reason?: string }> => {
+  try {
+    await p
+  } catch (e) {
+    return e as { _tag: string; reason?: string }
+  }
+  throw new Error("expected a rejection")
+}
+
+describe("send and receive", () => {
+  it("sends offline from exact proofs without any request", async () => {
+    const mint = testMint("offline")
+    const [a, b] = await setup(mint, ["a", "b"], 64n)
+    const swaps = mint.stats().requests["POST /v1/swap"] ?? 0
+    const sent = await a!.send({ mintUrl: mint.baseUrl, amount: 64n })
+    expect(sent.offline).toBe(true)
+    expect(mint.stats().requests["POST /v1/swap"] ?? 0).toBe(swaps)
+    expect(a!.balance()).toBe(0n)
+    await b!.receive(sent.token)
+    expect(b!.balance()).toBe(64n)
+  })
+
+  it("locks a token to the receiver's key: the receiver can claim it, another wallet cannot", async () => {
+    const mint = testMint("p2pk")
+    const [a, b, c] = await setup(mint, ["a", "b", "c"], 50n)
+    const sent = await a!.send({ mintUrl: mint.baseUrl, amount: 20n, lock: { pubkey: b!.publicKey() } })
+    expect(sent.offline).toBe(false)
+    expect(await rejection(c!.receive(sent.token))).toMatchObject({ _tag: "TokenRejected", reason: "locked" })
+    const got = await b!.receive(sent.token)
+    expect(got.amount).toBe(20n)
+    expect(a!.balance() + b!.balance()).toBe(50n)
+  })
+
+  it("refuses a token from a mint the wallet does not trust, unless told to trust it", async () => {
+    const mint = testMint("trust")
+    const [a, b] = await setup(mint, ["a", "b"], 8n)
+    const engine2 = await openTestEngine([mint])
+    engines.push(engine2)
+    const stranger = await engine2.createWallet({ walletId: "stranger" })
+    const sent = await a!.send({ mintUrl: mint.baseUrl, amount: 8n })
+    expect(await rejection(stranger.receive(sent.token))).toMatchObject({ reason: "unknown-mint" })
+    const got = await stranger.receive(sent.token, { trustMint: true })
+    expect(got.amount).toBe(8n)
+    expect(await rejection(b!.receive(sent.token))).toMatchObject({ _tag: "OperationFailed", reason: "token-spent" })
+    expect(b!.balance()).toBe(0n)
+  })
+
+  it("refuses to receive the same token twice", async () => {
+    const mint = testMint("twice")
+    const [a, b] = await setup(mint, ["a", "b"], 16n)
+    const sent = await a!.send({ mintUrl: mint.baseUrl, amount: 16n })
+    await b!.receive(sent.token)
+    expect(await rejection(b!.receive(sent.token))).toMatchObject({ _tag: "TokenRejected", reason: "already-spent" })
+    expect(b!.balance()).toBe(16n)
+  })
+
+  it("fails with InsufficientFunds and reserves nothing", async () => {
+    const mint = testMint("poor")
+    const [a] = await setup(mint, ["a"], 10n)
+    expect(await rejection(a!.send({ mintUrl: mint.baseUrl, amount: 11n }))).toMatchObject({
+      _tag: "InsufficientFunds",
+    })
+    expect(a!.balance()).toBe(10n)
+    expect(a!.pending()).toEqual([])
+  })
+})
+
+describe("an ambiguous swap", () => {
+  it("is replayed byte for byte under NUT-19 when the response is lost", async () => {
+    const mint = testMint("replay")
+    const [a] = await setup(mint, ["a"], 100n)
+    mint.faults.next({ path: "/v1/swap", kind: "drop-response" })
+    const r = await a!.swap({ mintUrl: mint.baseUrl, amount: 30n })
+    expect(r.amountIn).toBeGreaterThanOrEqual(30n)
+    expect(r.amountOut).toBe(r.amountIn)
+    expect(mint.stats().cacheHits).toBeGreaterThan(0)
+    expect(a!.balance()).toBe(100n)
+  })
+
+  it("is settled by checkstate + restore when the mint has no cache", async () => {
+    const mint = testMint("nocache", { cacheTtlSeconds: null })
+    const [a] = await setup(mint, ["a"], 100n)
+    mint.faults.next({ path: "/v1/swap", kind: "drop-response" })
+    const r = await a!.swap({ mintUrl: mint.baseUrl, amount: 30n })
+    expect(r.amountOut).toBe(r.amountIn)
+    expect(a!.balance()).toBe(100n)
+    expect(mint.stats().outstanding).toBe(100n)
+    const last = a!.history().at(-1)!
+    expect(last.status).toBe("completed")
+    expect(last.lastRecovery).toBeDefined()
+  })
+
+  it("releases its inputs when the mint never processed it (500 before applying)", async () => {
+    const mint = testMint("unprocessed", { cacheTtlSeconds: null })
+    const [a] = await setup(mint, ["a"], 100n)
+    mint.faults.next({ path: "/v1/swap", kind: "error-500" })
+    expect(await rejection(a!.swap({ mintUrl: mint.baseUrl, amount: 30n }))).toMatchObject({
+      _tag: "OperationFailed",
+      reason: "not-processed",
+    })
+    expect(a!.balance()).toBe(100n)
+    expect(a!.pending()).toEqual([])
+  })
+})
