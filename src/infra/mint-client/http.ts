@@ -597,9 +597,14 @@ export const makeMintClientLayer = (
  */
 export const MintClientHttpLive = (options: MintClientHttpOptions = {}): Layer.Layer<MintClient> => {
   const { fetch, ...rest } = options
+  // Never follow redirects: fetch would re-send a swap's body to wherever a 307/308 points. A 3xx is an
+  // answer that settles nothing (ambiguous), like any other non-2xx without a Cashu error.
+  const noRedirects = Layer.succeed(FetchHttpClient.RequestInit, { redirect: "manual" })
   const transport =
     fetch === undefined
-      ? FetchHttpClient.layer
-      : FetchHttpClient.layer.pipe(Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetch)))
+      ? FetchHttpClient.layer.pipe(Layer.provide(noRedirects))
+      : FetchHttpClient.layer.pipe(
+          Layer.provide(Layer.mergeAll(Layer.succeed(FetchHttpClient.Fetch, fetch), noRedirects)),
+        )
   return makeMintClientLayer(rest).pipe(Layer.provide(transport))
 }
