@@ -166,6 +166,11 @@ export class WalletRuntime {
   private readonly infos = new Map<string, { readonly info: InfoResponse; readonly at: number }>()
   /** Sagas of the operations this process is running or recovering. */
   private readonly sagas = new Map<string, SagaSnapshot>()
+  /**
+   * Operations this process is driving right now (a request on its way, or a recovery pass): a recovery
+   * pass leaves them alone, so it never compensates an operation whose request may still reach the mint.
+   */
+  readonly live = new Set<string>()
 
   constructor(
     readonly walletId: string,

@@ -169,6 +169,8 @@ const appendMintIntent = (
         1,
       ),
     ])
+    // Live from now until `requestMint` settles it: recovery passes must not decide it meanwhile.
+    rt.live.add(ctx.operationId)
     return { ...ctx, prepared, attempts: 1, firstSentAt: rt.services.now() } satisfies OpContext
   })
 
@@ -262,7 +264,7 @@ const requestMint = (rt: WalletRuntime, ctx: OpContext): Effect.Effect<Settled, 
     }
     const pending = yield* markPending(rt, ctx, "ambiguous", codeOf(error))
     return yield* recoverMint(rt, pending)
-  })
+  }).pipe(Effect.ensuring(Effect.sync(() => rt.live.delete(ctx.operationId))))
 
 /** One recovery pass over a mint operation (see the module comment). */
 export const recoverMint = (rt: WalletRuntime, ctx0: OpContext): Effect.Effect<Settled, EngineInvariant> =>

@@ -112,6 +112,8 @@ export const appendSwapIntent = (
         1,
       ),
     ])
+    // Live from now until `requestSwap` settles it: recovery passes must not decide it meanwhile.
+    rt.live.add(operationId)
     return {
       operationId,
       started: spec.started,
@@ -418,4 +420,4 @@ export const requestSwap = (
     }
     const pending = yield* markPending(rt, ctx, "ambiguous", codeOf(error))
     return yield* recover(rt, pending)
-  })
+  }).pipe(Effect.ensuring(Effect.sync(() => rt.live.delete(ctx.operationId))))
