@@ -26,7 +26,9 @@ export const swapSpec: SagaSpec = {
     prepared: ["cancelled", "not-processed"],
     requested: ["rejected"],
     ambiguous: [],
-    compensating: ["not-processed", "rejected"],
+    // Recovery found the inputs spent by someone else and none of our outputs signed (a reclaim that lost
+    // the race with the token's recipient, RELIABILITY T12): the inputs are recorded spent.
+    compensating: ["not-processed", "rejected", "token-spent"],
   },
 }
 

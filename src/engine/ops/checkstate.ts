@@ -1,11 +1,38 @@
 /**
- * Checkstate (NUT-07) of pending proofs and sends, and reclaim of unspent sends. STUB: being implemented.
+ * Checkstate (NUT-07) of pending proofs and sends, and reclaim of unspent sends.
+ *
+ * **checkPending** asks the mint about every proof pending under a send (≤ 100 Ys per request, answers
+ * mapped by Y with `matchProofStates`: a missing, extra or repeated Y decides nothing). Proofs the mint
+ * reports SPENT were claimed by the recipient: when there are any, one append records a `checkstate`
+ * operation around them (`OperationStarted{ys: the Ys checked}`, `OperationRequested`, `ProofsSpent` under
+ * each send, `OperationCompleted` with the tallies), so the history says when and how the wallet learned it.
+ * A check that changes nothing records nothing (a periodic poll must not grow the log). Melt inputs are not
+ * touched here: their fate is the melt's, decided by the quote state — the recovery pass that follows
+ * (`recoverWallet`) runs `recoverMelt` for melts whose payment is pending, and settles every other operation
+ * in doubt.
+ *
+ * **reclaim** takes back what a send still holds pending: one swap (`purpose: reclaim`) whose intent first
+ * releases the proofs from the send (`ProofsReleased` by the send) and then reserves them for the swap. It
+ * races the recipient (RELIABILITY T12) and exactly one side wins: if the recipient claimed first, the mint
+ * refuses the swap with 11001 (ambiguous to the engine), recovery finds the inputs SPENT and none of our
+ * outputs signed, and the swap is compensated `token-spent` with its inputs recorded spent.
  *
  * @module
  */
 import { Effect } from "effect"
-import { EngineInvariant, type WalletError } from "../errors.js"
+import type { OperationStarted, WalletEvent } from "../../events/catalogue.js"
+import { newOperationId } from "../../events/ids.js"
+import { feeForInputs } from "../../protocol/fees.js"
+import { matchProofStates } from "../../protocol/schemas/checkstate.js"
+import { EngineInvariant, OperationFailed, type WalletError } from "../errors.js"
+import { attempt } from "../pure.js"
+import { recoverWallet } from "../recovery.js"
 import type { WalletRuntime } from "../runtime.js"
+import { ifAny, stepEvents, sumAmounts } from "./batch.js"
+import { loadCompleted } from "./context.js"
+import { CHECKSTATE_BATCH, recoverSwapAdvancing } from "./restore.js"
+import { activeKeysetOrFail, outputsFor } from "./send.js"
+import { appendSwapIntent, requestSwap, settledOrFail } from "./swap.js"
 
 /** What a check of pending proofs found. */
 export interface CheckPendingResult {
@@ -15,16 +42,119 @@ export interface CheckPendingResult {
   readonly unspent: number
   /** Proofs the mint reports pending. */
   readonly pending: number
+  /** Proofs whose state could not be learned (mint unreachable, or an answer that did not match). */
+  readonly unchecked: number
   /** Operations (melts in flight, in-doubt operations) settled by this check. */
   readonly settled: number
 }
 
+/** Checks the sent proofs of one mint; records what the mint reports spent. */
+const checkMint = (rt: WalletRuntime, mintUrl: string, ys: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    let unspent = 0
+    let pending = 0
+    let unchecked = 0
+    const spentYs: string[] = []
+    const checked: string[] = []
+    for (let i = 0; i < ys.length; i += CHECKSTATE_BATCH) {
+      const chunk = ys.slice(i, i + CHECKSTATE_BATCH)
+      const res = yield* rt.services.mint.checkState(mintUrl, chunk).pipe(Effect.option)
+      if (res._tag === "None") {
+        unchecked += chunk.length
+        continue
+      }
+      let states: ReturnType<typeof matchProofStates>
+      try {
+        states = matchProofStates(chunk, res.value)
+      } catch {
+        // A lying or garbled answer decides nothing.
+        unchecked += chunk.length
+        continue
+      }
+      checked.push(...chunk)
+      for (const y of chunk) {
+        const s = states.get(y)?.state
+        if (s === "SPENT") spentYs.push(y)
+        else if (s === "PENDING") pending++
+        else unspent++
+      }
+    }
+    const first = checked[0]
+    if (spentYs.length === 0 || first === undefined) return { spent: 0, unspent, pending, unchecked }
+    const spent = yield* rt.write((append) =>
+      Effect.gen(function* () {
+        const view = rt.view()
+        // Grouped by the send holding them now (another call may have settled some meanwhile).
+        const bySend = new Map<string, string[]>()
+        for (const y of spentYs) {
+          const p = view.proof(y)
+          if (p?.state !== "pending" || p.operationId === undefined) continue
+          const list = bySend.get(p.operationId) ?? []
+          list.push(y)
+          bySend.set(p.operationId, list)
+        }
+        const n = [...bySend.values()].reduce((s, l) => s + l.length, 0)
+        if (n === 0) return 0
+        const operationId = newOperationId(rt.services.now())
+        const started: Extract<OperationStarted, { kind: "checkstate" }> = {
+          _tag: "OperationStarted",
+          operationId,
+          kind: "checkstate",
+          mintUrl,
+          ys: [first, ...checked.slice(1)],
+        }
+        const effects: WalletEvent[] = [...bySend].flatMap(([send, list]) =>
+          ifAny(list, (l) => ({ _tag: "ProofsSpent", operationId: send, ys: l })),
+        )
+        yield* append([
+          ...stepEvents(operationId, "started", [started]),
+          ...stepEvents(
+            operationId,
+            "requested",
+            [{ _tag: "OperationRequested", operationId, kind: "checkstate", attempt: 1 }],
+            1,
+          ),
+          ...stepEvents(operationId, "completed", [
+            ...effects,
+            { _tag: "OperationCompleted", operationId, kind: "checkstate", unspent, pending, spent: n },
+          ]),
+        ])
+        return n
+      }),
+    )
+    return { spent, unspent, pending, unchecked }
+  })
+
 /** Checks every pending proof of the wallet (optionally of one mint) with the mint. */
 export const checkPending = (
-  _rt: WalletRuntime,
-  _mintUrl?: string,
+  rt: WalletRuntime,
+  mintUrl?: string,
 ): Effect.Effect<CheckPendingResult, WalletError> =>
-  Effect.fail(new EngineInvariant({ message: "checkPending is not implemented yet" }))
+  Effect.gen(function* () {
+    const view = rt.view()
+    const byMint = new Map<string, string[]>()
+    for (const p of view.proofs(
+      mintUrl === undefined ? { state: "pending" } : { state: "pending", mintUrl },
+    )) {
+      if (p.operationId === undefined || view.operation(p.operationId)?.kind !== "send") continue
+      const list = byMint.get(p.mintUrl) ?? []
+      list.push(p.proof.Y)
+      byMint.set(p.mintUrl, list)
+    }
+    let spent = 0
+    let unspent = 0
+    let pending = 0
+    let unchecked = 0
+    for (const [url, ys] of byMint) {
+      const r = yield* checkMint(rt, url, ys)
+      spent += r.spent
+      unspent += r.unspent
+      pending += r.pending
+      unchecked += r.unchecked
+    }
+    const report = yield* recoverWallet(rt, mintUrl === undefined ? {} : { mintUrl })
+    return { spent, unspent, pending, unchecked, settled: report.recovered + report.compensated }
+  })
 
 /** What a reclaim got back. */
 export interface ReclaimResult {
@@ -35,7 +165,64 @@ export interface ReclaimResult {
 
 /** Takes back the proofs of an unclaimed send (a swap that races the recipient: exactly one side wins). */
 export const reclaim = (
-  _rt: WalletRuntime,
-  _sendOperationId: string,
+  rt: WalletRuntime,
+  sendOperationId: string,
 ): Effect.Effect<ReclaimResult, WalletError> =>
-  Effect.fail(new EngineInvariant({ message: "reclaim is not implemented yet" }))
+  Effect.gen(function* () {
+    const operationId = newOperationId(rt.services.now())
+    const ctx = yield* rt.write((append) =>
+      Effect.gen(function* () {
+        const view = rt.view()
+        const send = view.operation(sendOperationId)
+        if (send?.kind !== "send")
+          return yield* new EngineInvariant({ message: "reclaim needs the id of a send operation" })
+        const held = view.proofs({ state: "pending" }).filter((p) => p.operationId === sendOperationId)
+        const first = held[0]
+        if (first === undefined)
+          return yield* new OperationFailed({
+            operationId: sendOperationId,
+            kind: "send",
+            reason: "cancelled",
+            code: undefined,
+            message: "nothing of this send is pending: it was claimed or reclaimed already",
+          })
+        const { mintUrl, unit } = first
+        const keyset = yield* activeKeysetOrFail(view, mintUrl, unit)
+        const inputs = held.map((p) => p.proof)
+        const fee = yield* attempt(() => feeForInputs(inputs, (id) => view.keyset(id)?.inputFeePpk))
+        const total = sumAmounts(inputs)
+        if (total <= fee)
+          return yield* new OperationFailed({
+            operationId: sendOperationId,
+            kind: "send",
+            reason: "cancelled",
+            code: undefined,
+            message: "the send's value does not cover the fee of swapping it back",
+          })
+        const ys = inputs.map((p) => p.Y) as [string, ...string[]]
+        const started: Extract<OperationStarted, { kind: "swap" }> = {
+          _tag: "OperationStarted",
+          operationId,
+          kind: "swap",
+          mintUrl,
+          unit,
+          purpose: "reclaim",
+          relatedOperationId: sendOperationId,
+        }
+        return yield* appendSwapIntent(rt, append, {
+          started,
+          inputs,
+          before: [{ _tag: "ProofsReleased", operationId: sendOperationId, ys }],
+          reserve: true,
+          outputs: yield* attempt(() => outputsFor(keyset, total - fee, "keep")),
+          keyset,
+        })
+      }),
+    )
+    const settled = yield* requestSwap(rt, ctx, recoverSwapAdvancing)
+    const done = yield* settledOrFail(ctx, settled)
+    const completed = done.completed ?? (yield* loadCompleted(rt, operationId))
+    if (completed?.kind !== "swap")
+      return yield* new EngineInvariant({ message: "a reclaim completed without its swap record" })
+    return { operationId, amount: completed.amountOut, fee: completed.fee }
+  })

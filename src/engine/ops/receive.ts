@@ -29,7 +29,7 @@ import { attempt } from "../pure.js"
 import type { WalletRuntime } from "../runtime.js"
 import { sumAmounts } from "./batch.js"
 import { loadCompleted } from "./context.js"
-import { recoverSwapLike } from "./recover-swap.js"
+import { recoverSwapAdvancing } from "./restore.js"
 import { activeKeysetOrFail, outputsFor } from "./send.js"
 import { appendSwapIntent, requestSwap, settledOrFail } from "./swap.js"
 
@@ -178,7 +178,7 @@ export const receive = (
         })
       }),
     )
-    const settled = yield* requestSwap(rt, ctx, recoverSwapLike)
+    const settled = yield* requestSwap(rt, ctx, recoverSwapAdvancing)
     const done = yield* settledOrFail(ctx, settled)
     const completed = done.completed ?? (yield* loadCompleted(rt, operationId))
     const got = completed?.kind === "receive" ? completed : undefined

@@ -28,7 +28,7 @@ import { keysOf } from "../outputs.js"
 import type { WalletRuntime, WalletView } from "../runtime.js"
 import { stepEvents, sumAmounts } from "./batch.js"
 import { loadCompleted } from "./context.js"
-import { recoverSwapLike } from "./recover-swap.js"
+import { recoverSwapAdvancing } from "./restore.js"
 import { appendSwapIntent, requestSwap, settledOrFail } from "./swap.js"
 
 /** What to send. */
@@ -197,7 +197,7 @@ export const send = (rt: WalletRuntime, req: SendRequest): Effect.Effect<SendRes
     )
     if (planned._tag === "Offline")
       return { operationId, token: planned.token, amount: req.amount, fee: 0n, offline: true }
-    const settled = yield* requestSwap(rt, planned.ctx, recoverSwapLike)
+    const settled = yield* requestSwap(rt, planned.ctx, recoverSwapAdvancing)
     const done = yield* settledOrFail(planned.ctx, settled)
     const completed = done.completed ?? (yield* loadCompleted(rt, operationId))
     if (completed === undefined || completed.kind !== "send")

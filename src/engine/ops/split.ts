@@ -15,7 +15,7 @@ import { keysOf } from "../outputs.js"
 import { attempt } from "../pure.js"
 import type { WalletRuntime } from "../runtime.js"
 import { loadCompleted } from "./context.js"
-import { recoverSwapLike } from "./recover-swap.js"
+import { recoverSwapAdvancing } from "./restore.js"
 import { activeKeysetOrFail, outputsFor, pickInputs } from "./send.js"
 import { appendSwapIntent, requestSwap, settledOrFail } from "./swap.js"
 
@@ -77,7 +77,7 @@ export const split = (rt: WalletRuntime, req: SplitRequest): Effect.Effect<Split
         return { ctx, inputs: sel.inputs.length }
       }),
     )
-    const settled = yield* requestSwap(rt, prepared.ctx, recoverSwapLike)
+    const settled = yield* requestSwap(rt, prepared.ctx, recoverSwapAdvancing)
     const done = yield* settledOrFail(prepared.ctx, settled)
     const completed = done.completed ?? (yield* loadCompleted(rt, operationId))
     if (completed?.kind !== "swap")
