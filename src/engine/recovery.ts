@@ -32,6 +32,7 @@ import { recoverMelt } from "./ops/melt.js"
 import { recoverMint } from "./ops/mint.js"
 import { recoverSwapLike, restoreOutputs } from "./ops/recover-swap.js"
 import { advancePastSignedOutputs, sawOutputsSigned } from "./ops/restore.js"
+import { recovering } from "./ops/steps.js"
 import { compensate, finalizeSwap, type Settled } from "./ops/swap.js"
 import type { WalletRuntime } from "./runtime.js"
 
@@ -42,19 +43,6 @@ export interface RecoveryReport {
   /** Still in doubt or pending (mint unreachable, payment in flight): tried again next pass. */
   readonly pending: number
 }
-
-const recovering = (
-  ctx: OpContext,
-  step: OperationRecovering["step"],
-  outcome: OperationRecovering["outcome"],
-): OperationRecovering => ({
-  _tag: "OperationRecovering",
-  operationId: ctx.operationId,
-  kind: ctx.started.kind,
-  attempt: ctx.recoveries + 1,
-  step,
-  outcome,
-})
 
 const compensated = (reason: "cancelled" | "quote-expired"): Settled => ({
   _tag: "Compensated",

@@ -61,6 +61,7 @@ import { ifAny, stepEvents, sumAmounts } from "./batch.js"
 import { type OpContext, opContextOf } from "./context.js"
 import { restoreOutputs } from "./recover-swap.js"
 import { activeKeysetOrFail, pickInputs } from "./send.js"
+import { asInput } from "./steps.js"
 import { codeOf, compensate, dleqRequired, markPending, outputKeyset, type Settled } from "./swap.js"
 
 /** What to pay. */
@@ -314,12 +315,6 @@ const note = (rt: WalletRuntime, m: MeltState, event: OperationRecovering) =>
   m.saga === "paymentPending"
     ? Effect.void // polling a long payment must not grow the log by one record per poll
     : rt.write((append) => append(stepEvents(m.ctx.operationId, "recovering", [event], event.attempt)))
-
-/** A proof as a melt input: only what the mint needs (never the DLEQ's `r`, NUT-12). */
-const asInput = (p: StoredProof) =>
-  p.witness === undefined
-    ? { amount: p.amount, id: p.id, secret: p.secret, C: p.C }
-    : { amount: p.amount, id: p.id, secret: p.secret, C: p.C, witness: p.witness }
 
 /** The value and NUT-02 fee of the melt's inputs, read from the wallet's proofs. */
 const inputsOf = (rt: WalletRuntime, ys: ReadonlyArray<string>) =>

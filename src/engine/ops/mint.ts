@@ -19,13 +19,7 @@ import { Effect } from "effect"
 import { bytesToHex } from "../../crypto/bytes.js"
 import { signMintQuote } from "../../crypto/nut20.js"
 import { publicKeyHex } from "../../crypto/schnorr.js"
-import type {
-  OperationRecovering,
-  OperationStarted,
-  OutputIntent,
-  Signature,
-  WalletEvent,
-} from "../../events/catalogue.js"
+import type { OperationStarted, OutputIntent, Signature, WalletEvent } from "../../events/catalogue.js"
 import { newOperationId } from "../../events/ids.js"
 import { isDefinitive } from "../../infra/mint-client/service.js"
 import { encodeMintRequest } from "../../protocol/decode.js"
@@ -39,6 +33,7 @@ import { ifAny, stepEvents, sumAmounts } from "./batch.js"
 import { loadOpContext, type OpContext } from "./context.js"
 import { restoreOutputs } from "./recover-swap.js"
 import { activeKeysetOrFail, outputsFor } from "./send.js"
+import { noteRecovery, recordAttempt, recovering } from "./steps.js"
 import {
   codeOf,
   compensate,
@@ -222,24 +217,6 @@ const finalizeMint = (
     )
   })
 
-const recovering = (
-  ctx: OpContext,
-  step: OperationRecovering["step"],
-  outcome: OperationRecovering["outcome"],
-  code?: number,
-): OperationRecovering => ({
-  _tag: "OperationRecovering",
-  operationId: ctx.operationId,
-  kind: "mint",
-  attempt: ctx.recoveries + 1,
-  step,
-  outcome,
-  ...(code !== undefined ? { code } : {}),
-})
-
-const note = (rt: WalletRuntime, ctx: OpContext, event: OperationRecovering) =>
-  rt.write((append) => append(stepEvents(ctx.operationId, "recovering", [event], event.attempt)))
-
 /** Sends the prepared mint request (attempt `ctx.attempts`) and settles it. */
 const requestMint = (rt: WalletRuntime, ctx: OpContext): Effect.Effect<Settled, EngineInvariant> =>
   Effect.gen(function* () {
@@ -279,18 +256,7 @@ export const recoverMint = (rt: WalletRuntime, ctx0: OpContext): Effect.Effect<S
     const cached = info._tag === "Some" ? cachedEndpoint(info.value, "POST", path) : undefined
     const firstSentAt = ctx.firstSentAt ?? 0
     if (cached !== undefined && rt.services.now() < firstSentAt + (cached.ttlSeconds ?? 300) * 1000) {
-      const attempt = ctx.attempts + 1
-      yield* rt.write((append) =>
-        append(
-          stepEvents(
-            ctx.operationId,
-            "requested",
-            [{ _tag: "OperationRequested", operationId: ctx.operationId, kind: "mint", attempt }],
-            attempt,
-          ),
-        ),
-      )
-      ctx = { ...ctx, attempts: attempt }
+      ctx = yield* recordAttempt(rt, ctx)
       const replay = yield* rt.services.mint
         .mint(started.mintUrl, started.method, prepared.request.body, { firstSentAt })
         .pipe(Effect.result)
@@ -311,7 +277,7 @@ export const recoverMint = (rt: WalletRuntime, ctx0: OpContext): Effect.Effect<S
       .mintQuoteState(started.mintUrl, started.method, started.quoteId)
       .pipe(Effect.result)
     if (state._tag === "Failure") {
-      yield* note(rt, ctx, recovering(ctx, "quote-state", "skipped", codeOf(state.failure)))
+      yield* noteRecovery(rt, recovering(ctx, "quote-state", "skipped", codeOf(state.failure)))
       return { _tag: "InDoubt", code: codeOf(state.failure) } as Settled
     }
     const quoteState = state.success.state
@@ -328,29 +294,19 @@ export const recoverMint = (rt: WalletRuntime, ctx0: OpContext): Effect.Effect<S
         if (done._tag === "Success") return done.success
         if (done.failure._tag === "EngineInvariant") return yield* done.failure
       }
-      yield* note(rt, ctx, recovering(ctx, "restore", "failed"))
+      yield* noteRecovery(rt, recovering(ctx, "restore", "failed"))
       return { _tag: "InDoubt", code: undefined } as Settled
     }
     if (quoteState === "PAID") {
       // Paid but not issued: our request was not processed. The same bytes are safe to send again.
-      const attempt = ctx.attempts + 1
-      yield* rt.write((append) =>
-        append(
-          stepEvents(
-            ctx.operationId,
-            "requested",
-            [{ _tag: "OperationRequested", operationId: ctx.operationId, kind: "mint", attempt }],
-            attempt,
-          ),
-        ),
-      )
+      ctx = yield* recordAttempt(rt, ctx)
       const again = yield* rt.services.mint
         .mint(started.mintUrl, started.method, prepared.request.body, { firstSentAt, allowReplay: false })
         .pipe(Effect.result)
       if (again._tag === "Success") {
         const done = yield* finalizeMint(
           rt,
-          { ...ctx, attempts: attempt },
+          ctx,
           prepared.outputs,
           again.success.signatures,
           recovering(ctx, "quote-state", "recovered"),
@@ -358,13 +314,13 @@ export const recoverMint = (rt: WalletRuntime, ctx0: OpContext): Effect.Effect<S
         if (done._tag === "Success") return done.success
         if (done.failure._tag === "EngineInvariant") return yield* done.failure
       }
-      yield* note(rt, ctx, recovering(ctx, "quote-state", "pending"))
+      yield* noteRecovery(rt, recovering(ctx, "quote-state", "pending"))
       return {
         _tag: "InDoubt",
         code: again._tag === "Failure" ? codeOf(again.failure) : undefined,
       } as Settled
     }
-    yield* note(rt, ctx, recovering(ctx, "quote-state", "pending"))
+    yield* noteRecovery(rt, recovering(ctx, "quote-state", "pending"))
     return { _tag: "InDoubt", code: undefined } as Settled
   })
 

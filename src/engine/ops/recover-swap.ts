@@ -17,36 +17,17 @@
  * @module
  */
 import { Effect } from "effect"
-import type { OperationRecovering, OutputIntent, Signature } from "../../events/catalogue.js"
+import type { OutputIntent, Signature } from "../../events/catalogue.js"
 import { matchProofStates } from "../../protocol/schemas/checkstate.js"
 import { cachedEndpoint } from "../../protocol/schemas/info.js"
 import type { EngineInvariant } from "../errors.js"
 import type { WalletRuntime } from "../runtime.js"
-import { stepEvents } from "./batch.js"
 import type { OpContext } from "./context.js"
+import { noteRecovery, recordAttempt, recovering } from "./steps.js"
 import { codeOf, compensate, finalizeSwap, type Settled } from "./swap.js"
 
 /** CDK's window when a mint's NUT-19 ttl is null. */
 const NULL_TTL_SECONDS = 300
-
-const recovering = (
-  ctx: OpContext,
-  step: OperationRecovering["step"],
-  outcome: OperationRecovering["outcome"],
-  code?: number,
-): OperationRecovering => ({
-  _tag: "OperationRecovering",
-  operationId: ctx.operationId,
-  kind: ctx.started.kind,
-  attempt: ctx.recoveries + 1,
-  step,
-  outcome,
-  ...(code !== undefined ? { code } : {}),
-})
-
-/** Appends a lone `OperationRecovering` (the operation stays pending). */
-const note = (rt: WalletRuntime, ctx: OpContext, event: OperationRecovering) =>
-  rt.write((append) => append(stepEvents(ctx.operationId, "recovering", [event], event.attempt)))
 
 /** Restores the operation's outputs (NUT-09): the intents the mint has signed, with their signatures. */
 export const restoreOutputs = (rt: WalletRuntime, mintUrl: string, intents: ReadonlyArray<OutputIntent>) =>
@@ -91,17 +72,7 @@ export const recoverSwapLike = (rt: WalletRuntime, ctx: OpContext): Effect.Effec
     if (cached !== undefined) {
       const ttlMs = (cached.ttlSeconds ?? NULL_TTL_SECONDS) * 1000
       if (rt.services.now() < firstSentAt + ttlMs) {
-        const attempt = ctx.attempts + 1
-        yield* rt.write((append) =>
-          append(
-            stepEvents(
-              ctx.operationId,
-              "requested",
-              [{ _tag: "OperationRequested", operationId: ctx.operationId, kind: ctx.started.kind, attempt }],
-              attempt,
-            ),
-          ),
-        )
+        ctx = yield* recordAttempt(rt, ctx)
         const replay = yield* rt.services.mint
           .swap(mintUrl, prepared.request.body, { firstSentAt })
           .pipe(Effect.result)
@@ -116,19 +87,18 @@ export const recoverSwapLike = (rt: WalletRuntime, ctx: OpContext): Effect.Effec
           if (done._tag === "Success") return done.success
           if (done.failure._tag === "EngineInvariant") return yield* done.failure
         }
-        ctx = { ...ctx, attempts: attempt }
       }
     }
 
     // 2. Checkstate the inputs.
     const ys = prepared.inputs
     if (ys.length === 0) {
-      yield* note(rt, ctx, recovering(ctx, "checkstate", "skipped"))
+      yield* noteRecovery(rt, recovering(ctx, "checkstate", "skipped"))
       return { _tag: "InDoubt", code: undefined } as Settled
     }
     const checked = yield* rt.services.mint.checkState(mintUrl, ys).pipe(Effect.result)
     if (checked._tag === "Failure") {
-      yield* note(rt, ctx, recovering(ctx, "checkstate", "skipped", codeOf(checked.failure)))
+      yield* noteRecovery(rt, recovering(ctx, "checkstate", "skipped", codeOf(checked.failure)))
       return { _tag: "InDoubt", code: codeOf(checked.failure) } as Settled
     }
     let states: ReadonlyMap<string, { readonly state: string }>
@@ -136,7 +106,7 @@ export const recoverSwapLike = (rt: WalletRuntime, ctx: OpContext): Effect.Effec
       states = matchProofStates(ys, checked.success)
     } catch {
       // A lying or garbled answer (missing, extra or repeated Ys): decide nothing on it.
-      yield* note(rt, ctx, recovering(ctx, "checkstate", "failed"))
+      yield* noteRecovery(rt, recovering(ctx, "checkstate", "failed"))
       return { _tag: "InDoubt", code: undefined } as Settled
     }
     const all = (s: string) => ys.every((y) => states.get(y)?.state === s)
@@ -147,14 +117,14 @@ export const recoverSwapLike = (rt: WalletRuntime, ctx: OpContext): Effect.Effec
       return { _tag: "Compensated", reason: "not-processed", code: undefined } as Settled
     }
     if (!all("SPENT")) {
-      yield* note(rt, ctx, recovering(ctx, "checkstate", "pending"))
+      yield* noteRecovery(rt, recovering(ctx, "checkstate", "pending"))
       return { _tag: "InDoubt", code: undefined } as Settled
     }
 
     // 3. All spent: restore what the mint signed for our outputs.
     const restored = yield* restoreOutputs(rt, mintUrl, prepared.outputs).pipe(Effect.result)
     if (restored._tag === "Failure") {
-      yield* note(rt, ctx, recovering(ctx, "restore", "skipped", codeOf(restored.failure)))
+      yield* noteRecovery(rt, recovering(ctx, "restore", "skipped", codeOf(restored.failure)))
       return { _tag: "InDoubt", code: codeOf(restored.failure) } as Settled
     }
     const { answered, signatures } = restored.success
@@ -174,6 +144,6 @@ export const recoverSwapLike = (rt: WalletRuntime, ctx: OpContext): Effect.Effec
     ).pipe(Effect.result)
     if (done._tag === "Success") return done.success
     if (done.failure._tag === "EngineInvariant") return yield* done.failure
-    yield* note(rt, ctx, recovering(ctx, "restore", "failed"))
+    yield* noteRecovery(rt, recovering(ctx, "restore", "failed"))
     return { _tag: "InDoubt", code: undefined } as Settled
   })

@@ -21,7 +21,6 @@ import type { KeysetView } from "../../projections/mints.js"
 import type { LiveProof } from "../../projections/proofs.js"
 import { selectProofs } from "../../protocol/coin-selection.js"
 import { splitAmount } from "../../protocol/split.js"
-import { encodeToken } from "../../protocol/token.js"
 import { EngineInvariant, InsufficientFunds, UnknownMint, type WalletError } from "../errors.js"
 import type { OutputRequest } from "../outputs.js"
 import { keysOf } from "../outputs.js"
@@ -29,6 +28,7 @@ import type { WalletRuntime, WalletView } from "../runtime.js"
 import { stepEvents, sumAmounts } from "./batch.js"
 import { loadCompleted } from "./context.js"
 import { recoverSwapAdvancing } from "./restore.js"
+import { tokenOf } from "./steps.js"
 import { appendSwapIntent, requestSwap, settledOrFail } from "./swap.js"
 
 /** What to send. */
@@ -58,31 +58,6 @@ export const selectionKeysets = (view: WalletView) => (id: string) => {
   const k = view.keyset(id)
   return k === undefined ? undefined : { inputFeePpk: k.inputFeePpk, active: k.active }
 }
-
-/** The token for `proofs` (DLEQs included so the receiver can verify offline, NUT-12). */
-export const tokenOf = (
-  mintUrl: string,
-  unit: string,
-  proofs: ReadonlyArray<StoredProof>,
-  memo?: string,
-): string =>
-  encodeToken({
-    version: 4,
-    unit,
-    ...(memo !== undefined ? { memo } : {}),
-    entries: [
-      {
-        mint: mintUrl,
-        proofs: proofs.map((p) => ({
-          amount: p.amount,
-          id: p.id,
-          secret: p.secret,
-          C: p.C,
-          ...(p.dleq !== undefined ? { dleq: p.dleq } : {}),
-        })),
-      },
-    ],
-  })
 
 /** Picks inputs for `amount` (+ fees when `includeFees`), or fails with {@link InsufficientFunds}. */
 export const pickInputs = (

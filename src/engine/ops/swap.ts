@@ -36,7 +36,6 @@ import type { KeysetView } from "../../projections/mints.js"
 import { encodeMintRequest } from "../../protocol/decode.js"
 import { supportsNut } from "../../protocol/schemas/info.js"
 import { SwapRequestSchema } from "../../protocol/schemas/swap.js"
-import { encodeToken } from "../../protocol/token.js"
 import { EngineInvariant, OperationFailed, OperationInDoubt } from "../errors.js"
 import {
   type OutputRequest,
@@ -47,6 +46,7 @@ import {
 import type { WalletRuntime } from "../runtime.js"
 import { ifAny, stepEvents, sumAmounts } from "./batch.js"
 import type { OpContext } from "./context.js"
+import { asInput, tokenOf } from "./steps.js"
 
 /** What a swap-like operation spends and creates. */
 export interface SwapSpec {
@@ -61,12 +61,6 @@ export interface SwapSpec {
   /** The keyset the outputs are signed on (the mint's active keyset for the unit). */
   readonly keyset: KeysetView
 }
-
-/** A proof as a swap input: only what the mint needs (never the DLEQ's `r`, NUT-12). */
-const asInput = (p: StoredProof) =>
-  p.witness === undefined
-    ? { amount: p.amount, id: p.id, secret: p.secret, C: p.C }
-    : { amount: p.amount, id: p.id, secret: p.secret, C: p.C, witness: p.witness }
 
 /**
  * Appends the intent of a swap-like operation (call inside `rt.write`). Returns its context, ready for
@@ -225,23 +219,7 @@ export const finalizeSwap = (
         let completed: OperationCompleted
         switch (ctx.started.kind) {
           case "send": {
-            const token = encodeToken({
-              version: 4,
-              unit,
-              ...(ctx.started.memo !== undefined ? { memo: ctx.started.memo } : {}),
-              entries: [
-                {
-                  mint: mintUrl,
-                  proofs: sent.map((p) => ({
-                    amount: p.amount,
-                    id: p.id,
-                    secret: p.secret,
-                    C: p.C,
-                    ...(p.dleq !== undefined ? { dleq: p.dleq } : {}),
-                  })),
-                },
-              ],
-            })
+            const token = tokenOf(mintUrl, unit, sent, ctx.started.memo)
             completed = {
               _tag: "OperationCompleted",
               operationId,

@@ -1,0 +1,88 @@
+/**
+ * Small event builders every saga shares: a recovery pass's record, a lone recovery note, the next request
+ * attempt, and a proof as a mint input. One place, so that every operation numbers attempts and recovery
+ * passes the same way (the saga machines refuse gaps).
+ *
+ * @module
+ */
+import { Effect } from "effect"
+import type { OperationRecovering, StoredProof } from "../../events/catalogue.js"
+import { encodeToken } from "../../protocol/token.js"
+import type { EngineInvariant } from "../errors.js"
+import type { WalletRuntime } from "../runtime.js"
+import { stepEvents } from "./batch.js"
+import type { OpContext } from "./context.js"
+
+/** The `OperationRecovering` of the context's next recovery pass. */
+export const recovering = (
+  ctx: OpContext,
+  step: OperationRecovering["step"],
+  outcome: OperationRecovering["outcome"],
+  code?: number,
+): OperationRecovering => ({
+  _tag: "OperationRecovering",
+  operationId: ctx.operationId,
+  kind: ctx.started.kind,
+  attempt: ctx.recoveries + 1,
+  step,
+  outcome,
+  ...(code !== undefined ? { code } : {}),
+})
+
+/** Appends a lone `OperationRecovering` (the pass decided nothing; the operation stays where it is). */
+export const noteRecovery = (
+  rt: WalletRuntime,
+  event: OperationRecovering,
+): Effect.Effect<void, EngineInvariant> =>
+  rt.write((append) => append(stepEvents(event.operationId, "recovering", [event], event.attempt)))
+
+/** Records the next request attempt (`attempts + 1`) of the operation; returns the new context. */
+export const recordAttempt = (
+  rt: WalletRuntime,
+  ctx: OpContext,
+): Effect.Effect<OpContext, EngineInvariant> => {
+  const attempt = ctx.attempts + 1
+  return rt
+    .write((append) =>
+      append(
+        stepEvents(
+          ctx.operationId,
+          "requested",
+          [{ _tag: "OperationRequested", operationId: ctx.operationId, kind: ctx.started.kind, attempt }],
+          attempt,
+        ),
+      ),
+    )
+    .pipe(Effect.as({ ...ctx, attempts: attempt }))
+}
+
+/** A proof as a request input: only what the mint needs (never the DLEQ's `r`, NUT-12; never `Y`). */
+export const asInput = (p: StoredProof) =>
+  p.witness === undefined
+    ? { amount: p.amount, id: p.id, secret: p.secret, C: p.C }
+    : { amount: p.amount, id: p.id, secret: p.secret, C: p.C, witness: p.witness }
+
+/** The token for `proofs` (DLEQs included so the receiver can verify offline, NUT-12). */
+export const tokenOf = (
+  mintUrl: string,
+  unit: string,
+  proofs: ReadonlyArray<StoredProof>,
+  memo?: string,
+): string =>
+  encodeToken({
+    version: 4,
+    unit,
+    ...(memo !== undefined ? { memo } : {}),
+    entries: [
+      {
+        mint: mintUrl,
+        proofs: proofs.map((p) => ({
+          amount: p.amount,
+          id: p.id,
+          secret: p.secret,
+          C: p.C,
+          ...(p.dleq !== undefined ? { dleq: p.dleq } : {}),
+        })),
+      },
+    ],
+  })
