@@ -32,6 +32,7 @@ import type { WalletRuntime } from "../runtime.js"
 import { ifAny, stepEvents, sumAmounts } from "./batch.js"
 import { loadOpContext, type OpContext } from "./context.js"
 import { restoreOutputs } from "./recover-swap.js"
+import { advancePastSignedOutputs } from "./restore.js"
 import { activeKeysetOrFail, outputsFor } from "./send.js"
 import { noteRecovery, recordAttempt, recovering } from "./steps.js"
 import {
@@ -314,6 +315,10 @@ export const recoverMint = (rt: WalletRuntime, ctx0: OpContext): Effect.Effect<S
         if (done._tag === "Success") return done.success
         if (done.failure._tag === "EngineInvariant") return yield* done.failure
       }
+      if (again._tag === "Failure" && codeOf(again.failure) === OUTPUTS_ALREADY_SIGNED) {
+        const retried = yield* claimWithFreshOutputs(rt, ctx)
+        if (retried !== undefined) return retried
+      }
       yield* noteRecovery(rt, recovering(ctx, "quote-state", "pending"))
       return {
         _tag: "InDoubt",
@@ -322,6 +327,50 @@ export const recoverMint = (rt: WalletRuntime, ctx0: OpContext): Effect.Effect<S
     }
     yield* noteRecovery(rt, recovering(ctx, "quote-state", "pending"))
     return { _tag: "InDoubt", code: undefined } as Settled
+  })
+
+/** NUT error code 11003: the outputs were already signed. */
+const OUTPUTS_ALREADY_SIGNED = 11003
+
+/**
+ * A paid, unissued quote whose outputs the mint says it signed before (11003): our counters were used by an
+ * earlier life of this seed (a wallet recreated from its mnemonic without a restore). Nothing of this attempt
+ * happened — the quote is still unissued — so: restore that counter range (which moves the counter past it
+ * and recovers whatever it finds), end this operation, and claim the quote again under a new operation with
+ * fresh outputs. Returns undefined (stay in doubt) when the restore could not move the counter, so this can
+ * never loop.
+ */
+const claimWithFreshOutputs = (
+  rt: WalletRuntime,
+  ctx: OpContext,
+): Effect.Effect<Settled | undefined, EngineInvariant> =>
+  Effect.gen(function* () {
+    const first = ctx.prepared?.outputs.find((o) => o.counter !== undefined)
+    if (first?.counter === undefined) return undefined
+    yield* advancePastSignedOutputs(rt, ctx)
+    if (rt.view().nextCounter(first.id) <= first.counter) return undefined
+    yield* compensate(rt, ctx, "not-processed", OUTPUTS_ALREADY_SIGNED, {
+      recovery: recovering(ctx, "quote-state", "compensated", OUTPUTS_ALREADY_SIGNED),
+    })
+    const operationId = newOperationId(rt.services.now())
+    const next: MintStarted = { ...(ctx.started as MintStarted), operationId }
+    yield* rt.write((append) => append(stepEvents(operationId, "started", [next])))
+    const fresh: OpContext = {
+      operationId,
+      started: next,
+      prepared: undefined,
+      attempts: 0,
+      firstSentAt: undefined,
+      recoveries: 0,
+      pendings: 0,
+      ended: undefined,
+    }
+    const prepared = yield* rt.write((append) => appendMintIntent(rt, append, fresh)).pipe(Effect.result)
+    if (prepared._tag === "Failure") {
+      if (prepared.failure._tag === "EngineInvariant") return yield* prepared.failure
+      return undefined
+    }
+    return yield* requestMint(rt, prepared.success)
   })
 
 /** Options of {@link mintProofs}. */
@@ -396,7 +445,7 @@ export const mintProofs = (
       const settled = yield* requestMint(rt, ctx)
       const done = yield* settledOrFail(ctx, settled)
       const amount = done.completed?.kind === "mint" ? done.completed.amount : sumAmounts(done.proofs)
-      return { operationId, amount, proofs: done.proofs.length }
+      return { operationId: done.completed?.operationId ?? operationId, amount, proofs: done.proofs.length }
     }
     // Prepared earlier (a crash, or an in-doubt attempt): recovery decides.
     const settled = yield* recoverMint(rt, ctx)

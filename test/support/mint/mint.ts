@@ -195,6 +195,11 @@ export class TestMint {
     })
   }
 
+  /** The ids of every mint (or melt) quote, oldest first — tests stand in for the payer, who knows them. */
+  quoteIds(kind: "mint" | "melt"): string[] {
+    return [...(kind === "mint" ? this.ctx.mintQuotes : this.ctx.meltQuotes).keys()]
+  }
+
   /** Marks a mint quote paid (when `config.autoPay` is off). */
   payQuote(quoteId: string): void {
     const q = this.ctx.mintQuotes.get(quoteId)
