@@ -1,7 +1,9 @@
 /**
  * Benchmark entry point: `npm run bench -- [suite…] [--quick] [--json]`.
  *
- * Suites: `crypto` and `tokens` (the default, issue #2), `eventlog` (issue #3). Each suite runs ours and the
+ * Suites: `crypto` and `tokens` (the default, issue #2), `eventlog` (issue #3), `engine` (issue #4: our
+ * engine's swap vs cashu-ts on an in-process mint) and `engine-real` (the same swap against nutshell, which it
+ * starts; not in the default set). Each suite runs ours and the
  * peer side by side in this one process and returns throughput ratios (ours / peer). With `--json`, the last
  * line printed is one JSON object merging every suite's results.
  */
@@ -11,6 +13,8 @@ const suites: Record<string, () => Promise<Suite>> = {
   crypto: async () => (await import("./crypto.js")).runCryptoBench,
   tokens: async () => (await import("./tokens.js")).runTokenBench,
   eventlog: async () => (await import("./eventlog.js")).runEventLogBench,
+  engine: async () => (await import("./engine.js")).runEngineBench,
+  "engine-real": async () => (await import("./engine-real.js")).runEngineRealBench,
 }
 
 const args = process.argv.slice(2)
