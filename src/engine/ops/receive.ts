@@ -19,6 +19,7 @@ import { signP2pkProof } from "../../crypto/p2pk.js"
 import { publicKeyHex } from "../../crypto/schnorr.js"
 import type { OperationStarted, StoredProof } from "../../events/catalogue.js"
 import { newOperationId } from "../../events/ids.js"
+import { operationsOf, operationsProjection } from "../../projections/operations.js"
 import { feeForInputs } from "../../protocol/fees.js"
 import type { Proof } from "../../protocol/models.js"
 import { decodeToken } from "../../protocol/token.js"
@@ -27,8 +28,8 @@ import { normaliseMintUrl, syncMint } from "../mints.js"
 import { keysOf } from "../outputs.js"
 import { attempt } from "../pure.js"
 import type { WalletRuntime } from "../runtime.js"
-import { sumAmounts } from "./batch.js"
-import { loadCompleted } from "./context.js"
+import { ifAny, sumAmounts } from "./batch.js"
+import { loadCompleted, loadOpContext } from "./context.js"
 import { recoverSwapAdvancing } from "./restore.js"
 import { activeKeysetOrFail, outputsFor } from "./send.js"
 import { appendSwapIntent, requestSwap, settledOrFail } from "./swap.js"
@@ -67,6 +68,22 @@ const unlock = (proof: Proof, keys: ReadonlyArray<string>): Proof | TokenRejecte
   if (key === undefined) return reject("locked", "the token is locked to a key this wallet does not hold")
   return signP2pkProof(proof, key)
 }
+
+/** Whether an unfinished receive operation already spends any of `ys`. */
+const heldByReceiveInFlight = (rt: WalletRuntime, ys: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const wanted = new Set(ys)
+    const ops = operationsOf(rt.services.runner.state(operationsProjection), rt.stream, {
+      inFlight: true,
+      kind: "receive",
+    })
+    for (const op of ops) {
+      if (rt.live.has(op.operationId)) return true
+      const ctx = yield* loadOpContext(rt, op.operationId)
+      if (ctx.prepared?.inputs.some((y) => wanted.has(y)) === true) return true
+    }
+    return false
+  })
 
 /** Receives a token (see the module comment). */
 export const receive = (
@@ -155,23 +172,31 @@ export const receive = (
     const ctx = yield* rt.write((append) =>
       Effect.gen(function* () {
         const v = rt.view()
-        // Under the writer: a proof we already hold or held cannot be received again (double receive).
-        if (proofs.some((p) => v.proof(p.Y) !== undefined || v.isSpent(p.Y)))
+        // Under the writer: a proof we hold or held cannot be received again (double receive) — except
+        // proofs still `incoming` from an earlier receive of this token that ended without effect (a
+        // refusal, a crash before the request): taking them up again is how that value is not stranded.
+        const incoming = proofs.filter((p) => v.proof(p.Y)?.state === "incoming")
+        if (
+          proofs.some(
+            (p) => (v.proof(p.Y) !== undefined && v.proof(p.Y)?.state !== "incoming") || v.isSpent(p.Y),
+          )
+        )
           return yield* reject("already-spent", "the wallet already received (or spent) proofs of this token")
+        if (
+          incoming.length > 0 &&
+          (yield* heldByReceiveInFlight(
+            rt,
+            incoming.map((p) => p.Y),
+          ))
+        )
+          return yield* reject("already-spent", "another receive of this token is in flight")
+        const fresh = proofs.filter((p) => v.proof(p.Y) === undefined)
         const keyset = yield* activeKeysetOrFail(v, mintUrl, unit)
         const outputs = yield* attempt(() => outputsFor(keyset, amount - fee, "keep"))
         return yield* appendSwapIntent(rt, append, {
           started,
           inputs: proofs,
-          before: [
-            {
-              _tag: "ProofsReceived",
-              mintUrl,
-              unit,
-              operationId,
-              proofs: proofs as [StoredProof, ...StoredProof[]],
-            },
-          ],
+          before: ifAny(fresh, (p) => ({ _tag: "ProofsReceived", mintUrl, unit, operationId, proofs: p })),
           reserve: false,
           outputs,
           keyset,

@@ -85,6 +85,19 @@ describe("send and receive", () => {
     expect(b!.balance()).toBe(16n)
   })
 
+  it("takes up a token again after a receive that did not happen (its proofs stayed incoming)", async () => {
+    const mint = testMint("again", { cacheTtlSeconds: null })
+    const [a, b] = await setup(mint, ["a", "b"], 16n)
+    const sent = await a!.send({ mintUrl: mint.baseUrl, amount: 16n })
+    mint.faults.next({ path: "/v1/swap", kind: "error-500" })
+    expect(await rejection(b!.receive(sent.token))).toMatchObject({ _tag: "OperationFailed", reason: "not-processed" })
+    expect(b!.balances()[0]?.incoming).toBe(16n)
+    const got = await b!.receive(sent.token)
+    expect(got.amount).toBe(16n)
+    expect(b!.balance()).toBe(16n)
+    expect(b!.balances()[0]?.incoming).toBe(0n)
+  })
+
   it("fails with InsufficientFunds and reserves nothing", async () => {
     const mint = testMint("poor")
     const [a] = await setup(mint, ["a"], 10n)
