@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The main job. Installs what it needs, then runs the demo (see src/cli/demo.ts).
+# The main job: installs what it needs (node packages from the lock, the nutshell mint's virtualenv), then runs
+# two wallets of one engine against a local reference mint (see src/cli/demo.ts). Extra arguments pass through
+# (--keep, --data-dir DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-node --import tsx src/cli/demo.ts
+bash scripts/mint.sh install
+exec node --import tsx src/cli/demo.ts "$@"

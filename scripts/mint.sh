@@ -6,6 +6,8 @@
 #   bash scripts/mint.sh start     run a mint in the foreground; prints `MINT_URL=http://127.0.0.1:PORT` once it
 #                                  answers /v1/info and serves an active secp256k1 sat keyset; Ctrl-C / SIGTERM
 #                                  stop it; it also stops when the process that started it exits
+#   bash scripts/mint.sh invoice N print a valid bolt11 invoice for N sat from a random payee that no mint created:
+#                                  a FakeWallet mint pays it (fee 1 sat, reserve >= 2 sat), so a melt gets change
 #
 # Every nutshell setting is an environment variable and passes through. Defaults set here (override them):
 #   MINT_INPUT_FEE_PPK=0 (nutshell's own default is 100), MINT_RATE_LIMIT=FALSE,
@@ -75,8 +77,12 @@ case "${1:-}" in
     # exec: the mint's parent is our caller, so it dies with the caller (PR_SET_PDEATHSIG in the helper).
     exec "$venv/bin/python" "$root/scripts/nutshell_mint.py"
     ;;
+  invoice)
+    install
+    exec "$venv/bin/python" "$root/scripts/nutshell_mint.py" invoice "${2:-}"
+    ;;
   *)
-    echo "usage: bash scripts/mint.sh install|start" >&2
+    echo "usage: bash scripts/mint.sh install|start|invoice AMOUNT_SAT" >&2
     exit 2
     ;;
 esac

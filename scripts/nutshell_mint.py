@@ -84,7 +84,35 @@ def check_keysets(base: str) -> str:
     return f"no active secp256k1 sat keyset (ids 00…/01…); mint serves: [{summary}]"
 
 
+def print_invoice(amount_sat: str) -> int:
+    """Prints a fresh, validly signed bolt11 invoice for `amount_sat` that no mint created: an *external* payee.
+    A FakeWallet mint (FAKEWALLET_BRR=TRUE) pays any valid invoice and charges a 1 sat routing fee out of a fee
+    reserve of at least 2 sat, so melting it exercises NUT-08 change. An invoice of the mint itself would be
+    settled internally by nutshell, with no fee reserve at all."""
+    if not amount_sat.isdigit() or int(amount_sat) <= 0:
+        print("usage: mint.sh invoice AMOUNT_SAT (a positive integer)", file=sys.stderr)
+        return 2
+    from bolt11 import Bolt11, MilliSatoshi, TagChar, Tags, encode
+
+    tags = Tags()
+    tags.add(TagChar.payment_hash, os.urandom(32).hex())
+    tags.add(TagChar.payment_secret, os.urandom(32).hex())
+    tags.add(TagChar.description, "corecashu test payee")
+    tags.add(TagChar.expire_time, 3600)
+    invoice = Bolt11(
+        currency="bc",
+        amount_msat=MilliSatoshi(int(amount_sat) * 1000),
+        date=int(time.time()),
+        tags=tags,
+    )
+    # A random payee key per invoice: the signature is valid, the node does not exist.
+    print(encode(invoice, os.urandom(32).hex()), flush=True)
+    return 0
+
+
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "invoice":
+        return print_invoice(sys.argv[2])
     die_with_parent()
 
     data_dir = tempfile.mkdtemp(prefix="corecashu-nutshell-")

@@ -3,7 +3,7 @@
  * 127.0.0.1 with the FakeWallet backend, which pays every invoice it creates. The child dies with this process
  * (PR_SET_PDEATHSIG in `scripts/nutshell_mint.py`), so a crashed test run leaves no mint behind.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
 const script = fileURLToPath(new URL("../../scripts/mint.sh", import.meta.url))
@@ -101,4 +101,18 @@ export const startRealMint = (opts: RealMintOptions = {}): Promise<RealMint> => 
       }
     })
   })
+}
+
+/**
+ * A fresh, validly signed bolt11 invoice for `amountSat` from a payee no mint knows (`scripts/mint.sh invoice`).
+ * The FakeWallet pays it for 1 sat out of a fee reserve of at least 2 sat, so a melt of it returns NUT-08
+ * change. (An invoice of the same mint would be settled internally by nutshell, with no fee reserve.)
+ */
+export const externalInvoice = (amountSat: bigint): string => {
+  const out = execFileSync("bash", [script, "invoice", amountSat.toString()], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  }).trim()
+  if (!/^lnbc[0-9a-z]+$/.test(out)) throw new Error("scripts/mint.sh invoice printed no bolt11 invoice")
+  return out
 }
