@@ -18,11 +18,12 @@
  *
  * @module
  */
+import { pbkdf2Sync } from "node:crypto"
 import { secp256k1 } from "@noble/curves/secp256k1.js"
 import { hmac } from "@noble/hashes/hmac.js"
 import { sha256, sha512 } from "@noble/hashes/sha2.js"
 import { HDKey } from "@scure/bip32"
-import { mnemonicToSeedSync, validateMnemonic } from "@scure/bip39"
+import { validateMnemonic } from "@scure/bip39"
 import { wordlist } from "@scure/bip39/wordlists/english.js"
 import { CryptoError, DecodeError, KeysetError } from "../errors.js"
 import {
@@ -75,7 +76,9 @@ export const mnemonicToSeed = (mnemonic: string): Uint8Array => {
   if (!isValidMnemonic(mnemonic)) {
     throw new DecodeError({ reason: "mnemonic", message: "not a valid BIP39 English mnemonic" })
   }
-  return mnemonicToSeedSync(normalizeMnemonic(mnemonic))
+  // BIP39: PBKDF2-HMAC-SHA512(NFKD mnemonic, "mnemonic" + passphrase, 2048 rounds, 64 bytes). node:crypto's
+  // native PBKDF2 instead of the pure-JS one: every engine open derives every hosted wallet's seed.
+  return new Uint8Array(pbkdf2Sync(normalizeMnemonic(mnemonic), "mnemonic", 2048, SEED_LENGTH, "sha512"))
 }
 
 const checkSeed = (seed: Uint8Array): void => {
