@@ -137,7 +137,7 @@ export class Engine {
         if (w.walletId === undefined || w.mnemonic === undefined) continue
         const version = yield* self.services.store.streamVersion(stream)
         const rt = new WalletRuntime(w.walletId, mnemonicToSeed(w.mnemonic), self.services, version)
-        self.wallets.set(w.walletId, new Wallet(rt, walletPrivateKey(rt.seed)))
+        self.wallets.set(w.walletId, new Wallet(rt, walletPrivateKey(rt.seed), () => self.auditEffect()))
       }
     })
   }
@@ -193,7 +193,7 @@ export class Engine {
         .awaitSequence(r.lastSequence)
         .pipe(Effect.mapError((e) => new EngineInvariant({ message: `projections failed (${e._tag})` })))
       const rt = new WalletRuntime(walletId, mnemonicToSeed(mnemonic), self.services, r.streamVersion)
-      const wallet = new Wallet(rt, walletPrivateKey(rt.seed))
+      const wallet = new Wallet(rt, walletPrivateKey(rt.seed), () => self.auditEffect())
       self.wallets.set(walletId, wallet)
       return wallet
     })

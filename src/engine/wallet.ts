@@ -8,6 +8,8 @@
  */
 import { Effect } from "effect"
 import type { LockOptions } from "../crypto/p2pk.js"
+import type { StoreError } from "../events/errors.js"
+import type { AuditResult } from "../projections/audit.js"
 import { backupOf, backupProjection } from "../projections/backup.js"
 import { type Balance, balancesOf, balancesProjection } from "../projections/balances.js"
 import { type OperationView, operationsOf, operationsProjection } from "../projections/operations.js"
@@ -56,8 +58,15 @@ export class Wallet {
     /** Internal: the runtime (single writer, seed, services). */
     readonly runtime: WalletRuntime,
     privateKey: string,
+    /** The engine's replay audit (the whole log this wallet lives in: chain and every invariant). */
+    private readonly auditLog: () => Effect.Effect<AuditResult, StoreError>,
   ) {
     this.effect = makeEffects(runtime, privateKey)
+  }
+
+  /** Replays the log this wallet lives in: the hash chain and every invariant; reports the first violation. */
+  audit(): Promise<AuditResult> {
+    return Effect.runPromise(this.auditLog())
   }
 
   get id(): string {

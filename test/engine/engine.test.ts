@@ -38,6 +38,7 @@ describe("engine: mint → send → receive", () => {
     expect(mint.stats().outstanding).toBe(100n)
     const audit = await engine.audit()
     expect(audit.ok).toBe(true)
+    expect(await bob.audit()).toEqual(audit)
   })
 })
 
