@@ -15,6 +15,8 @@
  * @module
  */
 
+/** The wallet engine: `Engine.open`, wallets, and their errors. */
+export * from "./engine/index.js"
 /** Tagged errors raised by the pure layers, the union of them all, their reason unions and the guard. */
 export {
   AmountError,
@@ -57,5 +59,3 @@ export {
   encodeTokenEffect,
   resolveShortKeysetIds,
 } from "./protocol/token.js"
-/** The wallet engine: `Engine.open`, wallets, and their errors. */
-export * from "./engine/index.js"

@@ -72,7 +72,10 @@ describe("send and receive", () => {
     expect(await rejection(stranger.receive(sent.token))).toMatchObject({ reason: "unknown-mint" })
     const got = await stranger.receive(sent.token, { trustMint: true })
     expect(got.amount).toBe(8n)
-    expect(await rejection(b!.receive(sent.token))).toMatchObject({ _tag: "OperationFailed", reason: "token-spent" })
+    expect(await rejection(b!.receive(sent.token))).toMatchObject({
+      _tag: "OperationFailed",
+      reason: "token-spent",
+    })
     expect(b!.balance()).toBe(0n)
   })
 
@@ -81,7 +84,10 @@ describe("send and receive", () => {
     const [a, b] = await setup(mint, ["a", "b"], 16n)
     const sent = await a!.send({ mintUrl: mint.baseUrl, amount: 16n })
     await b!.receive(sent.token)
-    expect(await rejection(b!.receive(sent.token))).toMatchObject({ _tag: "TokenRejected", reason: "already-spent" })
+    expect(await rejection(b!.receive(sent.token))).toMatchObject({
+      _tag: "TokenRejected",
+      reason: "already-spent",
+    })
     expect(b!.balance()).toBe(16n)
   })
 
@@ -90,7 +96,10 @@ describe("send and receive", () => {
     const [a, b] = await setup(mint, ["a", "b"], 16n)
     const sent = await a!.send({ mintUrl: mint.baseUrl, amount: 16n })
     mint.faults.next({ path: "/v1/swap", kind: "error-500" })
-    expect(await rejection(b!.receive(sent.token))).toMatchObject({ _tag: "OperationFailed", reason: "not-processed" })
+    expect(await rejection(b!.receive(sent.token))).toMatchObject({
+      _tag: "OperationFailed",
+      reason: "not-processed",
+    })
     expect(b!.balances()[0]?.incoming).toBe(16n)
     const got = await b!.receive(sent.token)
     expect(got.amount).toBe(16n)

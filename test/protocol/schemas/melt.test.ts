@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest"
-import { DecodeError } from "../../../src/errors.js"
 import { decodeMintResponse, encodeMintRequest } from "../../../src/protocol/decode.js"
 import { parseJson } from "../../../src/protocol/json.js"
 import {
