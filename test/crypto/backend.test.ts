@@ -21,6 +21,16 @@ const be32 = (x: bigint): Uint8Array => numberToBytesBE(x, 32)
 const scalarArb = fc.bigInt({ min: 1n, max: N - 1n }).map(be32)
 const pointArb = scalarArb.map((k) => nobleBackend.mulBase(k))
 
+/** The result as hex, or the tagged error's tag and reason: two backends must agree on either. */
+const outcome = (f: () => Uint8Array): string => {
+  try {
+    return bytesToHex(f())
+  } catch (e) {
+    const err = e as { _tag?: string; reason?: string }
+    return `${err._tag}:${err.reason}`
+  }
+}
+
 const backends = availableBackends().map((n) => [n, loadBackend(n)!] as const)
 
 const expectCryptoError = (f: () => unknown, reason: CryptoReason): void => {
@@ -141,13 +151,20 @@ describe.each(backends)("%s backend", (_name, b: Secp256k1Backend) => {
   it("agrees with noble on add, sub, negate, uncompress", () => {
     fc.assert(
       fc.property(pointArb, pointArb, (P, Q) => {
-        expect(bytesToHex(b.add(P, Q))).toBe(bytesToHex(nobleBackend.add(P, Q)))
-        expect(bytesToHex(b.sub(P, Q))).toBe(bytesToHex(nobleBackend.sub(P, Q)))
+        // P = ±Q makes the sum or difference the point at infinity: then both must refuse alike.
+        expect(outcome(() => b.add(P, Q))).toEqual(outcome(() => nobleBackend.add(P, Q)))
+        expect(outcome(() => b.sub(P, Q))).toEqual(outcome(() => nobleBackend.sub(P, Q)))
         expect(bytesToHex(b.negate(P))).toBe(bytesToHex(nobleBackend.negate(P)))
         expect(bytesToHex(b.uncompress(P))).toBe(bytesToHex(nobleBackend.uncompress(P)))
       }),
       runs,
     )
+  })
+
+  it("refuses a sum or difference at infinity with a tagged error", () => {
+    const P = nobleBackend.mulBase(be32(7n))
+    expect(outcome(() => b.add(P, b.negate(P)))).toBe("CryptoError:point-at-infinity")
+    expect(outcome(() => b.sub(P, P))).toBe("CryptoError:point-at-infinity")
   })
 
   it("agrees with noble on isPoint for arbitrary bytes, and never throws", () => {
