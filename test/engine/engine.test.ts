@@ -1,17 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest"
-import type { Engine } from "../../src/engine/engine.js"
-import { openTestEngine, testMint } from "../support/engine.js"
+import { describe, expect, it } from "vitest"
+import { enginesClosedAfterEach, testMint } from "../support/engine.js"
 
-const engines: Engine[] = []
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.close()
-})
-
-const open = async (...args: Parameters<typeof openTestEngine>) => {
-  const e = await openTestEngine(...args)
-  engines.push(e)
-  return e
-}
+const open = enginesClosedAfterEach()
 
 describe("engine: mint → send → receive", () => {
   it("moves value between two wallets and the audit holds", async () => {

@@ -1,28 +1,14 @@
 import { Effect } from "effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { Engine } from "../../src/engine/engine.js"
 import { stepEvents } from "../../src/engine/ops/batch.js"
 import type { Wallet } from "../../src/engine/wallet.js"
 import type { WalletEvent } from "../../src/events/catalogue.js"
 import { newOperationId } from "../../src/events/ids.js"
-import { freshDir, openTestEngine, testMint } from "../support/engine.js"
+import { enginesClosedAfterEach, freshDir, fund, openTestEngine, testMint } from "../support/engine.js"
 import type { TestMint } from "../support/mint/index.js"
 
-const engines: Engine[] = []
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.close()
-})
-
-const open = async (...args: Parameters<typeof openTestEngine>) => {
-  const e = await openTestEngine(...args)
-  engines.push(e)
-  return e
-}
-
-const fund = async (w: Wallet, mint: TestMint, amount: bigint) => {
-  const q = await w.mintQuote({ mintUrl: mint.baseUrl, amount })
-  return w.mint(q.operationId)
-}
+const open = enginesClosedAfterEach()
 
 /** Appends one operation's events through the wallet's single writer (the machines check them). */
 const appendOp = (w: Wallet, operationId: string, events: ReadonlyArray<WalletEvent>) =>

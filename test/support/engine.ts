@@ -4,7 +4,9 @@
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { afterEach } from "vitest"
 import { Engine, type EngineOpenOptions } from "../../src/engine/engine.js"
+import type { Wallet } from "../../src/engine/wallet.js"
 import { INSECURE_TEST_VAULT_OPTIONS } from "../../src/infra/vault.js"
 import { directMintClient } from "./direct-mint-client.js"
 import { createTestMint, type TestMint, type TestMintOptions } from "./mint/index.js"
@@ -31,3 +33,27 @@ export const openTestEngine = (
 /** A test mint at a distinct URL. */
 export const testMint = (name: string, options: TestMintOptions = {}): TestMint =>
   createTestMint({ baseUrl: `http://${name}.mint.test`, ...options })
+
+/**
+ * Engines closed after each test: `const open = enginesClosedAfterEach()` at the top of a test file, then
+ * `await open([mint])` inside tests.
+ */
+export const enginesClosedAfterEach = (): ((
+  ...args: Parameters<typeof openTestEngine>
+) => Promise<Engine>) => {
+  const engines: Engine[] = []
+  afterEach(async () => {
+    for (const e of engines.splice(0)) await e.close()
+  })
+  return async (...args) => {
+    const e = await openTestEngine(...args)
+    engines.push(e)
+    return e
+  }
+}
+
+/** Mints `amount` into `wallet` at `mint` (the in-process mint pays its own quotes). */
+export const fund = async (wallet: Wallet, mint: TestMint, amount: bigint) => {
+  const q = await wallet.mintQuote({ mintUrl: mint.baseUrl, amount })
+  return wallet.mint(q.operationId)
+}

@@ -1,25 +1,10 @@
 import { Effect } from "effect"
-import { afterEach, describe, expect, it } from "vitest"
-import type { Engine } from "../../../src/engine/engine.js"
+import { describe, expect, it } from "vitest"
 import type { Wallet } from "../../../src/engine/wallet.js"
-import { openTestEngine, testMint } from "../../support/engine.js"
+import { enginesClosedAfterEach, fund, testMint } from "../../support/engine.js"
 import type { TestMint } from "../../support/mint/index.js"
 
-const engines: Engine[] = []
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.close()
-})
-
-const open = async (...args: Parameters<typeof openTestEngine>) => {
-  const e = await openTestEngine(...args)
-  engines.push(e)
-  return e
-}
-
-const fund = async (w: Wallet, mint: TestMint, amount: bigint) => {
-  const q = await w.mintQuote({ mintUrl: mint.baseUrl, amount })
-  return w.mint(q.operationId)
-}
+const open = enginesClosedAfterEach()
 
 const setup = async (name: string, options: Parameters<typeof testMint>[1] = {}) => {
   const mint = testMint(name, { cacheTtlSeconds: null, ...options })

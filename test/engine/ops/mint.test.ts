@@ -2,19 +2,10 @@
  * The mint saga against the in-process mint: claim after payment, the quote phase, and a seed whose counters
  * were used by an earlier life of the wallet (11003 on the claim).
  */
-import { afterEach, describe, expect, it } from "vitest"
-import type { Engine } from "../../../src/engine/engine.js"
-import { openTestEngine, testMint } from "../../support/engine.js"
+import { describe, expect, it } from "vitest"
+import { enginesClosedAfterEach, testMint } from "../../support/engine.js"
 
-const engines: Engine[] = []
-afterEach(async () => {
-  for (const e of engines.splice(0)) await e.close()
-})
-const open = async (...args: Parameters<typeof openTestEngine>) => {
-  const e = await openTestEngine(...args)
-  engines.push(e)
-  return e
-}
+const open = enginesClosedAfterEach()
 
 describe("mint", () => {
   it("waits for the payment, then claims exactly the quoted amount", async () => {
