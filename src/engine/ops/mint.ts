@@ -23,7 +23,7 @@ import type { OperationStarted, OutputIntent, Signature, WalletEvent } from "../
 import { newOperationId } from "../../events/ids.js"
 import { isDefinitive } from "../../infra/mint-client/service.js"
 import { encodeMintRequest } from "../../protocol/decode.js"
-import { cachedEndpoint, supportsNut } from "../../protocol/schemas/info.js"
+import { supportsNut } from "../../protocol/schemas/info.js"
 import { MintRequestSchema } from "../../protocol/schemas/mint.js"
 import { EngineInvariant, QuoteNotClaimable, type WalletError } from "../errors.js"
 import { planOutputs, proofsFromSignatures, type SignatureCheckError } from "../outputs.js"
@@ -34,7 +34,7 @@ import { loadOpContext, type OpContext } from "./context.js"
 import { restoreOutputs } from "./recover-swap.js"
 import { advancePastSignedOutputs } from "./restore.js"
 import { activeKeysetOrFail, outputsFor } from "./send.js"
-import { noteRecovery, recordAttempt, recovering } from "./steps.js"
+import { noteRecovery, recordAttempt, recovering, replayAllowed } from "./steps.js"
 import {
   codeOf,
   compensate,
@@ -252,11 +252,8 @@ export const recoverMint = (rt: WalletRuntime, ctx0: OpContext): Effect.Effect<S
     const prepared = ctx.prepared
     if (prepared === undefined || ctx.attempts === 0) return { _tag: "InDoubt", code: undefined } as Settled
     // 1. Replay under NUT-19.
-    const info = yield* rt.info(started.mintUrl).pipe(Effect.option)
-    const path = `/v1/mint/${started.method}`
-    const cached = info._tag === "Some" ? cachedEndpoint(info.value, "POST", path) : undefined
     const firstSentAt = ctx.firstSentAt ?? 0
-    if (cached !== undefined && rt.services.now() < firstSentAt + (cached.ttlSeconds ?? 300) * 1000) {
+    if (yield* replayAllowed(rt, ctx, `/v1/mint/${started.method}`)) {
       ctx = yield* recordAttempt(rt, ctx)
       const replay = yield* rt.services.mint
         .mint(started.mintUrl, started.method, prepared.request.body, { firstSentAt })

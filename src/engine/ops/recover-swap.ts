@@ -19,15 +19,11 @@
 import { Effect } from "effect"
 import type { OutputIntent, Signature } from "../../events/catalogue.js"
 import { matchProofStates } from "../../protocol/schemas/checkstate.js"
-import { cachedEndpoint } from "../../protocol/schemas/info.js"
 import type { EngineInvariant } from "../errors.js"
 import type { WalletRuntime } from "../runtime.js"
 import type { OpContext } from "./context.js"
-import { noteRecovery, recordAttempt, recovering } from "./steps.js"
+import { noteRecovery, recordAttempt, recovering, replayAllowed } from "./steps.js"
 import { codeOf, compensate, finalizeSwap, type Settled } from "./swap.js"
-
-/** CDK's window when a mint's NUT-19 ttl is null. */
-const NULL_TTL_SECONDS = 300
 
 /** Restores the operation's outputs (NUT-09): the intents the mint has signed, with their signatures. */
 export const restoreOutputs = (rt: WalletRuntime, mintUrl: string, intents: ReadonlyArray<OutputIntent>) =>
@@ -66,27 +62,22 @@ export const recoverSwapLike = (rt: WalletRuntime, ctx: OpContext): Effect.Effec
     }
 
     // 1. Replay under NUT-19.
-    const info = yield* rt.info(mintUrl).pipe(Effect.option)
-    const cached = info._tag === "Some" ? cachedEndpoint(info.value, "POST", "/v1/swap") : undefined
     const firstSentAt = ctx.firstSentAt ?? 0
-    if (cached !== undefined) {
-      const ttlMs = (cached.ttlSeconds ?? NULL_TTL_SECONDS) * 1000
-      if (rt.services.now() < firstSentAt + ttlMs) {
-        ctx = yield* recordAttempt(rt, ctx)
-        const replay = yield* rt.services.mint
-          .swap(mintUrl, prepared.request.body, { firstSentAt })
-          .pipe(Effect.result)
-        if (replay._tag === "Success") {
-          const done = yield* finalizeSwap(
-            rt,
-            ctx,
-            prepared.outputs,
-            replay.success.signatures,
-            recovering(ctx, "replay", "recovered"),
-          ).pipe(Effect.result)
-          if (done._tag === "Success") return done.success
-          if (done.failure._tag === "EngineInvariant") return yield* done.failure
-        }
+    if (yield* replayAllowed(rt, ctx, "/v1/swap")) {
+      ctx = yield* recordAttempt(rt, ctx)
+      const replay = yield* rt.services.mint
+        .swap(mintUrl, prepared.request.body, { firstSentAt })
+        .pipe(Effect.result)
+      if (replay._tag === "Success") {
+        const done = yield* finalizeSwap(
+          rt,
+          ctx,
+          prepared.outputs,
+          replay.success.signatures,
+          recovering(ctx, "replay", "recovered"),
+        ).pipe(Effect.result)
+        if (done._tag === "Success") return done.success
+        if (done.failure._tag === "EngineInvariant") return yield* done.failure
       }
     }
 

@@ -7,6 +7,7 @@
  */
 import { Effect } from "effect"
 import type { OperationRecovering, StoredProof } from "../../events/catalogue.js"
+import { cachedEndpoint } from "../../protocol/schemas/info.js"
 import { encodeToken } from "../../protocol/token.js"
 import type { EngineInvariant } from "../errors.js"
 import type { WalletRuntime } from "../runtime.js"
@@ -86,3 +87,20 @@ export const tokenOf = (
       },
     ],
   })
+
+/** CDK's replay window when a mint's NUT-19 ttl is null. */
+const NULL_TTL_SECONDS = 300
+
+/**
+ * Whether the operation's request may be replayed now (NUT-19): the mint lists `POST path` as cached and the
+ * ttl, counted from the first attempt, has not run out. Unknown mint info means no.
+ */
+export const replayAllowed = (rt: WalletRuntime, ctx: OpContext, path: string): Effect.Effect<boolean> =>
+  rt.info(ctx.started.mintUrl).pipe(
+    Effect.option,
+    Effect.map((info) => {
+      const cached = info._tag === "Some" ? cachedEndpoint(info.value, "POST", path) : undefined
+      if (cached === undefined || ctx.firstSentAt === undefined) return false
+      return rt.services.now() < ctx.firstSentAt + (cached.ttlSeconds ?? NULL_TTL_SECONDS) * 1000
+    }),
+  )
