@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { enginesClosedAfterEach, testMint } from "../support/engine.js"
+import { enginesClosedAfterEach, freshDir, fund, openTestEngine, testMint } from "../support/engine.js"
 
 const open = enginesClosedAfterEach()
 
@@ -45,5 +45,25 @@ describe("engine: swap", () => {
     expect(r.fee).toBe(1n)
     expect(w.balance()).toBe(before - r.fee)
     expect((await engine.audit()).ok).toBe(true)
+  })
+})
+
+describe("engine: opening", () => {
+  it("refuses a wrong passphrase and a second opener with typed errors, and reopens with every wallet", async () => {
+    const mint = testMint("reopen")
+    const dir = freshDir()
+    const first = await openTestEngine([mint], { dataDir: dir })
+    const w = await first.createWallet({ walletId: "keeper" })
+    await w.addMint(mint.baseUrl)
+    await fund(w, mint, 42n)
+    await expect(openTestEngine([mint], { dataDir: dir })).rejects.toMatchObject({ _tag: "StoreLocked" })
+    await first.close()
+    await expect(
+      openTestEngine([mint], { dataDir: dir, passphrase: "not the passphrase" } as never),
+    ).rejects.toMatchObject({ _tag: "VaultError" })
+    const again = await open([mint], { dataDir: dir })
+    expect(again.walletIds()).toEqual(["keeper"])
+    expect(again.wallet("keeper").balance()).toBe(42n)
+    expect(again.wallet("keeper").mnemonic()).toBe(w.mnemonic())
   })
 })
