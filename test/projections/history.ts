@@ -333,7 +333,14 @@ export const buildHistory = (steps: ReadonlyArray<Step>): History => {
         wallet.ops.get(op)!.ys = ys
         const other = `wallet/w${(step.wallet + 1) % 3}`
         const recipient = wallets.get(other)
-        if (step.b % 2 === 0 && recipient !== undefined && recipient.learned.includes(k.id)) {
+        // A proof the recipient already holds or held (a token reclaimed and sent again) cannot be received
+        // twice: the lifecycle refuses it, so a valid history must not contain it.
+        if (
+          step.b % 2 === 0 &&
+          recipient !== undefined &&
+          recipient.learned.includes(k.id) &&
+          ys.every((y) => !recipient.proofs.has(y))
+        ) {
           const proofs = ys.map((y) => {
             const p = wallet.proofs.get(y)!
             return {
