@@ -16,7 +16,13 @@
  */
 import { EVENT_SCHEMAS, EVENT_TYPES, type EventType, type WalletEvent } from "./catalogue.js"
 import { EventCodecError } from "./errors.js"
-import { compileJson, compileTrustedDecoder, type JsonConverter, SchemaMismatch } from "./schema-json.js"
+import {
+  compileJson,
+  compileJsonText,
+  compileTrustedDecoder,
+  type JsonConverter,
+  SchemaMismatch,
+} from "./schema-json.js"
 import { type JsonObject, SCHEMA_VERSIONS, UPCASTERS, type Upcaster } from "./upcast.js"
 
 /** An event ready to store: its type tag, the schema version it was written with, and its bytes. */
@@ -29,6 +35,8 @@ export interface EncodedEvent {
 interface Entry {
   readonly version: number
   readonly json: JsonConverter<WalletEvent>
+  /** The encoder straight to JSON text (the same checks and bytes as `json.encode` + `JSON.stringify`). */
+  readonly text: (event: WalletEvent) => string
   readonly trusted: (json: unknown) => WalletEvent
   /** `upcasters[n]` lifts version n to n + 1. */
   readonly upcasters: ReadonlyArray<Upcaster | undefined>
@@ -43,6 +51,9 @@ for (const type of EVENT_TYPES) {
   table.set(type, {
     version,
     json: compileJson(EVENT_SCHEMAS[type], { omitLiteralKeys: ["_tag"] }) as JsonConverter<WalletEvent>,
+    text: compileJsonText(EVENT_SCHEMAS[type], { omitLiteralKeys: ["_tag"] }) as (
+      event: WalletEvent,
+    ) => string,
     trusted: compileTrustedDecoder(EVENT_SCHEMAS[type], { omitLiteralKeys: ["_tag"] }) as (
       json: unknown,
     ) => WalletEvent,
@@ -50,7 +61,6 @@ for (const type of EVENT_TYPES) {
   })
 }
 
-const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder("utf-8", { fatal: true })
 
 const codecError = (type: string, schemaVersion: number, message: string): EventCodecError =>
@@ -74,11 +84,13 @@ export const encodeEvent = (event: WalletEvent): EncodedEvent => {
   if (entry === undefined) throw codecError(safeType(type), 0, "unknown event type")
   let text: string
   try {
-    text = JSON.stringify(entry.json.encode(event))
+    text = entry.text(event)
   } catch (e) {
     throw codecError(type as string, entry.version, mismatchMessage("event does not match its schema", e))
   }
-  return { type: type as string, schemaVersion: entry.version, bytes: textEncoder.encode(text) }
+  // `Buffer.from` encodes into Node's pooled slab: about 2.5× cheaper than `TextEncoder`, which allocates a
+  // fresh ArrayBuffer per payload. The bytes are a view like any other (callers copy them into records).
+  return { type: type as string, schemaVersion: entry.version, bytes: Buffer.from(text, "utf8") }
 }
 
 /** Options of {@link decodeEvent}. */
@@ -86,7 +98,8 @@ export interface DecodeOptions {
   /**
    * The payload's integrity is already established — it was opened by the vault's authenticated encryption,
    * or its hash chain was verified — so it is exactly what {@link encodeEvent} validated and wrote. Skips the
-   * per-character string checks (hex and patterns), which cost about as much as the JSON parse itself;
+   * per-character string checks (hex and patterns), which cost about as much as the JSON parse itself, and
+   * the strict UTF-8 validation of the bytes (for a Node `Buffer`);
    * types, presence, literals, integer ranges, lengths and struct rules are still checked. For replays and
    * projection rebuilds; leave it off for bytes of unknown origin.
    */
@@ -113,7 +126,13 @@ export const decodeEvent = (
   }
   let json: unknown
   try {
-    json = JSON.parse(textDecoder.decode(bytes))
+    // Trusted bytes are what `encodeEvent` wrote, hence valid UTF-8: Node's decoder (no validation pass)
+    // reads them; anything else goes through the strict decoder, which rejects malformed UTF-8.
+    json = JSON.parse(
+      options?.trusted === true && Buffer.isBuffer(bytes)
+        ? bytes.toString("utf8")
+        : textDecoder.decode(bytes),
+    )
   } catch {
     throw codecError(type, schemaVersion, "payload is not UTF-8 JSON")
   }

@@ -61,7 +61,8 @@ export interface CompileOptions {
   readonly omitLiteralKeys?: ReadonlyArray<string>
 }
 
-type Mode = "decode" | "encode"
+/** `text`: encode straight to JSON text (the bytes `JSON.stringify` would give for `encode`'s result). */
+type Mode = "decode" | "encode" | "text"
 
 /** The annotation under which {@link predicateFilter} keeps its plain predicate. */
 const PREDICATE = "corecashu/predicate"
@@ -103,6 +104,28 @@ const bigintToJson = (v: unknown): number | string => {
   if (typeof v !== "bigint") return fail("expected a bigint")
   return v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v.toString()
 }
+
+/** `bigintToJson` as JSON text. */
+const bigintToJsonText = (v: unknown): string => {
+  if (typeof v !== "bigint") return fail("expected a bigint")
+  return v <= MAX_SAFE && v >= -MAX_SAFE ? v.toString() : `"${v.toString()}"`
+}
+
+/**
+ * A string as JSON text, exactly as `JSON.stringify` writes it. Strings of plain printable ASCII (every hex
+ * field, id and unit) need no escaping, which one scan decides; anything else goes through `JSON.stringify`.
+ * Exported for the other hot paths that write small fixed-shape JSON (record fields, payload AADs).
+ */
+export const quote = (s: string): string => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s)
+  }
+  return `"${s}"`
+}
+
+/** Keys that JavaScript objects enumerate before the others (array indexes): text mode cannot mimic that. */
+const INDEX_KEY = /^(0|[1-9][0-9]*)$/
 
 const isOptional = (ast: SchemaAST.AST): boolean => ast.context?.isOptional ?? false
 
@@ -184,7 +207,7 @@ class Emitter {
   node(ast: SchemaAST.AST, src: string, omit: ReadonlyArray<string>): string {
     if (ast.encoding !== undefined) unsupported(ast, "transformations are not supported")
     // Refinements are declared on the type side: on the decoded value, or on the input when encoding.
-    if (this.mode === "encode") {
+    if (this.mode !== "decode") {
       const out = this.base(ast, src, omit)
       this.checks(ast, src)
       return out
@@ -252,21 +275,22 @@ class Emitter {
     switch (ast._tag) {
       case "String":
         this.failIf(`typeof ${src} !== "string"`, "expected a string")
-        return src
+        return this.mode === "text" ? `${this.ref(quote)}(${src})` : src
       case "Number":
         this.failIf(`typeof ${src} !== "number" || !Number.isFinite(${src})`, "expected a finite number")
-        return src
+        // JSON writes a finite number as `String` does.
+        return this.mode === "text" ? `String(${src})` : src
       case "Boolean":
         this.failIf(`typeof ${src} !== "boolean"`, "expected a boolean")
-        return src
+        return this.mode === "text" ? `(${src} ? "true" : "false")` : src
       case "Null":
         this.failIf(`${src} !== null`, "expected null")
-        return src
+        return this.mode === "text" ? `"null"` : src
       case "BigInt": {
         const out = this.fresh("b")
-        this.line(
-          `const ${out} = ${this.ref(this.mode === "decode" ? bigintFromJson : bigintToJson)}(${src});`,
-        )
+        const convert =
+          this.mode === "decode" ? bigintFromJson : this.mode === "text" ? bigintToJsonText : bigintToJson
+        this.line(`const ${out} = ${this.ref(convert)}(${src});`)
         return out
       }
       case "Literal": {
@@ -275,7 +299,7 @@ class Emitter {
           `${src} !== ${this.ref(ast.literal)}`,
           `expected the literal ${JSON.stringify(ast.literal)}`,
         )
-        return src
+        return this.mode === "text" ? this.ref(JSON.stringify(ast.literal)) : src
       }
       case "Union":
         return this.union(ast, src, omit)
@@ -293,7 +317,7 @@ class Emitter {
     const literals = members.map(literalOf)
     if (literals.every((l) => l !== undefined && typeof l !== "bigint")) {
       this.failIf(`!${this.ref(new Set(literals))}.has(${src})`, "expected one of the allowed literals")
-      return src
+      return this.mode === "text" ? `JSON.stringify(${src})` : src
     }
     const out = this.fresh("u")
     this.line(`let ${out};`)
@@ -356,7 +380,10 @@ class Emitter {
       this.line("}")
     }
     this.line(`} catch (e) { P(e, ${i}); throw e; }`)
-    return out
+    if (this.mode !== "text") return out
+    const text = this.fresh("t")
+    this.line(`const ${text} = "[" + ${out}.join(",") + "]";`)
+    return text
   }
 
   objects(ast: SchemaAST.Objects, src: string, omit: ReadonlyArray<string>): string {
@@ -402,7 +429,19 @@ class Emitter {
     const out = this.fresh("o")
     const written = fields
       .map((f, i) => ({ ...f, v: vars[i]! }))
-      .filter((f) => !(f.omitted && this.mode === "encode"))
+      .filter((f) => !(f.omitted && this.mode !== "decode"))
+    if (this.mode === "text") {
+      // The text `JSON.stringify` gives for the object built in encode mode: the same keys, in the same order.
+      if (written.some((f) => INDEX_KEY.test(f.name))) return unsupported(ast, "index-like keys in text mode")
+      const sep = this.fresh("c")
+      this.line(`let ${out} = "{"; let ${sep} = "";`)
+      for (const f of written) {
+        const append = `${out} += ${sep} + ${this.ref(`${JSON.stringify(f.name)}:`)} + ${f.v}; ${sep} = ",";`
+        this.line(f.optional ? `if (${f.v} !== undefined) { ${append} }` : append)
+      }
+      this.line(`${out} += "}";`)
+      return out
+    }
     let lead = 0
     while (lead < written.length && !written[lead]!.optional) lead++
     this.line(
@@ -449,6 +488,17 @@ export const compileJson = <S extends Schema.Top>(
     encode: compileFunction(schema.ast, "encode", omit),
   }
 }
+
+/**
+ * Compiles an encoder straight to JSON text: the same checks as {@link compileJson}'s `encode`, and exactly
+ * the text `JSON.stringify` writes for its result, without building that intermediate value. Why: on the
+ * append path the intermediate objects and the generic `JSON.stringify` walk cost more than the checks.
+ */
+export const compileJsonText = <S extends Schema.Top>(
+  schema: S,
+  options: CompileOptions = {},
+): ((value: S["Type"]) => string) =>
+  compileFunction(schema.ast, "text", options.omitLiteralKeys ?? []) as (value: S["Type"]) => string
 
 /**
  * Compiles a decoder for JSON whose content is already known good — written by this schema's encoder and

@@ -10,12 +10,37 @@
  */
 import { utf8 } from "../crypto/bytes.js"
 import type { VaultError } from "./errors.js"
+import { quote } from "./schema-json.js"
 
 /** Seals and opens payloads. Both are synchronous; `open` throws {@link VaultError} on a wrong key or tampering. */
 export interface PayloadSealer {
   readonly seal: (plaintext: Uint8Array, aad: Uint8Array) => Uint8Array
   /** @throws {VaultError} */
   readonly open: (sealed: Uint8Array, aad: Uint8Array) => Uint8Array
+  /**
+   * Optional: sealing the payloads of one append together (one cipher operation for all of them). A store
+   * that finds it seals appends of two or more events as a group; members then open only together.
+   */
+  readonly group?: GroupSealing
+}
+
+/** Where a stored payload sits in its sealed group. */
+export interface GroupPosition {
+  readonly index: number
+  readonly count: number
+}
+
+/**
+ * Group sealing: `seal` turns n ≥ 2 plaintexts into n stored payloads authenticated together, bound to one
+ * aad for the whole group ({@link groupAad} of the members' envelopes); `open` takes all n back (in order)
+ * or throws {@link VaultError} `tampered`; `positionOf` tells, without the key, whether a stored payload is
+ * a group member and where.
+ */
+export interface GroupSealing {
+  readonly seal: (plaintexts: ReadonlyArray<Uint8Array>, aad: Uint8Array) => Uint8Array[]
+  /** @throws {VaultError} */
+  readonly open: (sealed: ReadonlyArray<Uint8Array>, aad: Uint8Array) => Uint8Array[]
+  readonly positionOf: (sealed: Uint8Array) => GroupPosition | undefined
 }
 
 /** Keeps payloads as they are (no encryption). */
@@ -37,10 +62,24 @@ export interface AadFields {
  * can encode it with its pooled `Buffer.from` (same UTF-8 bytes, no fresh ArrayBuffer per event).
  */
 export const payloadAadText = (fields: AadFields): string =>
-  JSON.stringify([fields.eventId, fields.streamId, fields.type, fields.schemaVersion])
+  // What `JSON.stringify([eventId, streamId, type, schemaVersion])` writes, without building the array.
+  `[${quote(fields.eventId)},${quote(fields.streamId)},${quote(fields.type)},${JSON.stringify(fields.schemaVersion)}]`
 
 /**
  * The AAD of a payload: {@link payloadAadText} as UTF-8 (the same bytes as the LevelDB backend's, so a vault
  * sealer behaves identically under both).
  */
 export const payloadAad = (fields: AadFields): Uint8Array => utf8(payloadAadText(fields))
+
+/**
+ * The text of a sealed group's AAD: the JSON array of its members' {@link payloadAadText}s, in order — one
+ * string per group rather than one buffer per member.
+ */
+export const groupAadText = (members: ReadonlyArray<AadFields>): string => {
+  let text = "["
+  for (let i = 0; i < members.length; i++) text += (i === 0 ? "" : ",") + payloadAadText(members[i]!)
+  return `${text}]`
+}
+
+/** The AAD of a sealed group: {@link groupAadText} as UTF-8. */
+export const groupAad = (members: ReadonlyArray<AadFields>): Uint8Array => utf8(groupAadText(members))

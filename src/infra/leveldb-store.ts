@@ -9,7 +9,12 @@
  * - Opening verifies the end of the log and removes a torn tail past the commit marker, saying so
  *   (`leveldb/open-check.ts`); `verifyChain` checks the whole log (the audit's entry point) and needs no key.
  * - Payloads are sealed with associated data binding them to their envelope (`events/sealer.ts`); the
- *   envelope stays in clear.
+ *   envelope stays in clear. With the vault, an append of several events is sealed as ONE group (one
+ *   AES-GCM operation, see `vault.ts`): every member keeps its own record and chain hash, but opens only
+ *   with its whole group, so decoding reads fetch whole appends (`read` reads whole stream runs; `readAll`
+ *   and `subscribe` starting inside a group start at its first member and drop what precedes `from`).
+ * - Format 2 (`keys.ts`): an earlier format is refused at open with `StoreUnavailable` (no deployed stores
+ *   existed in format 1, so there is no migration).
  * - `readAll`, `readRaw` and the catch-up of `subscribe` read in pages through iterators, never the whole
  *   log at once, and check every record as they go (hash, link to its predecessor, no gap): damage fails
  *   the read with `StoreCorrupted` instead of handing out altered events. `read` checks each record's hash. `subscribe` registers its live listener *before* it reads the catch-up range, then drops
@@ -28,13 +33,14 @@ import {
   StoreUnavailable,
   VaultError,
 } from "../events/errors.js"
-import { identitySealer, type PayloadSealer, payloadAadText } from "../events/sealer.js"
+import { groupAadText, identitySealer, type PayloadSealer, payloadAadText } from "../events/sealer.js"
 import { EventStore, type EventStoreShape, type RecordedEvent } from "../events/store.js"
 import { ChainWalker, corrupted, GENESIS, recordsPast, verifyRange } from "./leveldb/chain.js"
 import { type CommittedEvent, GroupCommitWriter } from "./leveldb/group-commit.js"
 import {
   FORMAT_KEY,
   FORMAT_TAG,
+  OLD_FORMAT_TAGS,
   readU32,
   readU64,
   recordKey,
@@ -49,7 +55,7 @@ import {
   type RecordFields,
   type RecordView,
   storedEventOf,
-  verifiedHashOf,
+  verifiedHashHexOf,
   viewRecord,
 } from "./leveldb/record.js"
 import {
@@ -112,6 +118,9 @@ type Entries = Array<[Uint8Array, Uint8Array]>
 /** Bytes a page read may gather per native call (see `readEntries`): far above any page. */
 const PAGE_READ_BYTES = 1 << 30
 
+const brokenGroup = (): VaultError =>
+  new VaultError({ reason: "tampered", message: "a sealed group of payloads is incomplete or out of order" })
+
 const closedError = () => new StoreUnavailable({ reason: "closed", message: "the event store is closed" })
 const ioError = (what: string) => (err: unknown) =>
   new StoreUnavailable({ reason: "io", message: `${what} failed: ${describe(err)}` })
@@ -165,7 +174,13 @@ const resolveSealer = (
       )
       return { sealer: created.vault, vault: created.vault }
     }
-    if (Buffer.from(format).toString() !== FORMAT_TAG)
+    const tag = Buffer.from(format).toString()
+    if (OLD_FORMAT_TAGS.has(tag))
+      return yield* new StoreUnavailable({
+        reason: "io",
+        message: `the data directory was written in an earlier format (${tag}) that this version does not read`,
+      })
+    if (tag !== FORMAT_TAG)
       return yield* new StoreUnavailable({
         reason: "io",
         message: "the data directory has an unknown format",
@@ -236,18 +251,94 @@ export const openLevelDbEventStore = (
     // skip the per-character re-checks (`trusted`); a host sealer or an unencrypted store gets the full check.
     const decodeOptions = vault !== undefined ? { trusted: true } : undefined
 
+    const missingKey = () =>
+      new VaultError({ reason: "missing-key", message: "the store was opened without its key" })
+
+    /** The aad of a record's payload: the same bytes as `payloadAad(fields)`, from Node's buffer pool. */
+    const aadOf = (fields: RecordFields): Uint8Array => Buffer.from(payloadAadText(fields), "utf8")
+
     /** Opens a record's payload and decodes the event. Throws the tagged error of what went wrong. */
     const decodePayload = (fields: RecordFields, payload: Uint8Array) => {
-      if (sealer === undefined)
-        throw new VaultError({ reason: "missing-key", message: "the store was opened without its key" })
-      // The identity ignores its AAD, so an unencrypted store does not build one per event. Otherwise the
-      // same bytes as `payloadAad(fields)`, from Node's buffer pool.
-      const plain =
-        sealer === identitySealer
-          ? payload
-          : sealer.open(payload, Buffer.from(payloadAadText(fields), "utf8"))
+      if (sealer === undefined) throw missingKey()
+      // The identity ignores its AAD, so an unencrypted store does not build one per event.
+      const plain = sealer === identitySealer ? payload : sealer.open(payload, aadOf(fields))
       return decodeEvent(fields.type, fields.schemaVersion, plain, decodeOptions)
     }
+
+    /** Group sealing of the store's sealer: appends of several events are stored as sealed groups. */
+    const group = sealer?.group
+
+    /**
+     * Decodes checked records in order, whole sealed groups at a time (see `vault.ts`): a group's members
+     * are held until the last one arrives, possibly in a later page, then opened with one cipher operation.
+     * Records for which `keep` is false are decoded (their group needs them) but not returned. Throws
+     * `VaultError("tampered")` when a group is interrupted or its members disagree about their places.
+     */
+    class GroupDecoder {
+      private held: RecordView[] = []
+      private heldEnvelopes: Envelope[] = []
+      private payloads: Uint8Array[] = []
+      constructor(private readonly keep: (r: RecordView) => boolean) {}
+
+      push(r: RecordView, envelope: Envelope, out: RecordedEvent[]): void {
+        if (sealer === undefined) throw missingKey()
+        const payload = payloadOf(r)
+        const pos = group?.positionOf(payload)
+        if (pos === undefined) {
+          if (this.held.length > 0) throw brokenGroup()
+          if (this.keep(r)) out.push({ envelope, event: decodePayload(r.fields, payload) })
+          return
+        }
+        if (pos.index !== this.held.length || (this.held.length > 0 && pos.count !== this.expected))
+          throw brokenGroup()
+        this.expected = pos.count
+        this.held.push(r)
+        this.heldEnvelopes.push(envelope)
+        this.payloads.push(payload)
+        if (this.held.length < pos.count) return
+        const held = this.held
+        const envelopes = this.heldEnvelopes
+        const payloads = this.payloads
+        this.held = []
+        this.heldEnvelopes = []
+        this.payloads = []
+        const plains = group!.open(payloads, Buffer.from(groupAadText(held.map((m) => m.fields)), "utf8"))
+        for (let k = 0; k < held.length; k++) {
+          const m = held[k]!
+          if (this.keep(m))
+            out.push({
+              envelope: envelopes[k]!,
+              event: decodeEvent(m.fields.type, m.fields.schemaVersion, plains[k]!, decodeOptions),
+            })
+        }
+      }
+      private expected = 0
+
+      /** Fails when a group was left incomplete at the end of the read. */
+      end(): void {
+        if (this.held.length > 0) throw brokenGroup()
+      }
+    }
+
+    /**
+     * Where a decoding read must start for `fromSequence`: earlier when that record is a later member of a
+     * sealed group (the group opens only whole). One point read, only for reads that start mid-log.
+     */
+    const groupStart = (fromSequence: number, to: number): Effect.Effect<number, StoreUnavailable> =>
+      group === undefined || fromSequence <= 1 || fromSequence > to
+        ? Effect.succeed(fromSequence)
+        : Effect.map(
+            Effect.tryPromise({
+              try: () => db.get(recordKey(fromSequence)),
+              catch: ioError("reading the event log"),
+            }),
+            (value) => {
+              const r = value === undefined ? undefined : viewRecord(value)
+              // A missing or damaged record is reported by the read itself.
+              const pos = r === undefined ? undefined : group.positionOf(payloadOf(r))
+              return pos === undefined ? fromSequence : Math.max(1, fromSequence - pos.index)
+            },
+          )
 
     /** The hex envelope of a verified record, given its two hashes as hex (one literal: one object shape). */
     const envelopeOf = (f: RecordFields, prevHash: string, hash: string): Envelope => ({
@@ -264,16 +355,16 @@ export const openLevelDbEventStore = (
 
     const payloadOf = (r: RecordView): Buffer => r.bytes.subarray(r.payloadAt, r.hashAt)
 
-    const recordedOf = (r: RecordView, envelope: Envelope): RecordedEvent => ({
-      envelope,
-      event: decodePayload(r.fields, payloadOf(r)),
-    })
-
     const storedOf = (r: RecordView, envelope: Envelope): StoredEvent => ({ envelope, payload: payloadOf(r) })
 
+    // Live events are decoded from the plaintext the writer just encoded (and validated): nothing to open.
     const recordedOfCommitted = (c: CommittedEvent): RecordedEvent => {
+      if (sealer === undefined) throw missingKey()
       const stored = storedEventOf(c.fields, c.record, c.payloadAt)
-      return { envelope: stored.envelope, event: decodePayload(c.fields, stored.payload) }
+      return {
+        envelope: stored.envelope,
+        event: decodeEvent(c.fields.type, c.fields.schemaVersion, c.plain, decodeOptions),
+      }
     }
 
     const asStoreError = (error: unknown): StoreError => {
@@ -318,26 +409,26 @@ export const openLevelDbEventStore = (
     const checkPage = <A>(
       walker: ChainWalker,
       page: PendingPage,
-      map: (r: RecordView, envelope: Envelope) => A,
+      map: (r: RecordView, envelope: Envelope, out: A[]) => void,
+      last: boolean,
+      end: () => void,
     ): Effect.Effect<ReadonlyArray<A>, StoreError> =>
       Effect.flatMap(
         Effect.tryPromise({ try: () => page.entries, catch: ioError("reading the event log") }),
         (entries) =>
           Effect.try({
             try: () => {
-              const out: A[] = new Array(entries.length)
+              const out: A[] = []
               for (let i = 0; i < entries.length; i++) {
                 const entry = entries[i]!
                 const fed = walker.feed(entry[0], entry[1])
                 if ("damage" in fed) throw corrupted(fed.sequence, fed.damage)
                 // Each record's prevHash is the hash of the one before (just verified): one hex per record.
-                const prevHex =
-                  walker.prevHashHex ?? fed.bytes.toString("hex", PREV_HASH_AT, PREV_HASH_AT + 32)
-                const hashHex = walker.prevHash!.toString("hex")
-                walker.prevHashHex = hashHex
-                out[i] = map(fed, envelopeOf(fed.fields, prevHex, hashHex))
+                const prevHex = walker.linkHex ?? fed.bytes.toString("hex", PREV_HASH_AT, PREV_HASH_AT + 32)
+                map(fed, envelopeOf(fed.fields, prevHex, walker.prevHex!), out)
               }
               if (walker.next <= page.last) throw corrupted(walker.next, "missing")
+              if (last) end()
               return out
             },
             catch: asStoreError,
@@ -349,27 +440,52 @@ export const openLevelDbEventStore = (
      * is requested from LevelDB before the current one is checked and decoded, so the disk read (on libuv's
      * thread pool) overlaps the CPU work on this thread. Pages are still checked strictly in order.
      */
+    /** How a paged read turns checked records into its items: a mapper per read, and its end check. */
+    interface PageMapper<A> {
+      readonly map: (r: RecordView, envelope: Envelope, out: A[]) => void
+      readonly end: () => void
+    }
+
     const pagedFrom = <A>(
       fromSequence: number,
-      map: (r: RecordView, envelope: Envelope) => A,
+      mapper: (from: number) => PageMapper<A>,
+      start: (from: number, to: number) => Effect.Effect<number, StoreUnavailable> = Effect.succeed,
     ): Stream.Stream<A, StoreError> =>
       Stream.unwrap(
-        Effect.map(ensureOpen, () => {
+        Effect.flatMap(ensureOpen, () => {
           const to = writer.head
-          const walker = new ChainWalker(Math.max(1, fromSequence), undefined)
-          let ahead: PendingPage | undefined
-          return Stream.paginate(undefined, () => {
-            if (walker.next > to) return Effect.succeed([[], Option.none<undefined>()] as const)
-            // After a page checks out, `walker.next` is exactly where the page read ahead starts.
-            const page =
-              ahead !== undefined && ahead.from === walker.next ? ahead : startPage(walker.next, to)
-            ahead = page.last < to ? startPage(page.last + 1, to) : undefined
-            return Effect.map(checkPage(walker, page, map), (out) => {
-              return [out, walker.next > to ? Option.none<undefined>() : Option.some(undefined)] as const
+          const from = Math.max(1, fromSequence)
+          return Effect.map(start(from, to), (first) => {
+            const walker = new ChainWalker(first, undefined)
+            const { map, end } = mapper(from)
+            let ahead: PendingPage | undefined
+            return Stream.paginate(undefined, () => {
+              if (walker.next > to) return Effect.succeed([[], Option.none<undefined>()] as const)
+              // After a page checks out, `walker.next` is exactly where the page read ahead starts.
+              const page =
+                ahead !== undefined && ahead.from === walker.next ? ahead : startPage(walker.next, to)
+              ahead = page.last < to ? startPage(page.last + 1, to) : undefined
+              return Effect.map(checkPage(walker, page, map, page.last >= to, end), (out) => {
+                return [out, walker.next > to ? Option.none<undefined>() : Option.some(undefined)] as const
+              })
             })
           })
         }),
       )
+
+    /** Decoded events from `from` on (whole groups are read, members before `from` dropped). */
+    const decodedFrom = (from: number): PageMapper<RecordedEvent> => {
+      const decoder = new GroupDecoder((r) => r.fields.sequence >= from)
+      return { map: (r, envelope, out) => decoder.push(r, envelope, out), end: () => decoder.end() }
+    }
+
+    /** Stored events as they are. */
+    const storedFrom = (): PageMapper<StoredEvent> => ({
+      map: (r, envelope, out) => {
+        out.push(storedOf(r, envelope))
+      },
+      end: () => undefined,
+    })
 
     const read: EventStoreShape["read"] = (streamId, fromVersion = 1) =>
       Effect.gen(function* () {
@@ -392,15 +508,19 @@ export const openLevelDbEventStore = (
             >,
           catch: ioError("reading the stream index"),
         })
+        // Whole runs (one run is one append, hence at most one sealed group): members before `from` are
+        // read for their group's sake and dropped after decoding.
         const wanted: number[] = []
         for (const [key, value] of runs) {
           const firstVersion = readU32(key, prefix.length)
           const firstSequence = readU64(value, 0)
           const count = readU32(value, 8)
           if (firstSequence + count - 1 > head) break
-          for (let i = 0; i < count; i++) if (firstVersion + i >= from) wanted.push(firstSequence + i)
+          if (firstVersion + count - 1 < from) continue
+          for (let i = 0; i < count; i++) wanted.push(firstSequence + i)
         }
         const out: RecordedEvent[] = []
+        const decoder = new GroupDecoder((r) => r.fields.streamVersion >= from)
         for (let at = 0; at < wanted.length; at += pageSize) {
           const seqs = wanted.slice(at, at + pageSize)
           const values = yield* Effect.tryPromise({
@@ -415,15 +535,16 @@ export const openLevelDbEventStore = (
                 if (r === undefined) throw corrupted(seq, value === undefined ? "missing" : "malformed")
                 if (r.fields.sequence !== seq || r.fields.streamId !== streamId)
                   throw corrupted(seq, "misplaced")
-                const hash = verifiedHashOf(r)
+                const hash = verifiedHashHexOf(r)
                 if (hash === undefined) throw corrupted(seq, "bad-hash")
                 const prevHex = r.bytes.toString("hex", PREV_HASH_AT, PREV_HASH_AT + 32)
-                out.push(recordedOf(r, envelopeOf(r.fields, prevHex, hash.toString("hex"))))
+                decoder.push(r, envelopeOf(r.fields, prevHex, hash), out)
               })
             },
             catch: asStoreError,
           })
         }
+        yield* Effect.try({ try: () => decoder.end(), catch: asStoreError })
         return out
       })
 
@@ -436,10 +557,20 @@ export const openLevelDbEventStore = (
           yield* Effect.addFinalizer(() => Effect.sync(() => subscribers--))
           const sub = yield* PubSub.subscribe(pubsub)
           let last = Math.max(1, fromSequence) - 1
-          const catchUp = pagedFrom(fromSequence, (r, envelope) => {
-            last = r.fields.sequence
-            return recordedOf(r, envelope)
-          })
+          const catchUp = pagedFrom<RecordedEvent>(
+            fromSequence,
+            (from) => {
+              const decoded = decodedFrom(from)
+              return {
+                map: (r, envelope, out) => {
+                  decoded.map(r, envelope, out)
+                  if (r.fields.sequence >= from) last = r.fields.sequence
+                },
+                end: decoded.end,
+              }
+            },
+            groupStart,
+          )
           const pullLive: Effect.Effect<readonly [RecordedEvent, ...RecordedEvent[]], StoreError> =
             Effect.flatMap(PubSub.takeAll(sub), (items) => {
               const out: RecordedEvent[] = []
@@ -487,8 +618,8 @@ export const openLevelDbEventStore = (
         }),
       read,
       streamVersion: (streamId) => Effect.map(ensureOpen, () => writer.versions.get(streamId) ?? 0),
-      readAll: (fromSequence = 1) => pagedFrom(fromSequence, recordedOf),
-      readRaw: (fromSequence = 1) => pagedFrom(fromSequence, storedOf),
+      readAll: (fromSequence = 1) => pagedFrom(fromSequence, decodedFrom, groupStart),
+      readRaw: (fromSequence = 1) => pagedFrom(fromSequence, storedFrom),
       subscribe,
       head: Effect.map(ensureOpen, () => writer.head),
       close,

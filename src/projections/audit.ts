@@ -34,7 +34,7 @@ import type { WalletEvent } from "../events/catalogue.js"
 import { decodeEvent } from "../events/codec.js"
 import { type Envelope, GENESIS_HASH, type StoredEvent, verifyEventHash } from "../events/envelope.js"
 import { EventCodecError, StoreCorrupted, type StoreError, VaultError } from "../events/errors.js"
-import { type PayloadSealer, payloadAad } from "../events/sealer.js"
+import { type GroupPosition, groupAad, type PayloadSealer, payloadAad } from "../events/sealer.js"
 import type { EventStoreShape, RecordedEvent } from "../events/store.js"
 import { type BalancesState, balanceOf, balancesProjection, bucketKey } from "./balances.js"
 import { checkTransition, ownerAfter, type ProofState, type RefusalKind, targetState } from "./lifecycle.js"
@@ -311,16 +311,38 @@ export class InvariantChecker {
 // The audit
 // ---------------------------------------------------------------------------------------------------------
 
-/** Opens and decodes a stored payload; throws `VaultError` or `EventCodecError`. */
-export type PayloadDecoder = (stored: StoredEvent) => WalletEvent
+/**
+ * Opens and decodes a stored payload; throws `VaultError` or `EventCodecError`. `group`, when the sealer
+ * seals appends as groups (see `infra/vault.ts`), finds group members and decodes a whole group at once.
+ */
+export type PayloadDecoder = ((stored: StoredEvent) => WalletEvent) & {
+  readonly group?: {
+    readonly positionOf: (payload: Uint8Array) => GroupPosition | undefined
+    readonly decode: (members: ReadonlyArray<StoredEvent>) => WalletEvent[]
+  }
+}
 
 /** The decoder of payloads sealed with `sealer` (the store's vault, or the identity for a plain store). */
-export const payloadDecoder =
-  (sealer: PayloadSealer): PayloadDecoder =>
-  (stored) => {
+export const payloadDecoder = (sealer: PayloadSealer): PayloadDecoder => {
+  const one = (stored: StoredEvent): WalletEvent => {
     const env = stored.envelope
     return decodeEvent(env.type, env.schemaVersion, sealer.open(stored.payload, payloadAad(env)))
   }
+  const group = sealer.group
+  if (group === undefined) return one
+  return Object.assign(one, {
+    group: {
+      positionOf: group.positionOf,
+      decode: (members: ReadonlyArray<StoredEvent>) => {
+        const plains = group.open(
+          members.map((m) => m.payload),
+          groupAad(members.map((m) => m.envelope)),
+        )
+        return members.map((m, i) => decodeEvent(m.envelope.type, m.envelope.schemaVersion, plains[i]!))
+      },
+    },
+  })
+}
 
 /** Stops a stream early, carrying the verdict out. */
 class Stop {
@@ -355,21 +377,47 @@ export const auditLog = (
     const chain = new ChainChecker()
     const invariants = new InvariantChecker()
     let missingKey: VaultError | undefined
-    const check = (stored: StoredEvent): Violation | undefined => {
-      const v = chain.check(stored)
-      if (v !== undefined || decode === undefined) return v
-      let event: WalletEvent
+    /** Decodes (one event, or a whole sealed group), or says why the payload is unreadable. */
+    const decoded = <A>(sequence: number, f: () => A): A | Violation => {
       try {
-        event = decode(stored)
+        return f()
       } catch (e) {
         if (e instanceof VaultError && e.reason === "missing-key") {
           missingKey = e
-          return { sequence: stored.envelope.sequence, kind: "unreadable", message: "no key" }
+          return { sequence, kind: "unreadable", message: "no key" } satisfies Violation
         }
-        if (e instanceof VaultError || e instanceof EventCodecError)
-          return unreadable(stored.envelope.sequence, e)
+        if (e instanceof VaultError || e instanceof EventCodecError) return unreadable(sequence, e)
         throw e
       }
+    }
+    // Members of a sealed group open only together: they are held (already chain-checked) until the last
+    // one arrives, then decoded and checked in order. A group that fails names its first member.
+    let held: StoredEvent[] = []
+    let heldCount = 0
+    const brokenGroup = (sequence: number) =>
+      unreadable(sequence, new VaultError({ reason: "tampered", message: "incomplete sealed group" }))
+    const check = (stored: StoredEvent): Violation | undefined => {
+      const v = chain.check(stored)
+      if (v !== undefined || decode === undefined) return v
+      const pos = decode.group?.positionOf(stored.payload)
+      if (pos !== undefined || held.length > 0) {
+        if (pos === undefined || pos.index !== held.length || (held.length > 0 && pos.count !== heldCount))
+          return brokenGroup(held[0]?.envelope.sequence ?? stored.envelope.sequence)
+        heldCount = pos.count
+        held.push(stored)
+        if (held.length < pos.count) return undefined
+        const members = held
+        held = []
+        const events = decoded(members[0]!.envelope.sequence, () => decode.group!.decode(members))
+        if (!Array.isArray(events)) return events
+        for (let k = 0; k < members.length; k++) {
+          const found = invariants.check({ envelope: members[k]!.envelope, event: events[k]! })
+          if (found !== undefined) return found
+        }
+        return undefined
+      }
+      const event = decoded(stored.envelope.sequence, () => decode(stored))
+      if (!("_tag" in event)) return event
       return invariants.check({ envelope: stored.envelope, event })
     }
     const found = yield* Stream.runForEachArray(store.readRaw(1), (items) =>
@@ -392,7 +440,8 @@ export const auditLog = (
       ),
     )
     if (missingKey !== undefined) return yield* Effect.fail(missingKey)
-    const violation = found ?? chain.end(head)
+    const violation =
+      found ?? (held.length > 0 ? brokenGroup(held[0]!.envelope.sequence) : undefined) ?? chain.end(head)
     // Events that passed every check of this scope.
     const events = decode === undefined ? chain.checked : invariants.checked
     return violation === undefined

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest"
 import { EVENT_SCHEMAS, EVENT_TYPES, type EventType } from "../../src/events/catalogue.js"
 import {
   compileJson,
+  compileJsonText,
   compileTrustedDecoder,
   predicateFilter,
   SchemaMismatch,
@@ -215,6 +216,10 @@ describe("compileJson on the catalogue", () => {
     const conv = compileJson(EVENT_SCHEMAS[event._tag as EventType], { omitLiteralKeys: ["_tag"] })
     expect(Schema.is(EVENT_SCHEMAS[event._tag as EventType])(event)).toBe(true)
     const text = JSON.stringify(conv.encode(event))
+    // The text encoder writes exactly these bytes, without the intermediate value.
+    expect(
+      compileJsonText(EVENT_SCHEMAS[event._tag as EventType], { omitLiteralKeys: ["_tag"] })(event),
+    ).toBe(text)
     expect(conv.decode(JSON.parse(text))).toEqual(event)
     expect(JSON.stringify(conv.encode(conv.decode(JSON.parse(text))))).toBe(text)
   })
@@ -222,15 +227,20 @@ describe("compileJson on the catalogue", () => {
   for (const type of EVENT_TYPES) {
     const schema = EVENT_SCHEMAS[type]
     const conv = compileJson(schema)
+    const toText = compileJsonText(schema)
     const is = Schema.is(schema)
     const accepts = (v: unknown): boolean => {
+      let json: unknown
       try {
-        conv.encode(v as never)
-        return true
+        json = conv.encode(v as never)
       } catch (e) {
         if (!(e instanceof SchemaMismatch)) throw e
+        // The text encoder refuses exactly what the value encoder refuses, naming the same place.
+        expect(mismatch(() => toText(v as never)).describe()).toBe((e as SchemaMismatch).describe())
         return false
       }
+      expect(toText(v as never)).toBe(JSON.stringify(json))
+      return true
     }
     test.prop(
       [
@@ -244,4 +254,47 @@ describe("compileJson on the catalogue", () => {
       expect(accepts(mutant)).toBe(is(mutant))
     })
   }
+})
+
+describe("compileJsonText", () => {
+  it("writes what JSON.stringify writes: escapes, numbers, literals, optional keys, arrays and unions", () => {
+    const schema = Schema.Struct({
+      s: Schema.String,
+      n: Schema.Number,
+      b: Schema.Boolean,
+      z: Schema.Null,
+      big: Schema.BigInt,
+      lit: Schema.Literals(["a", "b"]),
+      opt: Schema.optionalKey(Schema.String),
+      list: Schema.Array(Schema.Union([Schema.String, Schema.Number])),
+    })
+    const conv = compileJson(schema)
+    const toText = compileJsonText(schema)
+    const strings = [
+      "",
+      "plain",
+      'q"uote',
+      "back\\slash",
+      "tab\tnew\nline\u0001",
+      "é€😀",
+      "\ud800 lone",
+      "\u007f",
+    ]
+    const numbers = [0, -0, 1.5, -3, 1e21, 5e-7, Number.MAX_SAFE_INTEGER]
+    for (const str of strings)
+      for (const n of numbers)
+        for (const opt of [undefined, str]) {
+          const value = {
+            s: str,
+            n,
+            b: n > 0,
+            z: null,
+            big: BigInt(n > 0 ? 2 ** 60 : -7),
+            lit: n > 0 ? ("a" as const) : ("b" as const),
+            ...(opt === undefined ? {} : { opt }),
+            list: [str, n, "x"],
+          }
+          expect(toText(value)).toBe(JSON.stringify(conv.encode(value)))
+        }
+  })
 })

@@ -1,6 +1,6 @@
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { identitySealer, payloadAad } from "../../src/events/sealer.js"
+import { groupAadText, identitySealer, payloadAad, payloadAadText } from "../../src/events/sealer.js"
 
 describe("payload sealer helpers", () => {
   it("the identity sealer keeps bytes as they are", () => {
@@ -23,6 +23,22 @@ describe("payload sealer helpers", () => {
       a.schemaVersion === b.schemaVersion
     expect(Buffer.from(payloadAad(a)).equals(Buffer.from(payloadAad(b)))).toBe(same)
   })
+
+  const anyText = fc.string({ unit: "binary", maxLength: 20 })
+  const anyFields = fc.record({ eventId: anyText, streamId: anyText, type: anyText, schemaVersion: fc.nat() })
+
+  test.prop([anyFields])("writes exactly JSON.stringify's text, also for strings that need escaping", (f) => {
+    expect(payloadAadText(f)).toBe(JSON.stringify([f.eventId, f.streamId, f.type, f.schemaVersion]))
+  })
+
+  test.prop([fc.array(anyFields, { minLength: 1, maxLength: 4 })])(
+    "a group's AAD is the JSON array of its members' AADs, in order",
+    (members) => {
+      expect(groupAadText(members)).toBe(
+        JSON.stringify(members.map((f) => [f.eventId, f.streamId, f.type, f.schemaVersion])),
+      )
+    },
+  )
 
   test.prop([fields])("is the UTF-8 JSON array [eventId, streamId, type, schemaVersion]", (f) => {
     expect(JSON.parse(new TextDecoder().decode(payloadAad(f)))).toEqual([

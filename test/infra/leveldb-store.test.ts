@@ -6,15 +6,20 @@ import { Cause, Effect, Exit, Fiber, Logger, Scope, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { GENESIS_HASH, verifyEventHash } from "../../src/events/envelope.js"
 import { EventStore, type NewEvent } from "../../src/events/store.js"
+import { probeOf } from "../../src/infra/leveldb/id-filter.js"
 import {
-  eventIdKey,
+  FORMAT_KEY,
   HEAD_KEY,
   headValue,
+  IDS_END,
+  IDS_START,
+  idBlockKey,
+  idBlockValue,
   recordKey,
-  sequenceValue,
   streamPrefix,
   streamRunKey,
   streamRunValue,
+  VAULT_KEY,
 } from "../../src/infra/leveldb/keys.js"
 import { decodeRecord, encodeRecord } from "../../src/infra/leveldb/record.js"
 import {
@@ -23,7 +28,8 @@ import {
   type LevelDbStoreOptions,
   openLevelDbEventStore,
 } from "../../src/infra/leveldb-store.js"
-import { INSECURE_TEST_VAULT_OPTIONS } from "../../src/infra/vault.js"
+import { INSECURE_TEST_VAULT_OPTIONS, unlockVault } from "../../src/infra/vault.js"
+import { auditLog, payloadDecoder } from "../../src/projections/audit.js"
 import { runEventStoreContract } from "../events/store-contract.js"
 import { MNEMONIC, newEvents, proofSecret, walletCreated } from "./fixtures/sample-events.js"
 
@@ -120,6 +126,33 @@ runEventStoreContract(
     }
   },
   { propertyRuns: 15 },
+)
+
+// The same contract through a vault: appends of several events are then sealed as groups.
+runEventStoreContract(
+  "leveldb (sealed)",
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), "corecashu-contract-"))
+    const mine: Scope.Closeable[] = []
+    const openHere = async () => {
+      const scope = await Effect.runPromise(Scope.make())
+      mine.push(scope)
+      return Effect.runPromise(
+        Scope.provide(scope)(
+          openLevelDbEventStore({ dataDir: dir, key: new Uint8Array(32).fill(5), pageSize: 3 }),
+        ),
+      )
+    }
+    return {
+      store: await openHere(),
+      reopen: openHere,
+      cleanup: async () => {
+        for (const scope of mine) await Effect.runPromise(Scope.close(scope, Exit.void))
+        await rm(dir, { recursive: true, force: true })
+      },
+    }
+  },
+  { propertyRuns: 8 },
 )
 
 // ---------------------------------------------------------------------------------------------------------
@@ -367,8 +400,12 @@ describe("LevelDB event store: corruption never passes silently", () => {
         const { record, hash } = encodeRecord(prev, fields, last.payload)
         prev = hash
         ops.push({ type: "put" as const, key: recordKey(seq), value: record })
-        ops.push({ type: "put" as const, key: eventIdKey(`torn-${seq}`), value: sequenceValue(seq) })
       }
+      ops.push({
+        type: "put" as const,
+        key: idBlockKey(31),
+        value: idBlockValue([31, 32, 33].map((seq) => probeOf(`torn-${seq}`))),
+      })
       ops.push({
         type: "put" as const,
         key: streamRunKey(streamPrefix("wallet/torn"), 1),
@@ -380,7 +417,7 @@ describe("LevelDB event store: corruption never passes silently", () => {
     expect(store.opened).toEqual({
       head: 30,
       verifiedTail: 30,
-      recovered: { truncatedFrom: 31, removedRecords: 3, removedIndexEntries: 4 },
+      recovered: { truncatedFrom: 31, removedRecords: 3, removedIndexEntries: 2 },
     })
     expect(await run(store.head)).toBe(30)
     expect(await run(store.streamVersion("wallet/torn"))).toBe(0)
@@ -601,5 +638,133 @@ describe("LevelDB event store: streams and subscriptions", () => {
     const again = await open({ dataDir: dir, unencrypted: true })
     expect(await run(again.head)).toBe(acknowledged)
     expect(acknowledged).toBe(20)
+  })
+})
+
+describe("LevelDB event store: sealed groups", () => {
+  const key = new Uint8Array(32).fill(4)
+  /** Appends of 1, 2, 3, … events round-robin over three streams, sealed (so most appends are groups). */
+  const grouped = async (appends: number, pageSize = 4, kind: "proofs" | "wallets" = "proofs") => {
+    const dir = await freshDir()
+    const store = await open({ dataDir: dir, key, pageSize })
+    let n = 0
+    for (let a = 0; a < appends; a++) {
+      const count = (a % 4) + 1
+      const events =
+        kind === "proofs"
+          ? newEvents("g", n, count)
+          : Array.from({ length: count }, (_, k) => ({
+              eventId: `g-${n + k}`,
+              event: walletCreated(`w${n + k}`),
+            }))
+      await run(store.append(`wallet/g${a % 3}`, "any", events))
+      n += count
+    }
+    return { dir, store, n }
+  }
+  const materialOf = (dir: string) =>
+    withRaw(dir, async (db) => JSON.parse(Buffer.from((await db.get(VAULT_KEY))!).toString()) as unknown)
+
+  it("stores multi-event appends as one sealed group, single events as before", async () => {
+    const { store } = await grouped(4)
+    const raw = await collect(store.readRaw(1))
+    // Appends of 1, 2, 3 and 4 events: sequences 1 | 2-3 | 4-6 | 7-10.
+    const positions = raw.map((e) =>
+      e.payload[0] === 2
+        ? [Buffer.from(e.payload).readUInt32BE(1), Buffer.from(e.payload).readUInt32BE(5)]
+        : [],
+    )
+    expect(positions).toEqual([[], [0, 2], [1, 2], [0, 3], [1, 3], [2, 3], [0, 4], [1, 4], [2, 4], [3, 4]])
+    expect(raw.map((e) => e.payload[0])).toEqual([1, 2, 2, 2, 2, 2, 2, 2, 2, 2])
+  })
+
+  it("reads from every sequence, across page boundaries that cut groups, the same events as one pass", async () => {
+    const { dir, store, n } = await grouped(12, 3, "wallets")
+    await run(store.close)
+    const vault = unlockVault(await materialOf(dir), { key })
+    const audited = await open({ dataDir: dir, chainOnly: true })
+    expect(await run(auditLog(audited, payloadDecoder(vault)))).toEqual({
+      ok: true,
+      scope: "full",
+      events: n,
+      head: n,
+    })
+    await run(audited.close)
+    const reopened = await open({ dataDir: dir, key, pageSize: 3 })
+    await readsEverywhere(reopened, n)
+  })
+
+  const readsEverywhere = async (store: LevelDbEventStore, n: number) => {
+    const all = await collect(store.readAll(1))
+    expect(all.map((e) => e.envelope.sequence)).toEqual(Array.from({ length: n }, (_, i) => i + 1))
+    for (let from = 1; from <= n + 1; from++) {
+      const got = await collect(store.readAll(from))
+      expect(got).toEqual(all.slice(from - 1))
+    }
+    for (const stream of ["wallet/g0", "wallet/g1", "wallet/g2"]) {
+      const whole = all.filter((e) => e.envelope.streamId === stream)
+      for (let v = 1; v <= whole.length + 1; v++)
+        expect(await run(store.read(stream, v))).toEqual(whole.slice(v - 1))
+    }
+    // A subscription that starts inside a group delivers from exactly there.
+    const sub = await run(Stream.runCollect(Stream.take(store.subscribe(5), n - 4)))
+    expect(Array.from(sub)).toEqual(all.slice(4))
+  }
+
+  it("fails a read whose group lost a member's ciphertext to another group (chain recomputed)", async () => {
+    const { dir, store } = await grouped(3, 4, "wallets")
+    await run(store.close)
+    const vault = unlockVault(await materialOf(dir), { key })
+    // Sequences 2-3 and 4-6 are groups: put record 5's payload into record 3 and re-chain everything.
+    await withRaw(dir, async (db) => {
+      const records = []
+      for (let s = 1; s <= 6; s++) records.push(decodeRecord((await db.get(recordKey(s)))!)!)
+      const payloads = records.map((r) => r.payload)
+      payloads[2] = Buffer.concat([Buffer.from([2, 0, 0, 0, 1, 0, 0, 0, 2]), payloads[4]!.subarray(9)])
+      let prev = records[0]!.hash
+      const ops = []
+      for (let s = 2; s <= 6; s++) {
+        const forged = encodeRecord(prev, records[s - 1]!.fields, payloads[s - 1]!)
+        prev = forged.hash
+        ops.push({ type: "put" as const, key: recordKey(s), value: forged.record })
+      }
+      ops.push({ type: "put" as const, key: HEAD_KEY, value: headValue(6, prev) })
+      await db.batch(ops)
+    })
+    const reopened = await open({ dataDir: dir, key })
+    expect(await run(reopened.verifyChain)).toEqual({ head: 6, verified: 6 })
+    // The audit opens groups whole too, and names the broken group's first member.
+    expect(await run(auditLog(reopened, payloadDecoder(vault)))).toMatchObject({
+      ok: false,
+      violation: { sequence: 2, kind: "unreadable" },
+    })
+    expect(await fails(Stream.runCollect(reopened.readAll(1)))).toMatchObject({
+      _tag: "VaultError",
+      reason: "tampered",
+    })
+    expect(await fails(reopened.read("wallet/g1"))).toMatchObject({ _tag: "VaultError", reason: "tampered" })
+    expect((await run(reopened.read("wallet/g2"))).length).toBe(3)
+  })
+
+  it("refuses a directory in the earlier format with a typed error", async () => {
+    const { dir, store } = await grouped(1)
+    await run(store.close)
+    await withRaw(dir, (db) => db.put(FORMAT_KEY, Buffer.from("corecashu-leveldb/1")))
+    expect(await openFailure({ dataDir: dir, key })).toMatchObject({
+      _tag: "StoreUnavailable",
+      reason: "io",
+      message: expect.stringContaining("earlier format"),
+    })
+  })
+
+  it("reports a gap in the event-id index as corruption (a retried id could otherwise be stored twice)", async () => {
+    const { dir, store } = await grouped(3)
+    await run(store.close)
+    await withRaw(dir, async (db) => {
+      const blocks = await db.keys({ gte: IDS_START, lt: IDS_END }).all()
+      expect(blocks.length).toBeGreaterThan(1)
+      await db.del(blocks[1]!)
+    })
+    expect(await openFailure({ dataDir: dir, key })).toMatchObject({ _tag: "StoreCorrupted" })
   })
 })

@@ -181,7 +181,7 @@ describe("seal/open", () => {
     const { vault, material } = createVault({ key })
     const shown = JSON.stringify(vault) + String(Object.keys(vault)) + JSON.stringify(material)
     expect(shown).not.toContain(bytesToHex(key))
-    expect(Object.keys(vault).sort()).toEqual(["destroy", "keyId", "open", "seal"])
+    expect(Object.keys(vault).sort()).toEqual(["destroy", "group", "keyId", "open", "seal"])
   })
 })
 
@@ -436,5 +436,98 @@ describe("Effect API", () => {
     )
     expect(Buffer.from(out).toString()).toBe("hi")
     expect(reasonOf(() => vault.seal(utf8("x"), aad))).toBe("missing-key")
+  })
+})
+
+describe("group seal/open (format 2)", () => {
+  const { vault } = hostVault()
+  const aadOf = (label: string) => utf8(`group-aad:${label}`)
+  const membersArb = fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 2, maxLength: 6 })
+
+  it("round-trips any members under one aad, with the documented member layout (property)", () => {
+    fc.assert(
+      fc.property(membersArb, fc.string(), (plains, label) => {
+        const sealed = vault.group.seal(plains, aadOf(label))
+        expect(sealed).toHaveLength(plains.length)
+        sealed.forEach((s, i) => {
+          expect(s[0]).toBe(2)
+          expect(vault.group.positionOf(s)).toEqual({ index: i, count: plains.length })
+          expect(s.length).toBe(plains[i]!.length + (i === 0 ? 37 : 9))
+          // A member is not a version-1 payload: it never opens alone.
+          expect(reasonOf(() => vault.open(s, aadOf(label)))).toBe("tampered")
+        })
+        const opened = vault.group.open(sealed, aadOf(label))
+        expect(opened.map((p) => Buffer.from(p).toString("hex"))).toEqual(
+          plains.map((p) => Buffer.from(p).toString("hex")),
+        )
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  it("is one AES-256-GCM over the joined members, aad = 0x02 ‖ n ‖ lengths ‖ caller aad", () => {
+    const { vault: v, material } = createVault({ key: new Uint8Array(32).fill(9) })
+    const plains = [utf8("first"), utf8("second!")]
+    const aad = aadOf("doc")
+    const [a, b] = v.group.seal(plains, aad) as [Uint8Array, Uint8Array]
+    // Unwrap the data key the way the vault does, to decrypt independently.
+    const wrapped = hexToBytes(material.wrappedKey)
+    const kek = createDecipheriv("aes-256-gcm", new Uint8Array(32).fill(9), wrapped.subarray(0, 12))
+    kek.setAAD(utf8(`corecashu/vault/wrap/v1${JSON.stringify([1, "host-key"])}`))
+    kek.setAuthTag(wrapped.subarray(44))
+    const dataKey = kek.update(wrapped.subarray(12, 44))
+    kek.final()
+    const d = createDecipheriv("aes-256-gcm", dataKey, a.subarray(9, 21))
+    const gaad = Buffer.alloc(5 + 8)
+    gaad[0] = 2
+    gaad.writeUInt32BE(2, 1)
+    gaad.writeUInt32BE(5, 5)
+    gaad.writeUInt32BE(7, 9)
+    d.setAAD(Buffer.concat([gaad, aad]))
+    d.setAuthTag(a.subarray(21, 37))
+    const plain = Buffer.concat([d.update(Buffer.concat([a.subarray(37), b.subarray(9)])), d.final()])
+    expect(plain.toString()).toBe("firstsecond!")
+  })
+
+  it("fails the whole group on any changed bit, a changed aad, or a dropped, swapped or foreign member", () => {
+    const plains = [utf8("alpha"), utf8("beta"), utf8("gamma")]
+    const aad = aadOf("x")
+    const sealed = vault.group.seal(plains, aad)
+    for (let m = 0; m < sealed.length; m++)
+      for (let bit = 0; bit < sealed[m]!.length * 8; bit += 3) {
+        const copy = sealed.slice()
+        copy[m] = flipBit(sealed[m]!, bit)
+        expect(reasonOf(() => vault.group.open(copy, aad))).toBe("tampered")
+      }
+    expect(reasonOf(() => vault.group.open(sealed, aadOf("y")))).toBe("tampered")
+    expect(reasonOf(() => vault.group.open(sealed.slice(0, 2), aad))).toBe("tampered")
+    expect(reasonOf(() => vault.group.open([sealed[0]!, sealed[2]!, sealed[1]!], aad))).toBe("tampered")
+    const other = vault.group.seal(plains, aad)
+    expect(reasonOf(() => vault.group.open([sealed[0]!, other[1]!, sealed[2]!], aad))).toBe("tampered")
+    // Moving bytes from one member to the next keeps the joined ciphertext but not the lengths.
+    const moved = [
+      sealed[0]!.subarray(0, sealed[0]!.length - 1),
+      Buffer.concat([
+        Buffer.from(sealed[1]!.subarray(0, 9)),
+        sealed[0]!.subarray(-1),
+        sealed[1]!.subarray(9),
+      ]),
+      sealed[2]!,
+    ]
+    expect(reasonOf(() => vault.group.open(moved, aad))).toBe("tampered")
+    expect(vault.group.positionOf(utf8("{}"))).toBeUndefined()
+    expect(vault.group.positionOf(vault.seal(utf8("one"), aad))).toBeUndefined()
+  })
+
+  it("refuses groups of fewer than two, non-byte arguments, and use after destroy", () => {
+    const { vault: v } = hostVault()
+    expect(reasonOf(() => v.group.seal([utf8("a")], aadOf("a")))).toBe("bad-parameters")
+    expect(reasonOf(() => v.group.seal([utf8("a"), "b" as unknown as Uint8Array], aadOf("a")))).toBe(
+      "bad-parameters",
+    )
+    const sealed = v.group.seal([utf8("a"), utf8("b")], aadOf("a"))
+    v.destroy()
+    expect(reasonOf(() => v.group.seal([utf8("a"), utf8("b")], aadOf("a")))).toBe("missing-key")
+    expect(reasonOf(() => v.group.open(sealed, aadOf("a")))).toBe("missing-key")
   })
 })

@@ -10,7 +10,7 @@ import { GENESIS_HASH } from "../../events/envelope.js"
 import { StoreCorrupted, StoreUnavailable } from "../../events/errors.js"
 import { RECORDS_END, recordKey, sequenceOfKey } from "./keys.js"
 import { type Db, describe } from "./open-db.js"
-import { hashEqualsAt, PREV_HASH_AT, type RecordView, verifiedHashOf, viewRecord } from "./record.js"
+import { hexEqualsAt, PREV_HASH_AT, type RecordView, verifiedHashHexOf, viewRecord } from "./record.js"
 
 /** The hash before the first event, as bytes. */
 export const GENESIS = Buffer.from(GENESIS_HASH, "hex")
@@ -37,24 +37,21 @@ export const corrupted = (sequence: number, damage: Damage, context = ""): Store
 export class ChainWalker {
   /** The next sequence expected. */
   next: number
-  /** Hash of the last verified record (undefined when starting mid-log: the first link is taken on trust). */
-  prevHash: Buffer | undefined
+  /** Hash (hex) of the last verified record (undefined when starting mid-log: the first link is trusted). */
+  prevHex: string | undefined
   /**
-   * `prevHash` as hex, when a reader has already computed it (readers hand out hex envelopes; each record's
-   * `prevHash` is its predecessor's `hash`, so one conversion per record serves both). Kept by the reader.
+   * The hash (hex) the last verified record links to — `prevHex` before it was fed — when known; readers
+   * use it as the record's `prevHash` (each record's is its predecessor's hash: one hex per record).
    */
-  prevHashHex: string | undefined
+  linkHex: string | undefined
 
   constructor(from: number, prevHash: Buffer | undefined) {
     this.next = from
-    this.prevHash = from === 1 ? GENESIS : prevHash
-    this.prevHashHex = from === 1 ? GENESIS_HASH : undefined
+    this.prevHex = from === 1 ? GENESIS_HASH : prevHash?.toString("hex")
+    this.linkHex = undefined
   }
 
-  /**
-   * Feeds one stored entry; returns the damage and its sequence, or the verified record — whose hash is then
-   * `prevHash` (a buffer of its own, so the record is not sliced for it).
-   */
+  /** Feeds one stored entry; returns the damage and its sequence, or the verified record. */
   feed(
     key: Uint8Array,
     value: Uint8Array,
@@ -66,11 +63,12 @@ export class ChainWalker {
     const r = viewRecord(value)
     if (r === undefined) return { damage: "malformed", sequence: at }
     if (r.fields.sequence !== at) return { damage: "misplaced", sequence: at }
-    if (this.prevHash !== undefined && !hashEqualsAt(this.prevHash, r.bytes, PREV_HASH_AT))
+    if (this.prevHex !== undefined && !hexEqualsAt(this.prevHex, r.bytes, PREV_HASH_AT))
       return { damage: "broken-link", sequence: at }
-    const hash = verifiedHashOf(r)
+    const hash = verifiedHashHexOf(r)
     if (hash === undefined) return { damage: "bad-hash", sequence: at }
-    this.prevHash = hash
+    this.linkHex = this.prevHex
+    this.prevHex = hash
     this.next = at + 1
     return r
   }
@@ -109,7 +107,7 @@ export const verifyRange = (
         if ("damage" in out) return yield* corrupted(out.sequence, out.damage)
       }
     }
-    if (!walker.prevHash!.equals(endHash))
+    if (walker.prevHex !== Buffer.from(endHash).toString("hex"))
       return yield* corrupted(to, "bad-hash", " (it differs from the commit marker)")
     return to - from + 1
   })

@@ -4,13 +4,15 @@
  * was on its way to disk.
  *
  * How an append flows:
- * 1. Idempotency: each event id is looked up in memory (ids of queued batches, a window of recent commits)
- *    and in the {@link IdFilter}; only ids the filter cannot rule out cost a LevelDB read.
+ * 1. Idempotency: each event id is looked up in memory: ids of queued batches, then the {@link IdIndex} of
+ *    committed ids; only an id the index places at some sequence (a retry) costs a LevelDB read, of the
+ *    candidate records, to compare their event ids.
  * 2. Validation against the *tail* state (committed + queued): the expected version, and whether the ids are
  *    new, a complete retry (answered with the original positions) or a conflict. A rejected append touches
  *    nothing, so it never fails the others.
  * 3. Encoding and sealing of the payloads, then sequence numbers, stream versions and the hash chain in
- *    arrival order; the records and index entries go straight into the native batch being filled.
+ *    arrival order; the records and stream-run entries go straight into the native batch being filled, and
+ *    the batch's event-id block (`keys.ts`) is added when it is cut.
  * 4. When no write is in flight, the batch being filled gets the commit marker (`m/head`) and is written
  *    with `sync: true`; appends arriving meanwhile fill the next one. An append's callback runs only after
  *    its batch is on disk.
@@ -35,14 +37,21 @@ import {
   VaultError,
   WrongExpectedVersion,
 } from "../../events/errors.js"
-import { type PayloadSealer, payloadAadText } from "../../events/sealer.js"
-import type { AppendResult, ExpectedVersion, NewEvent } from "../../events/store.js"
-import { type IdFilter, type Probe, probeOf } from "./id-filter.js"
 import {
-  eventIdKey,
+  type AadFields,
+  groupAadText,
+  identitySealer,
+  type PayloadSealer,
+  payloadAadText,
+} from "../../events/sealer.js"
+import type { AppendResult, ExpectedVersion, NewEvent } from "../../events/store.js"
+import { type Probe, probeOf } from "./id-filter.js"
+import type { IdIndex } from "./id-index.js"
+import {
   HEAD_KEY,
   headValue,
-  readU64,
+  idBlockKey,
+  idBlockValue,
   recordKey,
   streamPrefix,
   streamRunKey,
@@ -71,6 +80,8 @@ export interface CommittedEvent {
   readonly fields: RecordFields
   readonly record: Buffer
   readonly payloadAt: number
+  /** The encoded payload before sealing: live subscribers decode it without opening the sealed one. */
+  readonly plain: Uint8Array
 }
 
 /** The committed state the writer starts from (read and checked at open). */
@@ -96,6 +107,9 @@ interface Batch {
   /** Callbacks of retried appends that wait for this batch. */
   readonly settled: Array<(error: StoreUnavailable | undefined) => void>
   readonly ids: string[]
+  /** Probes of `ids`, for the batch's id block and the index once committed. */
+  readonly probes: Probe[]
+  readonly firstSequence: number
   readonly streams: Map<string, number>
   readonly events: CommittedEvent[]
   lastSequence: number
@@ -127,6 +141,8 @@ export class GroupCommitWriter {
   private tailHash: Buffer
   private tailVersions: Map<string, number>
 
+  /** Each stream's key prefix, built once (the batch copies keys, so one buffer serves every append). */
+  private readonly prefixes = new Map<string, Uint8Array>()
   /** Ids of queued and in-flight batches (committed ids are found through the filter and the index). */
   private readonly pendingIds = new Map<string, PendingPosition>()
   private filling: Batch | undefined
@@ -142,7 +158,7 @@ export class GroupCommitWriter {
   constructor(
     private readonly db: Db,
     private readonly sealer: PayloadSealer | undefined,
-    private readonly ids: IdFilter,
+    private readonly ids: IdIndex,
     start: WriterStart,
     private readonly onCommit: (events: ReadonlyArray<CommittedEvent>) => void,
     private readonly now: () => number = Date.now,
@@ -223,7 +239,7 @@ export class GroupCommitWriter {
       }
       const probe = probeOf(id)
       probes[i] = probe
-      if (p === null || !this.ids.hasProbe(probe)) fresh++
+      if (p === null || this.ids.candidates(probe).length === 0) fresh++
       else lookup.push(id)
     }
     if (lookup.length > 0) {
@@ -263,36 +279,55 @@ export class GroupCommitWriter {
       return
     }
 
-    // 3. Encode and seal before touching any state, so a bad event rejects the append alone.
+    // 3. Encode and seal before touching any state, so a bad event rejects the append alone. An append of
+    // several events is sealed as one group when the sealer can (one cipher operation instead of one per
+    // event: see `vault.ts`); the identity sealer needs no aad at all.
     const types: string[] = new Array(n)
     const versions: number[] = new Array(n)
-    const payloads: Uint8Array[] = new Array(n)
+    const plains: Uint8Array[] = new Array(n)
+    let payloads: Uint8Array[] = plains
     try {
+      const sealer = this.sealer
+      if (sealer === undefined)
+        throw new VaultError({ reason: "missing-key", message: "the store was opened without its key" })
       for (let i = 0; i < n; i++) {
-        const ev = events[i]!
-        const enc = encodeEvent(ev.event)
+        const enc = encodeEvent(events[i]!.event)
         types[i] = enc.type
         versions[i] = enc.schemaVersion
-        if (this.sealer === undefined)
-          throw new VaultError({ reason: "missing-key", message: "the store was opened without its key" })
-        // The same bytes as `payloadAad`, from Node's buffer pool instead of a fresh ArrayBuffer per event.
-        const aad = Buffer.from(
-          payloadAadText({ streamId, eventId: ev.eventId, type: enc.type, schemaVersion: enc.schemaVersion }),
-          "utf8",
-        )
-        payloads[i] = this.sealer.seal(enc.bytes, aad)
+        plains[i] = enc.bytes
+      }
+      if (sealer !== identitySealer) {
+        const aadFields: AadFields[] = new Array(n)
+        for (let i = 0; i < n; i++)
+          aadFields[i] = {
+            streamId,
+            eventId: events[i]!.eventId,
+            type: types[i]!,
+            schemaVersion: versions[i]!,
+          }
+        // The same bytes as `groupAad`/`payloadAad`, from Node's buffer pool instead of a fresh ArrayBuffer.
+        if (n >= 2 && sealer.group !== undefined)
+          payloads = sealer.group.seal(plains, Buffer.from(groupAadText(aadFields), "utf8"))
+        else {
+          payloads = new Array(n)
+          for (let i = 0; i < n; i++)
+            payloads[i] = sealer.seal(plains[i]!, Buffer.from(payloadAadText(aadFields[i]!), "utf8"))
+        }
       }
     } catch (error) {
       done(isTagged(error) ? error : { defect: error })
       return
     }
 
-    let prefix: Uint8Array
-    try {
-      prefix = streamPrefix(streamId)
-    } catch (error) {
-      done({ defect: error })
-      return
+    let prefix = this.prefixes.get(streamId)
+    if (prefix === undefined) {
+      try {
+        prefix = streamPrefix(streamId)
+      } catch (error) {
+        done({ defect: error })
+        return
+      }
+      this.prefixes.set(streamId, prefix)
     }
 
     // 4. Sequence, hash and stage into the batch being filled.
@@ -317,14 +352,11 @@ export class GroupCommitWriter {
       }
       const payload = payloads[i]!
       const { record, hash, payloadAt } = encodeRecord(prev, fields, payload)
-      const key = recordKey(sequence)
-      batch.chained.put(key, record)
-      // The id index value is u64be(sequence): the record key's last 8 bytes (the batch copies both).
-      batch.chained.put(eventIdKey(eventId), key.subarray(1))
-      batch.events.push({ fields, record, payloadAt })
+      batch.chained.put(recordKey(sequence), record)
+      batch.events.push({ fields, record, payloadAt, plain: plains[i]! })
       batch.ids.push(eventId)
+      batch.probes.push(probes[i]!)
       this.pendingIds.set(eventId, { sequence, streamId, version, batch })
-      this.ids.addProbe(probes[i]!)
       prev = hash
     }
     batch.chained.put(streamRunKey(prefix, current + 1), streamRunValue(firstSequence, n))
@@ -391,19 +423,14 @@ export class GroupCommitWriter {
     wait.settled.push((error) => (error ? done(error) : done(undefined, result)))
   }
 
-  /** Positions of stored ids (absent when not stored), read from the id index and the records. */
+  /**
+   * Positions of stored ids (absent when not stored): the index's candidate sequences, checked against the
+   * records (a candidate holding another id is a hash collision, not a hit).
+   */
   private async lookupStored(ids: ReadonlyArray<string>): Promise<Map<string, Position>> {
     const out = new Map<string, Position>()
-    let seqs: Array<Uint8Array | undefined>
-    try {
-      seqs = await this.db.getMany(ids.map(eventIdKey))
-    } catch (err) {
-      throw new StoreUnavailable({ reason: "io", message: `event id lookup failed: ${describe(err)}` })
-    }
     const hits: Array<{ id: string; sequence: number }> = []
-    seqs.forEach((v, i) => {
-      if (v !== undefined) hits.push({ id: ids[i]!, sequence: readU64(v, 0) })
-    })
+    for (const id of ids) for (const sequence of this.ids.candidates(probeOf(id))) hits.push({ id, sequence })
     if (hits.length === 0) return out
     let records: Array<Uint8Array | undefined>
     try {
@@ -414,11 +441,12 @@ export class GroupCommitWriter {
     records.forEach((bytes, i) => {
       const hit = hits[i]!
       const r = bytes === undefined ? undefined : decodeRecord(bytes)
-      if (r === undefined || r.fields.sequence !== hit.sequence || r.fields.eventId !== hit.id)
+      if (r === undefined || r.fields.sequence !== hit.sequence)
         throw new StoreCorrupted({
           firstBadSequence: hit.sequence,
-          message: "the event-id index points at a missing or different record",
+          message: "the event-id index points at a missing or misplaced record",
         })
+      if (r.fields.eventId !== hit.id) return
       out.set(hit.id, {
         sequence: hit.sequence,
         streamId: r.fields.streamId,
@@ -434,6 +462,8 @@ export class GroupCommitWriter {
       waiters: [],
       settled: [],
       ids: [],
+      probes: [],
+      firstSequence: this.tailSequence + 1,
       streams: new Map(),
       events: [],
       lastSequence: this.tailSequence,
@@ -449,6 +479,7 @@ export class GroupCommitWriter {
     if (this.inFlight !== undefined || batch === undefined) return
     this.filling = undefined
     this.inFlight = batch
+    batch.chained.put(idBlockKey(batch.firstSequence), idBlockValue(batch.probes))
     batch.chained.put(HEAD_KEY, headValue(batch.lastSequence, batch.lastHash))
     batch.chained.write({ sync: true }).then(
       () => this.committed(batch),
@@ -461,7 +492,11 @@ export class GroupCommitWriter {
     this.head = batch.lastSequence
     this.headHash = batch.lastHash
     for (const [s, v] of batch.streams) this.versions.set(s, v)
-    for (const id of batch.ids) if (this.pendingIds.get(id)?.batch === batch) this.pendingIds.delete(id)
+    for (let i = 0; i < batch.ids.length; i++) {
+      const id = batch.ids[i]!
+      if (this.pendingIds.get(id)?.batch === batch) this.pendingIds.delete(id)
+      this.ids.commit(batch.probes[i]!, batch.firstSequence + i)
+    }
     this.batches++
     this.eventsWritten += batch.events.length
     // Start the next write before waking anyone: its fsync then overlaps the callbacks below.

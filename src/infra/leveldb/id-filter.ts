@@ -1,10 +1,10 @@
 /**
  * A compact set of every event id in the log that answers "certainly new" or "maybe stored".
  *
- * Why: idempotency needs to know whether an id was stored before, and a LevelDB lookup per appended event
- * would put a disk read on the hot path. Almost every appended id is new, so a Bloom filter (16 bits and
- * 8 probes per id, well under 0.5 % false positives) turns that into a few multiplications; only "maybe"
- * answers (retries and rare false positives) pay for a lookup. It grows by adding layers of 4× the capacity,
+ * Why: idempotency needs to know whether an id was stored before, and almost every appended id is new, so
+ * a Bloom filter (16 bits and 8 probes per id, well under 0.5 % false positives) answers most questions in
+ * one cache line; it is the front of the exact in-memory index (`id-index.ts`), which settles the "maybe"
+ * answers (retries and rare false positives) without a disk read. It grows by adding layers of 4× the capacity,
  * so it never needs a rebuild: 1M ids cost a few MB.
  *
  * @module

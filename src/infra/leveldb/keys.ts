@@ -6,7 +6,7 @@
  * |--------------------------------------------------|-------------------------------------------|
  * | `s` ‖ u64be(sequence)                            | the event record (see `record.ts`)        |
  * | `v` ‖ u16be(len) ‖ streamId ‖ u32be(firstVersion) | u64be(firstSequence) ‖ u32be(count)       |
- * | `e` ‖ eventId                                    | u64be(sequence)                           |
+ * | `i` ‖ u64be(firstSequence)                       | per event: u32be h1 ‖ u32be h2 of its id  |
  * | `m` ‖ `head`                                     | u64be(sequence) ‖ hash(32): last batch    |
  * | `m` ‖ `format`                                   | utf8 format tag                           |
  * | `m` ‖ `vault`                                    | vault material (clear JSON) or `none`     |
@@ -15,14 +15,17 @@
  * global order (they are sequenced together), so a run `(firstSequence, count)` indexes them all with one
  * write. The stream id is length-prefixed (not separator-terminated) so any string is a valid id and a
  * stream's runs stay contiguous. `m/head` is rewritten in every group-commit batch: it is the commit marker
- * that says which records belong to a complete batch.
+ * that says which records belong to a complete batch. The `i` entries are the event-id index, one per
+ * group commit: the two 32-bit hashes (`id-filter.ts`'s `probeOf`) of each event id of the batch, in
+ * sequence order, from which open rebuilds the in-memory {@link IdIndex}; one entry per batch instead of
+ * one per event keeps index maintenance off the append path (format 2; format 1 had `e` ‖ eventId keys).
  *
  * @module
  */
 
 const S = 0x73 // "s"
 const V = 0x76 // "v"
-const E = 0x65 // "e"
+const I = 0x69 // "i"
 const M = 0x6d // "m"
 
 /** Reads 4 big-endian bytes at `offset` as an unsigned number. */
@@ -117,28 +120,46 @@ export const STREAMS_START: Uint8Array = Uint8Array.of(V)
 /** First key after the stream-run space. */
 export const STREAMS_END: Uint8Array = Uint8Array.of(V + 1)
 
-/** Key of the event-id index entry of `eventId`. */
-export const eventIdKey = (eventId: string): Uint8Array => {
-  const k = Buffer.allocUnsafe(1 + Buffer.byteLength(eventId, "utf8"))
-  k[0] = E
-  k.write(eventId, 1, "utf8")
+/** Key of the id block of the group commit whose first event is `firstSequence`. */
+export const idBlockKey = (firstSequence: number): Uint8Array => {
+  const k = Buffer.allocUnsafe(9)
+  k[0] = I
+  writeU64(k, 1, firstSequence)
   return k
 }
 
-/** The event id of an index key. */
-export const eventIdOfKey = (key: Uint8Array): string =>
-  Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("utf8", 1)
+/** Smallest key of the id-block space. */
+export const IDS_START: Uint8Array = Uint8Array.of(I)
+/** First key after the id-block space. */
+export const IDS_END: Uint8Array = Uint8Array.of(I + 1)
 
-/** Smallest key of the event-id space. */
-export const IDS_START: Uint8Array = Uint8Array.of(E)
-/** First key after the event-id space. */
-export const IDS_END: Uint8Array = Uint8Array.of(E + 1)
-
-/** Value of an event-id index entry. */
-export const sequenceValue = (sequence: number): Uint8Array => {
-  const v = Buffer.allocUnsafe(8)
-  writeU64(v, 0, sequence)
+/** Value of an id block: the probes of the batch's event ids, in sequence order. */
+export const idBlockValue = (probes: ReadonlyArray<readonly [number, number]>): Uint8Array => {
+  const v = Buffer.allocUnsafe(probes.length * 8)
+  for (let i = 0; i < probes.length; i++) {
+    const [h1, h2] = probes[i]!
+    writeU32(v, 8 * i, h1)
+    writeU32(v, 8 * i + 4, h2)
+  }
   return v
+}
+
+/** A decoded id block: where its batch starts and how many ids it holds. */
+export interface IdBlock {
+  readonly firstSequence: number
+  readonly count: number
+  /** The probe of the i-th id. */
+  readonly probe: (i: number) => readonly [number, number]
+}
+
+/** Decodes an id-block entry, or undefined when it is malformed. */
+export const decodeIdBlock = (key: Uint8Array, value: Uint8Array): IdBlock | undefined => {
+  if (key.length !== 9 || key[0] !== I || value.length === 0 || value.length % 8 !== 0) return undefined
+  return {
+    firstSequence: readU64(key, 1),
+    count: value.length / 8,
+    probe: (i) => [readU32(value, 8 * i), readU32(value, 8 * i + 4)],
+  }
 }
 
 const meta = (name: string): Uint8Array => Buffer.concat([Uint8Array.of(M), Buffer.from(name, "utf8")])
@@ -150,8 +171,14 @@ export const FORMAT_KEY: Uint8Array = meta("format")
 /** The vault material (or `none` for an unencrypted store). */
 export const VAULT_KEY: Uint8Array = meta("vault")
 
-/** The format tag this code writes and reads. */
-export const FORMAT_TAG = "corecashu-leveldb/1"
+/**
+ * The format tag this code writes and reads. Version 2: event-id blocks instead of per-event id keys, and
+ * appends of several events sealed as one group (`vault.ts`).
+ */
+export const FORMAT_TAG = "corecashu-leveldb/2"
+
+/** Format tags of earlier versions, which this code recognises but does not read (see the store). */
+export const OLD_FORMAT_TAGS: ReadonlySet<string> = new Set(["corecashu-leveldb/1"])
 
 /** Encodes the commit marker. */
 export const headValue = (sequence: number, hash: Uint8Array): Uint8Array => {

@@ -10,24 +10,24 @@
  *   and linked, and the last one must carry the marker's hash; otherwise open fails with `StoreCorrupted`
  *   naming the first bad sequence. The whole log is checked by `verifyChain` (the audit), not at every open.
  * - The in-memory state the writer needs: stream versions (one reverse seek per stream over the run index)
- *   and the id filter (one key scan of the id index).
+ *   and the id index (one scan of the id blocks, which must cover sequences 1..head exactly: a gap would
+ *   let a retried id be appended twice, so it is reported as corruption).
  *
  * @module
  */
 import { Effect } from "effect"
 import { StoreCorrupted, StoreUnavailable } from "../../events/errors.js"
 import { corrupted, GENESIS, recordsPast, verifyRange } from "./chain.js"
-import { IdFilter } from "./id-filter.js"
+import { IdIndex } from "./id-index.js"
 import {
   decodeHead,
+  decodeIdBlock,
   decodeStreamRun,
-  eventIdOfKey,
   HEAD_KEY,
   IDS_END,
   IDS_START,
   RECORDS_END,
   RECORDS_START,
-  readU64,
   STREAMS_END,
   STREAMS_START,
   streamPrefix,
@@ -53,7 +53,7 @@ export interface OpenState {
   readonly head: number
   readonly headHash: Buffer
   readonly versions: Map<string, number>
-  readonly ids: IdFilter
+  readonly ids: IdIndex
   readonly report: OpenReport
 }
 
@@ -157,30 +157,38 @@ const loadStreams = (
     (it) => Effect.promise(() => it.close()),
   )
 
-/** The id filter over every stored id, and the keys of ids that point past `head`. */
+/** The id index over every committed id, and the keys of id blocks that start past `head`. */
 const loadIds = (
   db: Db,
   head: number,
-): Effect.Effect<{ ids: IdFilter; idsPast: Uint8Array[] }, StoreCorrupted | StoreUnavailable> =>
+): Effect.Effect<{ ids: IdIndex; idsPast: Uint8Array[] }, StoreCorrupted | StoreUnavailable> =>
   Effect.acquireUseRelease(
     Effect.sync(() => db.iterator({ gte: IDS_START, lt: IDS_END })),
     (it) =>
       Effect.gen(function* () {
-        const ids = new IdFilter(Math.max(65_536, head * 2))
+        const ids = new IdIndex(Math.max(65_536, Math.ceil(head * 1.25)))
         const idsPast: Uint8Array[] = []
+        const damaged = (at: number, why: string) =>
+          new StoreCorrupted({ firstBadSequence: at, message: `the event-id index ${why}` })
+        let next = 1
         for (;;) {
-          const page = yield* attempt("reading the event-id index", () => it.nextv(4096))
+          const page = yield* attempt("reading the event-id index", () => it.nextv(1024))
           if (page.length === 0) break
           for (const [key, value] of page) {
-            if (value.length !== 8)
-              return yield* new StoreCorrupted({
-                firstBadSequence: 0,
-                message: "an event-id index entry is malformed",
-              })
-            if (readU64(value, 0) > head) idsPast.push(key)
-            else ids.add(eventIdOfKey(key))
+            const block = decodeIdBlock(key, value)
+            if (block === undefined) return yield* damaged(next, "has a malformed entry")
+            if (block.firstSequence > head) {
+              idsPast.push(key)
+              continue
+            }
+            if (block.firstSequence !== next) return yield* damaged(next, "does not cover this sequence")
+            if (block.firstSequence + block.count - 1 > head)
+              return yield* damaged(head + 1, "has an entry that straddles the commit marker")
+            for (let i = 0; i < block.count; i++) ids.commit(block.probe(i), block.firstSequence + i)
+            next += block.count
           }
         }
+        if (next !== head + 1) return yield* damaged(next, "does not cover this sequence")
         return { ids, idsPast }
       }),
     (it) => Effect.promise(() => it.close()),

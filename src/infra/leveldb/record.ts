@@ -14,6 +14,7 @@
  */
 import { hash as oneShotHash } from "node:crypto"
 import type { Envelope, StoredEvent } from "../../events/envelope.js"
+import { quote } from "../../events/schema-json.js"
 
 const DOMAIN = Buffer.from("corecashu/event/v1", "utf8")
 const HASH_LEN = 32
@@ -34,15 +35,9 @@ export const encodeRecord = (
   fields: RecordFields,
   payload: Uint8Array,
 ): { readonly record: Buffer; readonly hash: Buffer; readonly payloadAt: number } => {
-  const json = JSON.stringify([
-    fields.sequence,
-    fields.streamId,
-    fields.streamVersion,
-    fields.eventId,
-    fields.type,
-    fields.schemaVersion,
-    fields.time,
-  ])
+  // The text `JSON.stringify([sequence, streamId, streamVersion, eventId, type, schemaVersion, time])`
+  // writes (the fields are safe integers and strings), without building the array.
+  const json = `[${fields.sequence},${quote(fields.streamId)},${fields.streamVersion},${quote(fields.eventId)},${quote(fields.type)},${fields.schemaVersion},${fields.time}]`
   const len = Buffer.byteLength(json, "utf8")
   const payloadAt = FIELDS_AT + len
   const hashAt = payloadAt + payload.length
@@ -53,9 +48,10 @@ export const encodeRecord = (
   record.writeUInt32BE(len, LEN_AT + 4)
   record.write(json, FIELDS_AT, len, "utf8")
   record.set(payload, payloadAt)
-  const hash = sha256(record.subarray(0, hashAt))
-  hash.copy(record, hashAt)
-  return { record, hash, payloadAt }
+  // The digest as hex, written into the record: a one-shot hash into a Buffer allocates native memory per
+  // event (GC pressure on the append path); the returned hash is a view of the record's last 32 bytes.
+  record.write(sha256Hex(record.subarray(0, hashAt)), hashAt, HASH_LEN, "hex")
+  return { record, hash: record.subarray(hashAt), payloadAt }
 }
 
 /** The public view of a record just built by {@link encodeRecord} (no parsing needed). */
@@ -158,6 +154,31 @@ export const hashEqualsAt = (hash: Uint8Array, bytes: Uint8Array, at: number): b
 export const verifiedHashOf = (v: RecordView): Buffer | undefined => {
   const digest = sha256(v.bytes.subarray(0, v.hashAt))
   return hashEqualsAt(digest, v.bytes, v.hashAt) ? digest : undefined
+}
+
+/** SHA-256 as lowercase hex (one native call; no digest buffer when the hex is what is wanted). */
+export const sha256Hex = (data: Uint8Array): string => oneShotHash("sha256", data, "hex")
+
+const HEX_CODES = Uint8Array.from("0123456789abcdef", (c) => c.charCodeAt(0))
+
+/** True when the 64 lowercase hex digits `hex` spell `bytes[at, at + 32)`. */
+export const hexEqualsAt = (hex: string, bytes: Uint8Array, at: number): boolean => {
+  if (hex.length !== 2 * HASH_LEN || bytes.length < at + HASH_LEN) return false
+  for (let i = 0; i < HASH_LEN; i++) {
+    const b = bytes[at + i]!
+    if (hex.charCodeAt(2 * i) !== HEX_CODES[b >> 4] || hex.charCodeAt(2 * i + 1) !== HEX_CODES[b & 15])
+      return false
+  }
+  return true
+}
+
+/**
+ * {@link verifiedHashOf} as hex: the record's hash when it matches its contents, else undefined. Readers
+ * hand out hex envelopes, so this saves the digest buffer and its conversion on every record read.
+ */
+export const verifiedHashHexOf = (v: RecordView): string | undefined => {
+  const digest = sha256Hex(v.bytes.subarray(0, v.hashAt))
+  return hexEqualsAt(digest, v.bytes, v.hashAt) ? digest : undefined
 }
 
 /** True when the record's stored hash is the hash of its contents. */

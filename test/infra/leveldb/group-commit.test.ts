@@ -3,7 +3,7 @@ import { identitySealer } from "../../../src/events/sealer.js"
 import type { AppendResult, NewEvent } from "../../../src/events/store.js"
 import { GENESIS } from "../../../src/infra/leveldb/chain.js"
 import { type AppendError, GroupCommitWriter } from "../../../src/infra/leveldb/group-commit.js"
-import { IdFilter } from "../../../src/infra/leveldb/id-filter.js"
+import { IdIndex } from "../../../src/infra/leveldb/id-index.js"
 import { HEAD_KEY, recordKey } from "../../../src/infra/leveldb/keys.js"
 import type { Db } from "../../../src/infra/leveldb/open-db.js"
 import { decodeRecord } from "../../../src/infra/leveldb/record.js"
@@ -44,7 +44,7 @@ const writer = (db: Db) =>
   new GroupCommitWriter(
     db,
     identitySealer,
-    new IdFilter(),
+    new IdIndex(),
     { head: 0, headHash: GENESIS, versions: new Map() },
     () => {},
   )
@@ -76,14 +76,14 @@ describe("GroupCommitWriter", () => {
     expect(Buffer.from(fake.get(HEAD_KEY)!).subarray(8).equals(r3.hash)).toBe(true)
   })
 
-  it("looks a filter hit up in the index and tells a retry from a new id", async () => {
+  it("looks an index hit up in the records and tells a retry from a new id", async () => {
     const fake = fakeDb(new Set())
     const w = writer(fake.db)
     const batch = newEvents("x", 0, 3)
     await append(w, "wallet/x", 0, batch)
     // A new writer over the same data: the filter knows the ids, the pending map does not.
-    const ids = new IdFilter()
-    for (const e of batch) ids.add(e.eventId)
+    const ids = new IdIndex()
+    for (const [i, e] of batch.entries()) ids.add(e.eventId, i + 1)
     const head = decodeRecord(fake.get(recordKey(3))!)!
     const again = new GroupCommitWriter(
       fake.db,

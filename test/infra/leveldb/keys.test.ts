@@ -1,11 +1,13 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { probeOf } from "../../../src/infra/leveldb/id-filter.js"
 import {
   decodeHead,
+  decodeIdBlock,
   decodeStreamRun,
-  eventIdKey,
-  eventIdOfKey,
   headValue,
+  idBlockKey,
+  idBlockValue,
   recordKey,
   sequenceOfKey,
   streamPrefix,
@@ -64,7 +66,10 @@ describe("LevelDB key layout", () => {
             firstSequence: seq,
             count,
           })
-          expect(eventIdOfKey(eventIdKey(stream))).toBe(stream)
+          const probes = [stream, `${stream}:1`].map(probeOf)
+          const block = decodeIdBlock(idBlockKey(seq), idBlockValue(probes))!
+          expect(block.firstSequence).toBe(seq)
+          expect(Array.from({ length: block.count }, (_, i) => block.probe(i))).toEqual(probes)
           const head = decodeHead(headValue(seq, hash))!
           expect(head.sequence).toBe(seq)
           expect(Buffer.from(head.hash)).toEqual(Buffer.from(hash))

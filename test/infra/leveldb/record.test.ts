@@ -5,18 +5,26 @@ import {
   decodeRecord,
   encodeRecord,
   hashEqualsAt,
+  hexEqualsAt,
   PREV_HASH_AT,
   recordHashHolds,
   toStoredEvent,
+  verifiedHashHexOf,
   verifiedHashOf,
   viewRecord,
 } from "../../../src/infra/leveldb/record.js"
 
 const fieldsArb = fc.record({
   sequence: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
-  streamId: fc.string({ unit: "grapheme", maxLength: 40 }),
+  streamId: fc.oneof(
+    fc.string({ unit: "grapheme", maxLength: 40 }),
+    fc.string({ unit: "binary", maxLength: 20 }),
+  ),
   streamVersion: fc.integer({ min: 1, max: 0xffff_ffff }),
-  eventId: fc.string({ unit: "grapheme", maxLength: 60 }),
+  eventId: fc.oneof(
+    fc.string({ unit: "grapheme", maxLength: 60 }),
+    fc.string({ unit: "binary", maxLength: 20 }),
+  ),
   type: fc.string({ minLength: 1, maxLength: 30 }),
   schemaVersion: fc.integer({ min: 1, max: 1000 }),
   time: fc.integer({ min: 0, max: 2 ** 48 }),
@@ -43,6 +51,8 @@ describe("LevelDB record", () => {
         expect(Buffer.from(v.bytes.subarray(v.payloadAt, v.hashAt))).toEqual(Buffer.from(payload))
         expect(hashEqualsAt(prev, v.bytes, PREV_HASH_AT)).toBe(true)
         expect(verifiedHashOf(v)?.toString("hex")).toBe(hash.toString("hex"))
+        expect(verifiedHashHexOf(v)).toBe(hash.toString("hex"))
+        expect(hexEqualsAt(Buffer.from(prev).toString("hex"), v.bytes, PREV_HASH_AT)).toBe(true)
       }),
       { numRuns: 300 },
     ))
@@ -65,6 +75,11 @@ describe("LevelDB record", () => {
           // The in-place check of the read path: a changed byte breaks the hash or the link to `prev`.
           expect(
             v === undefined || verifiedHashOf(v) === undefined || !hashEqualsAt(prev, v.bytes, PREV_HASH_AT),
+          ).toBe(true)
+          expect(
+            v === undefined ||
+              verifiedHashHexOf(v) === undefined ||
+              !hexEqualsAt(Buffer.from(prev).toString("hex"), v.bytes, PREV_HASH_AT),
           ).toBe(true)
         },
       ),
