@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { join } from "node:path"
 import { generateMnemonic } from "@scure/bip39"
 import { wordlist } from "@scure/bip39/wordlists/english.js"
 import { Context, Effect, Exit, Layer, Scope, Stream } from "effect"
@@ -19,6 +20,7 @@ import { MintClientHttpLive, type MintClientHttpOptions } from "../infra/mint-cl
 import { MintClient, type MintClientShape } from "../infra/mint-client/service.js"
 import { type AuditResult, auditLog, InvariantChecker } from "../projections/audit.js"
 import { backupProjection } from "../projections/backup.js"
+import { fileCheckpointStore } from "../projections/checkpoint.js"
 import { ALL_PROJECTIONS } from "../projections/index.js"
 import { startProjectionRunner } from "../projections/runner.js"
 import { EngineClosed, EngineInvariant, UnknownWallet, type WalletError, WalletExists } from "./errors.js"
@@ -37,6 +39,11 @@ export type MintClientChoice = MintClientShape | MintClientHttpOptions
 
 const isClient = (c: MintClientChoice): c is MintClientShape =>
   typeof (c as MintClientShape).swap === "function"
+
+/** Where projection checkpoints live, inside the data directory (LevelDB ignores files it did not write). */
+const CHECKPOINT_DIR = "checkpoints"
+/** Save checkpoints after this many events (and when the engine closes). */
+const CHECKPOINT_EVERY = 10_000
 
 /** Options of {@link Engine.open}. */
 export type EngineOpenOptions = LevelDbAccess & {
@@ -97,9 +104,16 @@ export class Engine {
           ...(access as LevelDbAccess),
           ...(vault !== undefined ? { vault } : {}),
         })
-        const runner = yield* startProjectionRunner({ projections: ALL_PROJECTIONS }).pipe(
-          Effect.provideService(EventStore, store),
-        )
+        // Projection checkpoints, sealed like the log (they hold backup material): opening folds only the
+        // events after the newest checkpoint that still matches the log, not the whole history.
+        const checkpoints =
+          store.sealer === undefined
+            ? undefined
+            : fileCheckpointStore(join(dataDir, CHECKPOINT_DIR), store.sealer)
+        const runner = yield* startProjectionRunner({
+          projections: ALL_PROJECTIONS,
+          ...(checkpoints !== undefined ? { checkpoints, checkpointEvery: CHECKPOINT_EVERY } : {}),
+        }).pipe(Effect.provideService(EventStore, store))
         const mint =
           mintClient !== undefined && isClient(mintClient)
             ? mintClient

@@ -110,6 +110,11 @@ export interface LevelDbEventStore extends EventStoreShape {
   readonly verifyChain: Effect.Effect<ChainReport, StoreCorrupted | StoreUnavailable>
   /** Group-commit counters: batches written and events in them since open. */
   readonly stats: () => { readonly batches: number; readonly events: number }
+  /**
+   * The sealer protecting this store's payloads (absent for a chain-only opener). The engine seals its
+   * projection checkpoints with it, so they are as private at rest as the log.
+   */
+  readonly sealer: PayloadSealer | undefined
 }
 
 /** Entries of a record scan: key and value bytes. */
@@ -635,6 +640,7 @@ export const openLevelDbEventStore = (
         return { head, verified }
       }),
       stats: () => ({ batches: writer.batches, events: writer.eventsWritten }),
+      sealer,
     }
     return store
   })

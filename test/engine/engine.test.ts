@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { enginesClosedAfterEach, freshDir, fund, openTestEngine, testMint } from "../support/engine.js"
 
@@ -58,6 +60,11 @@ describe("engine: opening", () => {
     await fund(w, mint, 42n)
     await expect(openTestEngine([mint], { dataDir: dir })).rejects.toMatchObject({ _tag: "StoreLocked" })
     await first.close()
+    // Closing saved sealed projection checkpoints: present, and no secret in clear.
+    const files = readdirSync(join(dir, "checkpoints")).filter((f) => f.endsWith(".checkpoint"))
+    expect(files.length).toBeGreaterThan(0)
+    for (const f of files)
+      expect(readFileSync(join(dir, "checkpoints", f)).includes(w.mnemonic())).toBe(false)
     await expect(
       openTestEngine([mint], { dataDir: dir, passphrase: "not the passphrase" } as never),
     ).rejects.toMatchObject({ _tag: "VaultError" })
