@@ -53,7 +53,15 @@ describe("decodeCbor", () => {
 
   test.prop([fc.jsonValue({ maxDepth: 5 })], { numRuns: 300 })("decodes what it encodes", (v) => {
     // -0 has no distinct CBOR integer form
-    const value = JSON.parse(JSON.stringify(v))
+    const text = JSON.stringify(v)
+    const value = JSON.parse(text)
+    // A `__proto__` key (fast-check generates them) is refused by design, whatever else the value holds.
+    if (text.includes('"__proto__":')) {
+      expect(() => decodeCbor(encodeCbor(value))).toThrow(
+        expect.objectContaining({ reason: "forbidden-key" }),
+      )
+      return
+    }
     expect(decodeCbor(encodeCbor(value))).toEqual(value)
   })
 })
