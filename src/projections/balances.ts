@@ -14,7 +14,7 @@ import { isProofEvent, type ProofEvent } from "../events/catalogue.js"
 import type { RecordedEvent } from "../events/store.js"
 import { fields, LineWriter, readLines } from "./canonical.js"
 import { checkTransition, ownerAfter, PROOF_STATES, type ProofState, targetState } from "./lifecycle.js"
-import { PMap, type PMapEditor } from "./pmap.js"
+import { PMap, type PMapTransaction } from "./pmap.js"
 import type { Projection } from "./projection.js"
 
 /** The value per state of one (wallet, mint, unit). */
@@ -58,82 +58,62 @@ const zeroBalance = (key: string): Balance => {
 
 const emptyWallet: WalletBalances = { buckets: PMap.empty(), index: PMap.empty() }
 
-/** `b` with `amount` added to the total of `state`. */
-const adjust = (b: Balance, state: ProofState, amount: bigint): Balance => {
+/** A bucket's balance being accumulated during a batch fold (never handed out before the batch ends). */
+type Tally = { -readonly [K in keyof Balance]: Balance[K] }
+
+/** Adds `amount` to the total of `state` in place. */
+const tally = (t: Tally, state: ProofState, amount: bigint): void => {
   switch (state) {
     case "incoming":
-      return {
-        mintUrl: b.mintUrl,
-        unit: b.unit,
-        incoming: b.incoming + amount,
-        unspent: b.unspent,
-        reserved: b.reserved,
-        pending: b.pending,
-        spent: b.spent,
-      }
+      t.incoming += amount
+      return
     case "unspent":
-      return {
-        mintUrl: b.mintUrl,
-        unit: b.unit,
-        incoming: b.incoming,
-        unspent: b.unspent + amount,
-        reserved: b.reserved,
-        pending: b.pending,
-        spent: b.spent,
-      }
+      t.unspent += amount
+      return
     case "reserved":
-      return {
-        mintUrl: b.mintUrl,
-        unit: b.unit,
-        incoming: b.incoming,
-        unspent: b.unspent,
-        reserved: b.reserved + amount,
-        pending: b.pending,
-        spent: b.spent,
-      }
+      t.reserved += amount
+      return
     case "pending":
-      return {
-        mintUrl: b.mintUrl,
-        unit: b.unit,
-        incoming: b.incoming,
-        unspent: b.unspent,
-        reserved: b.reserved,
-        pending: b.pending + amount,
-        spent: b.spent,
-      }
+      t.pending += amount
+      return
     case "spent":
-      return {
-        mintUrl: b.mintUrl,
-        unit: b.unit,
-        incoming: b.incoming,
-        unspent: b.unspent,
-        reserved: b.reserved,
-        pending: b.pending,
-        spent: b.spent + amount,
-      }
+      t.spent += amount
+      return
   }
 }
 
-/** Applies one proof event to a wallet's index, gathering bucket changes in `touched`. */
-const applyToIndex = (
-  index: PMapEditor<string, BalanceSlot>,
-  buckets: PMap<string, Balance>,
-  e: ProofEvent,
-  touched: Map<string, Balance>,
-): void => {
+/** One wallet's open work during a batch fold. */
+interface WalletWork {
+  readonly before: WalletBalances
+  readonly index: PMapTransaction<string, BalanceSlot>
+  /** The buckets changed so far, as mutable copies. */
+  readonly touched: Map<string, Tally>
+}
+
+/** The mutable copy of bucket `key` in `w`, made on first use. */
+const tallyOf = (w: WalletWork, key: string): Tally => {
+  let t = w.touched.get(key)
+  if (t === undefined) {
+    t = { ...(w.before.buckets.get(key) ?? zeroBalance(key)) }
+    w.touched.set(key, t)
+  }
+  return t
+}
+
+/** Applies one proof event to a wallet's open work. */
+const applyEvent = (w: WalletWork, e: ProofEvent): void => {
+  const index = w.index
   if (e._tag === "ProofsIssued" || e._tag === "ProofsReceived") {
     const to: ProofState = e._tag === "ProofsIssued" ? "unspent" : "incoming"
     const key = bucketKey(e.mintUrl, e.unit)
-    let b = touched.get(key) ?? buckets.get(key) ?? zeroBalance(key)
-    let changed = false
+    let t: Tally | undefined
     for (const p of e.proofs) {
       const slot = index.get(p.Y)
       if (checkTransition(slot?.state, slot?.owner, e._tag, e.operationId) !== undefined) continue
       index.set(p.Y, { bucket: key, amount: p.amount, state: to, owner: undefined })
-      b = adjust(b, to, p.amount)
-      changed = true
+      if (t === undefined) t = tallyOf(w, key)
+      tally(t, to, p.amount)
     }
-    if (changed) touched.set(key, b)
     return
   }
   const to = targetState(e._tag)
@@ -143,24 +123,50 @@ const applyToIndex = (
     if (slot === undefined || checkTransition(slot.state, slot.owner, e._tag, e.operationId) !== undefined)
       continue
     index.set(y, { bucket: slot.bucket, amount: slot.amount, state: to, owner })
-    const b = touched.get(slot.bucket) ?? buckets.get(slot.bucket) ?? zeroBalance(slot.bucket)
-    touched.set(slot.bucket, adjust(adjust(b, slot.state, -slot.amount), to, slot.amount))
+    const t = tallyOf(w, slot.bucket)
+    tally(t, slot.state, -slot.amount)
+    tally(t, to, slot.amount)
   }
 }
 
-const evolve = (state: BalancesState, rec: RecordedEvent): BalancesState => {
-  const e = rec.event
-  if (!isProofEvent(e)) return state
-  const stream = rec.envelope.streamId
-  const wallet = state.wallets.get(stream) ?? emptyWallet
-  // Changes are gathered per bucket and applied once per event.
-  const touched = new Map<string, Balance>()
-  const index = wallet.index.edit((ix) => applyToIndex(ix, wallet.buckets, e, touched))
-  if (index === wallet.index) return state
-  let buckets = wallet.buckets
-  for (const [key, b] of touched) buckets = buckets.set(key, b)
-  return { wallets: state.wallets.set(stream, { buckets, index }) }
+/**
+ * The batch fold: one index transaction and one mutable tally per touched bucket for the whole batch, turned
+ * into new versions at the end. `evolve` is the batch of one event, so both compute the very same thing.
+ */
+const evolveMany = (state: BalancesState, events: ReadonlyArray<RecordedEvent>): BalancesState => {
+  let work: Map<string, WalletWork> | undefined
+  for (let i = 0; i < events.length; i++) {
+    const rec = events[i]!
+    const e = rec.event
+    if (!isProofEvent(e)) continue
+    const stream = rec.envelope.streamId
+    let w = work?.get(stream)
+    if (w === undefined) {
+      const before = state.wallets.get(stream) ?? emptyWallet
+      w = { before, index: before.index.begin(), touched: new Map() }
+      if (work === undefined) work = new Map()
+      work.set(stream, w)
+    }
+    applyEvent(w, e)
+  }
+  if (work === undefined) return state
+  const open = work
+  const wallets = state.wallets.edit((ws) => {
+    for (const [stream, w] of open) {
+      const index = w.index.commit()
+      if (index === w.before.index) continue
+      const touched = w.touched
+      const buckets = w.before.buckets.edit((bs) => {
+        for (const [key, t] of touched) bs.set(key, t)
+      })
+      ws.set(stream, { buckets, index })
+    }
+  })
+  return wallets === state.wallets ? state : { wallets }
 }
+
+const evolve = (state: BalancesState, rec: RecordedEvent): BalancesState =>
+  isProofEvent(rec.event) ? evolveMany(state, [rec]) : state
 
 const NAME = "balances"
 const VERSION = 1
@@ -233,6 +239,7 @@ export const balancesProjection: Projection<BalancesState> = {
   version: VERSION,
   initial: { wallets: PMap.empty() },
   evolve,
+  evolveMany,
   serialize,
   deserialize,
 }

@@ -33,11 +33,30 @@ export interface PMapEditor<K, V> {
   delete(key: K): void
 }
 
-class Editor<K, V> implements PMapEditor<K, V> {
+/**
+ * An editor left open across many changes — a batch fold keeps one per map for a whole page of events —
+ * until `commit` turns the changes into one new version. Until then nothing else may touch that map's
+ * versions (it is the same shared `Map`), and after `commit` the editor must not be used.
+ */
+export interface PMapTransaction<K, V> extends PMapEditor<K, V> {
+  /** The version with every change made (the version begun from when there were none). */
+  commit(): PMap<K, V>
+}
+
+class Editor<K, V> implements PMapTransaction<K, V> {
   readonly keys: K[] = []
   readonly olds: Array<Slot<V>> = []
   private touched: Set<K> | undefined = undefined
-  constructor(private readonly map: Map<K, V>) {}
+  private done = false
+  constructor(
+    private readonly map: Map<K, V>,
+    private readonly close: (map: Map<K, V>, keys: K[], olds: Array<Slot<V>>) => PMap<K, V>,
+  ) {}
+  commit(): PMap<K, V> {
+    if (this.done) throw new Error("PMap transaction committed twice")
+    this.done = true
+    return this.close(this.map, this.keys, this.olds)
+  }
   get(key: K): V | undefined {
     return this.map.get(key)
   }
@@ -193,11 +212,21 @@ export class PMap<K, V> {
    * of changes, instead of one per change. `f` must not touch other versions of this map.
    */
   edit(f: (editor: PMapEditor<K, V>) => void): PMap<K, V> {
-    const map = this.t ? new Map<K, V>() : this.root()
-    const editor = new Editor(map)
-    f(editor)
-    if (editor.keys.length === 0) return this
-    return this.t ? new PMap<K, V>(map) : this.advance(map, editor.keys, editor.olds)
+    const tx = this.begin()
+    f(tx)
+    return tx.commit()
+  }
+
+  /**
+   * Opens a {@link PMapTransaction} on this version: like `edit`, but the changes may span many calls (one
+   * new version per batch of events instead of one per event). Other versions of this map must not be
+   * touched until it is committed.
+   */
+  begin(): PMapTransaction<K, V> {
+    return new Editor<K, V>(this.t ? new Map<K, V>() : this.root(), (map, keys, olds) => {
+      if (keys.length === 0) return this
+      return this.t ? new PMap<K, V>(map) : this.advance(map, keys, olds)
+    })
   }
 
   /** Calls `f` for every entry, in unspecified order. `f` must not touch other versions of this map. */

@@ -14,7 +14,7 @@ import { isProofEvent, type ProofEvent, type StoredProof } from "../events/catal
 import type { RecordedEvent } from "../events/store.js"
 import { fields, LineWriter, readLines } from "./canonical.js"
 import { checkTransition, ownerAfter, PROOF_STATES, type ProofState } from "./lifecycle.js"
-import { PMap, type PMapEditor } from "./pmap.js"
+import { PMap, type PMapEditor, type PMapTransaction } from "./pmap.js"
 import type { Projection } from "./projection.js"
 
 /** A state a proof can be in before it is spent. */
@@ -109,7 +109,7 @@ class TotalsDelta {
 /** New proofs: absent → unspent (issued) or incoming (received). */
 const addProofs = (
   live: PMapEditor<string, LiveProof>,
-  spent: PMap<string, SpentProof>,
+  spent: { has(key: string): boolean },
   e: Extract<ProofEvent, { readonly _tag: "ProofsIssued" | "ProofsReceived" }>,
   sequence: number,
   delta: TotalsDelta,
@@ -185,26 +185,58 @@ const spendProofs = (
   }
 }
 
-const evolve = (state: ProofsState, rec: RecordedEvent): ProofsState => {
-  const e = rec.event
-  if (!isProofEvent(e)) return state
-  const stream = rec.envelope.streamId
-  const sequence = rec.envelope.sequence
-  const wallet = state.wallets.get(stream) ?? emptyWallet
-  const delta = new TotalsDelta()
-  let spent = wallet.spent
-  let live: PMap<string, LiveProof>
-  if (e._tag === "ProofsIssued" || e._tag === "ProofsReceived")
-    live = wallet.live.edit((l) => addProofs(l, spent, e, sequence, delta))
-  else if (e._tag === "ProofsSpent")
-    live = wallet.live.edit((l) => {
-      spent = spent.edit((s) => spendProofs(l, s, e, sequence, delta))
-    })
-  else live = wallet.live.edit((l) => moveProofs(l, e, sequence, delta))
-  if (live === wallet.live && spent === wallet.spent) return state
-  const next: WalletProofs = { live, spent, totals: delta.apply(wallet.totals) }
-  return { wallets: state.wallets.set(stream, next) }
+/** One wallet's open transactions during a batch fold. */
+interface WalletWork {
+  readonly before: WalletProofs
+  readonly live: PMapTransaction<string, LiveProof>
+  readonly spent: PMapTransaction<string, SpentProof>
+  readonly delta: TotalsDelta
 }
+
+/** Applies one proof event to a wallet's open transactions. */
+const applyEvent = (w: WalletWork, e: ProofEvent, sequence: number): void => {
+  if (e._tag === "ProofsIssued" || e._tag === "ProofsReceived")
+    addProofs(w.live, w.spent, e, sequence, w.delta)
+  else if (e._tag === "ProofsSpent") spendProofs(w.live, w.spent, e, sequence, w.delta)
+  else moveProofs(w.live, e, sequence, w.delta)
+}
+
+/**
+ * The batch fold: one transaction per touched wallet map for the whole batch, committed at the end, so a
+ * page costs one new version per map instead of one per event. `evolve` is the batch of one event, so both
+ * compute the very same thing.
+ */
+const evolveMany = (state: ProofsState, events: ReadonlyArray<RecordedEvent>): ProofsState => {
+  let work: Map<string, WalletWork> | undefined
+  for (let i = 0; i < events.length; i++) {
+    const rec = events[i]!
+    const e = rec.event
+    if (!isProofEvent(e)) continue
+    const stream = rec.envelope.streamId
+    let w = work?.get(stream)
+    if (w === undefined) {
+      const before = state.wallets.get(stream) ?? emptyWallet
+      w = { before, live: before.live.begin(), spent: before.spent.begin(), delta: new TotalsDelta() }
+      if (work === undefined) work = new Map()
+      work.set(stream, w)
+    }
+    applyEvent(w, e, rec.envelope.sequence)
+  }
+  if (work === undefined) return state
+  const open = work
+  const wallets = state.wallets.edit((ws) => {
+    for (const [stream, w] of open) {
+      const live = w.live.commit()
+      const spent = w.spent.commit()
+      if (live === w.before.live && spent === w.before.spent) continue
+      ws.set(stream, { live, spent, totals: w.delta.apply(w.before.totals) })
+    }
+  })
+  return wallets === state.wallets ? state : { wallets }
+}
+
+const evolve = (state: ProofsState, rec: RecordedEvent): ProofsState =>
+  isProofEvent(rec.event) ? evolveMany(state, [rec]) : state
 
 const NAME = "proofs"
 const VERSION = 1
@@ -331,6 +363,7 @@ export const proofsProjection: Projection<ProofsState> = {
   version: VERSION,
   initial: { wallets: PMap.empty() },
   evolve,
+  evolveMany,
   serialize,
   deserialize,
 }

@@ -68,6 +68,38 @@ describe("PMap", () => {
     expect(a.edit((e) => e.set("x", 1))).toBe(a)
   })
 
+  it("keeps a transaction open across many changes and commits them as one version", () => {
+    const a = PMap.from([
+      ["x", 1],
+      ["y", 2],
+    ])
+    const tx = a.begin()
+    tx.set("x", 10)
+    tx.delete("y")
+    expect(tx.get("x")).toBe(10)
+    tx.set("z", 3)
+    tx.set("x", 11)
+    const b = tx.commit()
+    expect(() => tx.commit()).toThrow()
+    expect(b.sorted()).toEqual([
+      ["x", 11],
+      ["z", 3],
+    ])
+    expect(a.sorted()).toEqual([
+      ["x", 1],
+      ["y", 2],
+    ])
+    expect(b.sorted()).toEqual([
+      ["x", 11],
+      ["z", 3],
+    ])
+    expect(a.begin().commit()).toBe(a)
+    const e = PMap.empty<string, number>().begin()
+    e.set("k", 1)
+    expect(e.commit().get("k")).toBe(1)
+    expect(PMap.empty<string, number>().size).toBe(0)
+  })
+
   it("never changes the shared empty map", () => {
     const a = PMap.empty<string, number>().set("x", 1)
     const b = PMap.empty<string, number>().edit((e) => e.set("y", 2))

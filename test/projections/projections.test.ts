@@ -9,7 +9,12 @@ import { ALL_PROJECTIONS } from "../../src/projections/index.js"
 import { PROOF_STATES } from "../../src/projections/lifecycle.js"
 import { keysetOf, mintsOf, mintsProjection } from "../../src/projections/mints.js"
 import { operationOf, operationsOf, operationsProjection } from "../../src/projections/operations.js"
-import { type AnyProjection, foldEvents, ProjectionStateError } from "../../src/projections/projection.js"
+import {
+  type AnyProjection,
+  foldEvents,
+  foldPage,
+  ProjectionStateError,
+} from "../../src/projections/projection.js"
 import { keysetTotals, liveProofs, proofStateOf, proofsProjection } from "../../src/projections/proofs.js"
 import { buildHistory, type History, historyArbitrary, recordHistory, stepArbitrary } from "./history.js"
 
@@ -56,6 +61,69 @@ describe("projections: rebuild equals incremental", () => {
       }
     },
   )
+})
+
+/** Cuts `events` into pages at the given points (as the store hands out pages). */
+const paginate = (events: ReadonlyArray<RecordedEvent>, cuts: ReadonlyArray<number>) => {
+  const at = [...new Set(cuts.map((c) => c % (events.length + 1)))].sort((a, b) => a - b)
+  const pages: RecordedEvent[][] = []
+  let from = 0
+  for (const c of [...at, events.length]) {
+    pages.push(events.slice(from, c))
+    from = c
+  }
+  return pages
+}
+
+describe("projections: batch fold (evolveMany) equals the event-by-event fold", () => {
+  it("proofs and balances have a batch fold", () => {
+    expect(proofsProjection.evolveMany).toBeDefined()
+    expect(balancesProjection.evolveMany).toBeDefined()
+  })
+
+  test.prop([historyArbitrary, fc.array(fc.nat(400), { maxLength: 10 })], { numRuns: 40 })(
+    "byte for byte, whatever the pages — and the states between pages never change",
+    (history, cuts) => {
+      const events = recordHistory(history)
+      const pages = paginate(events, cuts)
+      for (const p of ALL_PROJECTIONS) {
+        const expected = p.serialize(foldEvents(p, p.initial, events))
+        let s = p.initial
+        const seen: Array<{ state: unknown; bytes: Uint8Array }> = []
+        for (const page of pages) {
+          s = foldPage(p, s, page)
+          seen.push({ state: s, bytes: p.serialize(s) })
+        }
+        expect(bytesEqual(p.serialize(s), expected), p.name).toBe(true)
+        // Reading the states handed out between pages (which reroots the maps) finds them as they were…
+        for (const { state, bytes } of seen) expect(bytesEqual(p.serialize(state), bytes), p.name).toBe(true)
+        // …and the newest state is still right afterwards.
+        expect(bytesEqual(p.serialize(s), expected), `${p.name} (after reading older states)`).toBe(true)
+        // A batch from an older state forks without disturbing the newer lineage.
+        const first = seen[0]
+        if (first !== undefined && p.evolveMany !== undefined) {
+          const fork = p.evolveMany(first.state, events.slice(pages[0]!.length))
+          expect(bytesEqual(p.serialize(fork), expected), `${p.name} (fork)`).toBe(true)
+          expect(bytesEqual(p.serialize(s), expected), `${p.name} (after the fork)`).toBe(true)
+          expect(bytesEqual(p.serialize(first.state), first.bytes), `${p.name} (fork base)`).toBe(true)
+        }
+      }
+    },
+  )
+
+  it("returns the very same state for a batch of events the projection does not follow", () => {
+    const events = recordHistory(
+      buildHistory(
+        fc.sample(fc.array(stepArbitrary, { minLength: 10, maxLength: 10 }), { seed: 1, numRuns: 1 })[0]!,
+      ),
+    )
+    for (const p of [proofsProjection, balancesProjection] as AnyProjection[]) {
+      const s = foldPage(p, p.initial, events)
+      const unfollowed = events.filter((e) => !e.event._tag.startsWith("Proofs"))
+      expect(unfollowed.length).toBeGreaterThan(0)
+      expect(p.evolveMany!(s, unfollowed)).toBe(s)
+    }
+  })
 })
 
 /** Sums of the model's proofs per (state, keyset) and per (mint, unit, state). */

@@ -5,7 +5,7 @@ import { fc, test } from "@fast-check/vitest"
 import { Effect, Exit, Scope, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeMemoryEventStore, makeMemoryLog } from "../../src/events/memory-store.js"
-import { EventStore, type EventStoreShape } from "../../src/events/store.js"
+import { EventStore, type EventStoreShape, type RecordedEvent } from "../../src/events/store.js"
 import { openLevelDbEventStore } from "../../src/infra/leveldb-store.js"
 import { createVault, INSECURE_TEST_VAULT_OPTIONS } from "../../src/infra/vault.js"
 import {
@@ -21,16 +21,27 @@ import { type Append, buildHistory, historyArbitrary, stepArbitrary } from "./hi
 const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e)
 const vault = createVault({ passphrase: "runner" }, INSECURE_TEST_VAULT_OPTIONS).vault
 
-/** Wraps every projection so that each counts the events it folds. */
+/** Wraps every projection so that each counts the events it folds (one at a time or in batches). */
 const counted = () => {
   const counts = new Map<string, number>()
-  const projections: AnyProjection[] = ALL_PROJECTIONS.map((p) => ({
-    ...p,
-    evolve: (s: unknown, e) => {
-      counts.set(p.name, (counts.get(p.name) ?? 0) + 1)
-      return p.evolve(s, e)
-    },
-  }))
+  const projections: AnyProjection[] = ALL_PROJECTIONS.map((p) => {
+    const batch = p.evolveMany
+    return {
+      ...p,
+      evolve: (s: unknown, e: RecordedEvent) => {
+        counts.set(p.name, (counts.get(p.name) ?? 0) + 1)
+        return p.evolve(s, e)
+      },
+      ...(batch === undefined
+        ? {}
+        : {
+            evolveMany: (s: unknown, es: ReadonlyArray<RecordedEvent>) => {
+              counts.set(p.name, (counts.get(p.name) ?? 0) + es.length)
+              return batch(s, es)
+            },
+          }),
+    }
+  })
   return { projections, counts, total: () => Math.max(0, ...counts.values()) }
 }
 
