@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -30,8 +30,8 @@ import type { Wallet } from "../engine/wallet.js"
 import { isCorecashuError } from "../errors.js"
 import type { OperationView } from "../projections/operations.js"
 import { decodeToken } from "../protocol/token.js"
+import { externalInvoice, MintStartFailure, type RealMint, startRealMint } from "./real-mint.js"
 
-const MINT_SCRIPT = fileURLToPath(new URL("../../scripts/mint.sh", import.meta.url))
 /** The CLI next to this file: `main.ts` when run from source (tsx), `main.js` from `dist`. */
 const CLI = fileURLToPath(
   new URL(import.meta.url.endsWith(".ts") ? "./main.ts" : "./main.js", import.meta.url),
@@ -63,80 +63,23 @@ const table = (rows: ReadonlyArray<ReadonlyArray<string>>, leftColumns = 1): str
 // The mint
 // ---------------------------------------------------------------------------------------------------------
 
-interface RunningMint {
-  readonly url: string
-  stop(): Promise<void>
-}
+/** Starts the reference mint at the demo's fee; a start failure becomes the demo's one-line reason. */
+const startMint = (): Promise<RealMint> =>
+  startRealMint({ inputFeePpk: INPUT_FEE_PPK, startupTimeoutMs: MINT_START_TIMEOUT_MS }).catch(
+    (e: unknown) => {
+      if (!(e instanceof MintStartFailure)) throw e
+      const tail = e.stderrTail.split("\n").slice(-8).join("\n")
+      throw new DemoFailure(`the mint ${e.why}${tail !== "" ? `; its last log lines:\n${tail}` : ""}`)
+    },
+  )
 
-const stopChild = (child: ChildProcess): Promise<void> =>
-  new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve()
-    const kill = setTimeout(() => child.kill("SIGKILL"), 10_000)
-    child.once("exit", () => {
-      clearTimeout(kill)
-      resolve()
-    })
-    child.kill("SIGTERM")
-  })
-
-/** Starts `scripts/mint.sh start` and resolves with its URL once it is ready (it prints `MINT_URL=`). */
-const startMint = (): Promise<RunningMint> =>
-  new Promise((resolve, reject) => {
-    const child = spawn("bash", [MINT_SCRIPT, "start"], {
-      env: { ...process.env, MINT_INPUT_FEE_PPK: String(INPUT_FEE_PPK) },
-      stdio: ["ignore", "pipe", "pipe"],
-    })
-    const tail: string[] = []
-    let settled = false
-    const fail = (why: string): void => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      void stopChild(child).then(() =>
-        reject(
-          new DemoFailure(
-            `the mint ${why}${tail.length > 0 ? `; its last log lines:\n${tail.join("\n")}` : ""}`,
-          ),
-        ),
-      )
-    }
-    const timer = setTimeout(
-      () => fail(`was not ready after ${MINT_START_TIMEOUT_MS / 1000} s`),
-      MINT_START_TIMEOUT_MS,
-    )
-    child.stderr.setEncoding("utf8")
-    child.stderr.on("data", (chunk: string) => {
-      for (const line of chunk.split("\n")) {
-        if (line.trim() === "") continue
-        // The mint logs its settings: keep only lines that cannot carry a key.
-        if (/private_key|seed|secret|mnemonic|password/i.test(line)) continue
-        tail.push(line.slice(0, 200))
-        if (tail.length > 8) tail.shift()
-      }
-    })
-    child.once("error", (e) => fail(`could not be started (${e.message})`))
-    child.once("exit", (code) => fail(`exited before it was ready (exit code ${code})`))
-    let rest = ""
-    child.stdout.setEncoding("utf8")
-    child.stdout.on("data", (chunk: string) => {
-      const lines = (rest + chunk).split("\n")
-      rest = lines.pop() ?? ""
-      for (const line of lines) {
-        const m = /^MINT_URL=(http:\/\/127\.0\.0\.1:\d+)$/.exec(line.trim())
-        if (m === null || settled) continue
-        settled = true
-        clearTimeout(timer)
-        child.removeAllListeners("exit")
-        resolve({ url: m[1]!, stop: () => stopChild(child) })
-      }
-    })
-  })
-
-/** A valid bolt11 invoice of a payee outside the mint (`scripts/mint.sh invoice`); the FakeWallet pays it. */
-const externalInvoice = (sat: bigint): string => {
-  const out = execFileSync("bash", [MINT_SCRIPT, "invoice", sat.toString()], { encoding: "utf8" }).trim()
-  if (!/^lnbc[0-9a-z]+$/.test(out)) throw new DemoFailure("scripts/mint.sh invoice printed no invoice")
-  return out
+/** A valid bolt11 invoice of a payee outside the mint; a bad one is the demo's failure. */
+const invoiceOutside = (sat: bigint): string => {
+  try {
+    return externalInvoice(sat)
+  } catch {
+    throw new DemoFailure("scripts/mint.sh invoice printed no invoice")
+  }
 }
 
 const mintInfo = async (url: string): Promise<{ version: string; nuts: string }> => {
@@ -196,7 +139,7 @@ const story = async (engine: Engine, mintUrl: string): Promise<Totals> => {
   totals.fees += got.fee
   say(`3. receive  bob swaps the token's proofs for his own: +${got.amount} sat (input fee ${got.fee} sat)`)
 
-  const mq = await alice.meltQuote({ mintUrl, request: externalInvoice(200n) })
+  const mq = await alice.meltQuote({ mintUrl, request: invoiceOutside(200n) })
   const melted = await alice.melt(mq.operationId)
   if (melted.state !== "paid") throw new DemoFailure(`the melt is ${melted.state}, expected paid`)
   totals.melted += melted.amount
@@ -289,7 +232,7 @@ const main = async (): Promise<number> => {
 
   say("corecashu demo: two wallets, one real Cashu mint, one encrypted event log")
   say()
-  let mint: RunningMint | undefined
+  let mint: RealMint | undefined
   let engine: Engine | undefined
   // Ctrl-C: the mint dies with us (PR_SET_PDEATHSIG); the temp files must not outlive us either.
   const interrupted = (): void => {

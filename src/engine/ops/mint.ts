@@ -34,7 +34,7 @@ import { loadOpContext, type OpContext } from "./context.js"
 import { restoreOutputs } from "./recover-swap.js"
 import { advancePastSignedOutputs } from "./restore.js"
 import { activeKeysetOrFail, outputsFor } from "./send.js"
-import { noteRecovery, recordAttempt, recovering, replayAllowed } from "./steps.js"
+import { noteRecovery, recordAttempt, recovering, replayStep } from "./steps.js"
 import {
   codeOf,
   compensate,
@@ -253,23 +253,15 @@ export const recoverMint = (rt: WalletRuntime, ctx0: OpContext): Effect.Effect<S
     if (prepared === undefined || ctx.attempts === 0) return { _tag: "InDoubt", code: undefined } as Settled
     // 1. Replay under NUT-19.
     const firstSentAt = ctx.firstSentAt ?? 0
-    if (yield* replayAllowed(rt, ctx, `/v1/mint/${started.method}`)) {
-      ctx = yield* recordAttempt(rt, ctx)
-      const replay = yield* rt.services.mint
-        .mint(started.mintUrl, started.method, prepared.request.body, { firstSentAt })
-        .pipe(Effect.result)
-      if (replay._tag === "Success") {
-        const done = yield* finalizeMint(
-          rt,
-          ctx,
-          prepared.outputs,
-          replay.success.signatures,
-          recovering(ctx, "replay", "recovered"),
-        ).pipe(Effect.result)
-        if (done._tag === "Success") return done.success
-        if (done.failure._tag === "EngineInvariant") return yield* done.failure
-      }
-    }
+    const replayed = yield* replayStep(
+      rt,
+      ctx,
+      `/v1/mint/${started.method}`,
+      (body, sentAt) => rt.services.mint.mint(started.mintUrl, started.method, body, { firstSentAt: sentAt }),
+      finalizeMint,
+    )
+    if (replayed.settled !== undefined) return replayed.settled
+    ctx = replayed.ctx
     // 2. The quote's state says whether the mint issued.
     const state = yield* rt.services.mint
       .mintQuoteState(started.mintUrl, started.method, started.quoteId)

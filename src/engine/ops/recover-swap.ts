@@ -22,7 +22,7 @@ import { matchProofStates } from "../../protocol/schemas/checkstate.js"
 import type { EngineInvariant } from "../errors.js"
 import type { WalletRuntime } from "../runtime.js"
 import type { OpContext } from "./context.js"
-import { noteRecovery, recordAttempt, recovering, replayAllowed } from "./steps.js"
+import { noteRecovery, recovering, replayStep } from "./steps.js"
 import { codeOf, compensate, finalizeSwap, type Settled } from "./swap.js"
 
 /** Restores the operation's outputs (NUT-09): the intents the mint has signed, with their signatures. */
@@ -62,24 +62,15 @@ export const recoverSwapLike = (rt: WalletRuntime, ctx: OpContext): Effect.Effec
     }
 
     // 1. Replay under NUT-19.
-    const firstSentAt = ctx.firstSentAt ?? 0
-    if (yield* replayAllowed(rt, ctx, "/v1/swap")) {
-      ctx = yield* recordAttempt(rt, ctx)
-      const replay = yield* rt.services.mint
-        .swap(mintUrl, prepared.request.body, { firstSentAt })
-        .pipe(Effect.result)
-      if (replay._tag === "Success") {
-        const done = yield* finalizeSwap(
-          rt,
-          ctx,
-          prepared.outputs,
-          replay.success.signatures,
-          recovering(ctx, "replay", "recovered"),
-        ).pipe(Effect.result)
-        if (done._tag === "Success") return done.success
-        if (done.failure._tag === "EngineInvariant") return yield* done.failure
-      }
-    }
+    const replayed = yield* replayStep(
+      rt,
+      ctx,
+      "/v1/swap",
+      (body, firstSentAt) => rt.services.mint.swap(mintUrl, body, { firstSentAt }),
+      finalizeSwap,
+    )
+    if (replayed.settled !== undefined) return replayed.settled
+    ctx = replayed.ctx
 
     // 2. Checkstate the inputs.
     const ys = prepared.inputs

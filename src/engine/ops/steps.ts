@@ -6,13 +6,22 @@
  * @module
  */
 import { Effect } from "effect"
-import type { OperationRecovering, StoredProof } from "../../events/catalogue.js"
+import type {
+  OperationRecovering,
+  OutputIntent,
+  Signature,
+  StoredProof,
+  WalletEvent,
+} from "../../events/catalogue.js"
+import type { MintCallError, SignaturesResponse } from "../../infra/mint-client/service.js"
 import { cachedEndpoint } from "../../protocol/schemas/info.js"
 import { encodeToken } from "../../protocol/token.js"
 import type { EngineInvariant } from "../errors.js"
+import type { SignatureCheckError } from "../outputs.js"
 import type { WalletRuntime } from "../runtime.js"
 import { stepEvents } from "./batch.js"
 import type { OpContext } from "./context.js"
+import type { Settled } from "./swap.js"
 
 /** The `OperationRecovering` of the context's next recovery pass. */
 export const recovering = (
@@ -104,3 +113,42 @@ export const replayAllowed = (rt: WalletRuntime, ctx: OpContext, path: string): 
       return rt.services.now() < ctx.firstSentAt + (cached.ttlSeconds ?? NULL_TTL_SECONDS) * 1000
     }),
   )
+
+/** Finishes an operation from the mint's signatures for `answered` outputs (a swap-like one, or a mint). */
+export type Finalizer = (
+  rt: WalletRuntime,
+  ctx: OpContext,
+  answered: ReadonlyArray<OutputIntent>,
+  signatures: ReadonlyArray<Signature>,
+  recovery?: WalletEvent,
+) => Effect.Effect<Settled, EngineInvariant | SignatureCheckError>
+
+/**
+ * Recovery's first step (NUT-19): when a replay is allowed, record the next attempt, resend the stored bytes
+ * with `send`, and finish the operation on signatures that check out. Returns the outcome (undefined: go on
+ * with the next step) and the context with the attempt counted.
+ */
+export const replayStep = (
+  rt: WalletRuntime,
+  ctx: OpContext,
+  path: string,
+  send: (body: string, firstSentAt: number) => Effect.Effect<SignaturesResponse, MintCallError>,
+  finalize: Finalizer,
+): Effect.Effect<{ readonly ctx: OpContext; readonly settled: Settled | undefined }, EngineInvariant> =>
+  Effect.gen(function* () {
+    const prepared = ctx.prepared
+    if (prepared === undefined || !(yield* replayAllowed(rt, ctx, path))) return { ctx, settled: undefined }
+    const next = yield* recordAttempt(rt, ctx)
+    const replay = yield* send(prepared.request.body, ctx.firstSentAt ?? 0).pipe(Effect.result)
+    if (replay._tag === "Failure") return { ctx: next, settled: undefined }
+    const done = yield* finalize(
+      rt,
+      next,
+      prepared.outputs,
+      replay.success.signatures,
+      recovering(next, "replay", "recovered"),
+    ).pipe(Effect.result)
+    if (done._tag === "Success") return { ctx: next, settled: done.success }
+    if (done.failure._tag === "EngineInvariant") return yield* done.failure
+    return { ctx: next, settled: undefined }
+  })
