@@ -28,7 +28,7 @@ import { Effect } from "effect"
 import type { WalletEvent } from "../src/events/catalogue.js"
 import type { NewEvent } from "../src/events/store.js"
 import { openLevelDbEventStore } from "../src/infra/leveldb-store.js"
-import { hex } from "./fixtures.js"
+import { flat, hex } from "./fixtures.js"
 import { runRebuildBench } from "./rebuild.js"
 
 let log = (line: string) => console.log(line)
@@ -46,10 +46,10 @@ const sampleEvent = (i: number): WalletEvent =>
     proofs: [
       {
         amount: BigInt(1 << (i % 12)),
-        id: `00${hex(7, 7)}`,
+        id: flat(`00${hex(7, 7)}`),
         secret: hex(i, 32),
-        C: `02${hex(i + 1, 32)}`,
-        Y: `03${hex(i + 2, 32)}`,
+        C: flat(`02${hex(i + 1, 32)}`),
+        Y: flat(`03${hex(i + 2, 32)}`),
       },
     ],
   }) as WalletEvent

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { Worker } from "node:worker_threads"
 import { utf8 } from "../crypto/bytes.js"
 import type { VaultError } from "./errors.js"
 import { quote } from "./schema-json.js"
@@ -22,6 +23,13 @@ export interface PayloadSealer {
    * that finds it seals appends of two or more events as a group; members then open only together.
    */
   readonly group?: GroupSealing
+  /**
+   * Optional: starts a worker thread running `source` (CommonJS text, `eval`) with a copy of the sealing key
+   * in `workerData.key` (the worker copies it and zero-fills that copy). A LevelDB store uses it to seal and
+   * chain many appends off its main thread (`infra/leveldb/append-worker.ts`), in exactly the formats of
+   * `seal` and `group.seal`.
+   */
+  readonly startKeyedWorker?: (source: string) => Worker
 }
 
 /** Where a stored payload sits in its sealed group. */

@@ -36,7 +36,7 @@ import {
 import { groupAadText, identitySealer, type PayloadSealer, payloadAadText } from "../events/sealer.js"
 import { EventStore, type EventStoreShape, type RecordedEvent } from "../events/store.js"
 import { ChainWalker, corrupted, GENESIS, recordsPast, verifyRange } from "./leveldb/chain.js"
-import { type CommittedEvent, GroupCommitWriter } from "./leveldb/group-commit.js"
+import { type CommittedEvent, GroupCommitWriter, type SealOffload } from "./leveldb/group-commit.js"
 import {
   FORMAT_KEY,
   FORMAT_TAG,
@@ -91,6 +91,11 @@ export type LevelDbStoreOptions = LevelDbAccess & {
   readonly tailCheck?: number
   /** Events read per page by streams (default 512). */
   readonly pageSize?: number
+  /**
+   * When appends are sealed on a worker thread (vault-sealed stores only): `auto` (default) for chunks of
+   * many concurrent appends, `always`, or `never`. See `leveldb/group-commit.ts`.
+   */
+  readonly sealWorker?: SealOffload
 }
 
 /** Result of a full chain verification. */
@@ -108,8 +113,12 @@ export interface LevelDbEventStore extends EventStoreShape {
   readonly opened: OpenReport
   /** Verifies every record from 1 to the head: present, well-formed, hashed and linked; nothing past it. */
   readonly verifyChain: Effect.Effect<ChainReport, StoreCorrupted | StoreUnavailable>
-  /** Group-commit counters: batches written and events in them since open. */
-  readonly stats: () => { readonly batches: number; readonly events: number }
+  /** Group-commit counters since open: batches written, events in them, chunks built by the worker. */
+  readonly stats: () => {
+    readonly batches: number
+    readonly events: number
+    readonly chunksOffloaded: number
+  }
   /**
    * The sealer protecting this store's payloads (absent for a chain-only opener). The engine seals its
    * projection checkpoints with it, so they are as private at rest as the log.
@@ -242,9 +251,16 @@ export const openLevelDbEventStore = (
 
     const pubsub = yield* PubSub.unbounded<Published>()
     let subscribers = 0
-    const writer = new GroupCommitWriter(db, sealer, state.ids, state, (events) => {
-      if (subscribers > 0) PubSub.publishUnsafe(pubsub, events)
-    })
+    const writer = new GroupCommitWriter(
+      db,
+      sealer,
+      state.ids,
+      state,
+      (events) => {
+        if (subscribers > 0) PubSub.publishUnsafe(pubsub, events)
+      },
+      opts.sealWorker === undefined ? {} : { sealWorker: opts.sealWorker },
+    )
     let closed = false
 
     const ensureOpen: Effect.Effect<void, StoreUnavailable> = Effect.suspend(() =>
@@ -639,7 +655,11 @@ export const openLevelDbEventStore = (
           return yield* corrupted(writer.tail + 1, "misplaced", " (a record exists past the head)")
         return { head, verified }
       }),
-      stats: () => ({ batches: writer.batches, events: writer.eventsWritten }),
+      stats: () => ({
+        batches: writer.batches,
+        events: writer.eventsWritten,
+        chunksOffloaded: writer.chunksOffloaded,
+      }),
       sealer,
     }
     return store

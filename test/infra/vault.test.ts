@@ -181,7 +181,14 @@ describe("seal/open", () => {
     const { vault, material } = createVault({ key })
     const shown = JSON.stringify(vault) + String(Object.keys(vault)) + JSON.stringify(material)
     expect(shown).not.toContain(bytesToHex(key))
-    expect(Object.keys(vault).sort()).toEqual(["destroy", "group", "keyId", "open", "seal"])
+    expect(Object.keys(vault).sort()).toEqual([
+      "destroy",
+      "group",
+      "keyId",
+      "open",
+      "seal",
+      "startKeyedWorker",
+    ])
   })
 })
 

@@ -1,29 +1,33 @@
 /**
- * The single writer of a LevelDB event log: validates appends, sequences and hashes them, and commits them
- * in group batches — one `sync: true` LevelDB write for every append that arrived while the previous write
- * was on its way to disk.
+ * The single writer of a LevelDB event log: validates appends, sequences them, seals their payloads, chains
+ * and commits them in group batches — one `sync: true` LevelDB write for every append that was ready while
+ * the previous write was on its way to disk.
  *
  * How an append flows:
- * 1. Idempotency: each event id is looked up in memory: ids of queued batches, then the {@link IdIndex} of
+ * 1. Idempotency: each event id is looked up in memory: ids not yet committed, then the {@link IdIndex} of
  *    committed ids; only an id the index places at some sequence (a retry) costs a LevelDB read, of the
  *    candidate records, to compare their event ids.
- * 2. Validation against the *tail* state (committed + queued): the expected version, and whether the ids are
- *    new, a complete retry (answered with the original positions) or a conflict. A rejected append touches
- *    nothing, so it never fails the others.
- * 3. Encoding and sealing of the payloads, then sequence numbers, stream versions and the hash chain in
- *    arrival order; the records and stream-run entries go straight into the native batch being filled, and
- *    the batch's event-id block (`keys.ts`) is added when it is cut.
- * 4. When no write is in flight, the batch being filled gets the commit marker (`m/head`) and is written
- *    with `sync: true`; appends arriving meanwhile fill the next one. An append's callback runs only after
- *    its batch is on disk.
+ * 2. Validation against the *tail* state (committed + pending): the expected version, and whether the ids
+ *    are new, a complete retry (answered with the original positions) or a conflict. A rejected append
+ *    touches nothing, so it never fails the others.
+ * 3. Encoding (and with it the catalogue's validation), then sequence numbers and stream versions, in
+ *    arrival order. The append joins the open **chunk**: every append sequenced in one turn of the event
+ *    loop.
+ * 4. At the end of the turn (or at once when the chunk is large and the disk idle) the chunk is cut and its
+ *    payloads sealed — here, or by the sealer's worker thread when the chunk holds many appends (each append
+ *    is one AES-GCM operation, whose fixed cost is most of an append's CPU: see `seal-worker.ts`).
+ * 5. Sealed chunks are taken strictly in order: their records are built and hashed onto the chain, and put
+ *    with the stream-run entries into the write batch being filled. When no write is in flight, that batch
+ *    gets the commit marker (`m/head`) and the batch's event-id block and is written with `sync: true`. An
+ *    append's callback runs only after its batch is on disk.
  *
- * Why validate on arrival instead of when the batch is cut: the result is the same (arrival order is batch
- * order, and the tail state already includes everything queued before), but the CPU work — encoding,
- * AES-GCM, SHA-256, native batch inserts — then overlaps the previous batch's fsync instead of following it.
- * Writes are strictly one at a time: two LevelDB writes in flight could land in either order.
+ * Why this split: validation and sequencing decide the append's answer (a conflict is reported at once) and
+ * need only the tail state, so they run on arrival; the hash chain needs the sealed bytes, so it follows the
+ * seal, in order; and all of it overlaps the previous batch's fsync. Writes are strictly one at a time: two
+ * LevelDB writes in flight could land in either order.
  *
- * If a write fails, its appends and every append queued behind it (whose sequences and hashes build on it)
- * fail with `StoreUnavailable("io")`, and the tail state falls back to the last committed batch; retrying
+ * If a write (or a seal) fails, its appends and every append after it (whose sequences and hashes build on
+ * it) fail with `StoreUnavailable("io")`, and the tail state falls back to what is still on its way; retrying
  * with the same event ids is safe.
  *
  * @module
@@ -45,6 +49,7 @@ import {
   payloadAadText,
 } from "../../events/sealer.js"
 import type { AppendResult, ExpectedVersion, NewEvent } from "../../events/store.js"
+import { type AppendJob, type AppendWorker, type BuiltChunk, startAppendWorker } from "./append-worker.js"
 import { type Probe, probeOf } from "./id-filter.js"
 import type { IdIndex } from "./id-index.js"
 import {
@@ -59,7 +64,7 @@ import {
 } from "./keys.js"
 import type { Db } from "./open-db.js"
 import { describe } from "./open-db.js"
-import { decodeRecord, encodeRecord, type RecordFields } from "./record.js"
+import { decodeRecord, encodeRecord, hashEqualsAt, PREV_HASH_AT, type RecordFields } from "./record.js"
 
 /** Every way an append can fail. */
 export type AppendError =
@@ -91,6 +96,28 @@ export interface WriterStart {
   readonly versions: Map<string, number>
 }
 
+/**
+ * When chunks are sealed by the sealer's worker thread (a sealer without `startWorker` always seals here):
+ * `auto` — chunks of at least {@link OFFLOAD_MIN_SEALS} appends (a lone append is sealed at once, without
+ * a round trip); `always` — every chunk (tests of the worker path); `never`.
+ */
+export type SealOffload = "auto" | "always" | "never"
+
+/** Options of the writer. */
+export interface WriterOptions {
+  readonly now?: () => number
+  readonly sealWorker?: SealOffload
+}
+
+/** Appends per chunk from which `auto` hands the sealing to the worker thread. */
+export const OFFLOAD_MIN_SEALS = 4
+
+/**
+ * A chunk this large is cut at once instead of at the end of the turn, so its sealing (in the worker) and its
+ * write overlap the encoding of the appends still arriving in this turn.
+ */
+const EAGER_EVENTS = 48
+
 interface Position {
   readonly sequence: number
   readonly streamId: string
@@ -98,29 +125,56 @@ interface Position {
 }
 
 interface PendingPosition extends Position {
-  readonly batch: Batch
+  readonly chunk: Chunk
 }
 
+/** How an append's payloads are sealed: one group (or one payload), each payload alone, or not at all. */
+type AadPlan = string | string[] | undefined
+
+/** One append, sequenced, waiting for its seal and its write. */
+interface Staged {
+  readonly streamId: string
+  readonly prefix: Uint8Array
+  readonly fields: RecordFields[]
+  readonly plains: Uint8Array[]
+  readonly probes: Probe[]
+  readonly aad: AadPlan
+  readonly done: AppendCallback
+  readonly result: AppendResult
+}
+
+/** The appends sequenced in one turn of the event loop (or until the chunk was cut early), sealed together. */
+interface Chunk {
+  readonly appends: Staged[]
+  readonly firstSequence: number
+  lastSequence: number
+  events: number
+  /** The last version of each stream in this chunk (the tail state is rebuilt from them after a failure). */
+  readonly streams: Map<string, number>
+  /** Each append's stored payloads, once sealed here (the records are then built here too). */
+  sealed: Uint8Array[][] | undefined
+  /** The chunk's records, once the worker built them. */
+  built: BuiltChunk | undefined
+  /** Sent to the worker and not yet taken back (a late answer for a chunk that is not is dropped). */
+  viaWorker: boolean
+  /** Callbacks of retried appends waiting for this chunk to be durable. */
+  readonly settled: Array<(error: AppendError | undefined) => void>
+  /** Set when the chunk failed: a late seal result is dropped. */
+  dead: boolean
+}
+
+/** One LevelDB write: the records of whole, consecutive chunks. */
 interface Batch {
   readonly chained: ChainedBatch<Db, Uint8Array, Uint8Array>
-  readonly waiters: Array<{ readonly done: AppendCallback; readonly result: AppendResult }>
-  /** Callbacks of retried appends that wait for this batch. */
-  readonly settled: Array<(error: StoreUnavailable | undefined) => void>
+  readonly chunks: Chunk[]
   readonly ids: string[]
   /** Probes of `ids`, for the batch's id block and the index once committed. */
   readonly probes: Probe[]
   readonly firstSequence: number
-  readonly streams: Map<string, number>
   readonly events: CommittedEvent[]
   lastSequence: number
   lastHash: Buffer
 }
-
-/**
- * A batch this large is written at once when the disk is idle, instead of at the end of the current turn of
- * the event loop: its fsync then overlaps the encoding of the appends still arriving in this turn.
- */
-const EAGER_EVENTS = 48
 
 const isTagged = (e: unknown): e is AppendError =>
   e instanceof WrongExpectedVersion ||
@@ -136,24 +190,36 @@ export class GroupCommitWriter {
   headHash: Buffer
   readonly versions: Map<string, number>
 
-  /** Committed plus queued: what the next append is validated against. */
+  /** Committed plus pending: what the next append is validated against. */
   private tailSequence: number
-  private tailHash: Buffer
   private tailVersions: Map<string, number>
+  /** Hash of the last record built (the chain runs through staged chunks, ahead of the head). */
+  private chainHash: Buffer
 
   /** Each stream's key prefix, built once (the batch copies keys, so one buffer serves every append). */
   private readonly prefixes = new Map<string, Uint8Array>()
-  /** Ids of queued and in-flight batches (committed ids are found through the filter and the index). */
+  /** Ids not yet committed (committed ids are found through the filter and the index). */
   private readonly pendingIds = new Map<string, PendingPosition>()
+  /** The chunk collecting this turn's appends. */
+  private open: Chunk | undefined
+  /** Cut chunks, in order, waiting for their seal (a sealed head is staged at once). */
+  private readonly sealing: Chunk[] = []
   private filling: Batch | undefined
   private inFlight: Batch | undefined
-  private flushScheduled = false
+  private cutScheduled = false
   private closing = false
   private drained: (() => void) | undefined
+  private readonly now: () => number
+  private readonly offload: SealOffload
+  private worker: AppendWorker | undefined
+  private workerBroken = false
+  /** The worker's last record may not be the chain's: the next chunk sent names the hash to link to. */
+  private workerChainStale = true
 
-  /** Number of batches written, and events in them (for benchmarks and tests). */
+  /** Number of batches written, events in them, and chunks sealed by the worker (benchmarks and tests). */
   batches = 0
   eventsWritten = 0
+  chunksOffloaded = 0
 
   constructor(
     private readonly db: Db,
@@ -161,15 +227,17 @@ export class GroupCommitWriter {
     private readonly ids: IdIndex,
     start: WriterStart,
     private readonly onCommit: (events: ReadonlyArray<CommittedEvent>) => void,
-    private readonly now: () => number = Date.now,
+    options: WriterOptions = {},
   ) {
     this.head = this.tailSequence = start.head
-    this.headHash = this.tailHash = start.headHash
+    this.headHash = this.chainHash = start.headHash
     this.versions = start.versions
     this.tailVersions = new Map(start.versions)
+    this.now = options.now ?? Date.now
+    this.offload = options.sealWorker ?? "auto"
   }
 
-  /** Last sequence assigned, committed or queued. */
+  /** Last sequence assigned, committed or pending. */
   get tail(): number {
     return this.tailSequence
   }
@@ -184,13 +252,23 @@ export class GroupCommitWriter {
     this.attempt(streamId, expected, events, undefined, done)
   }
 
-  /** Stops accepting appends and resolves once every queued append is settled. */
+  /** Stops accepting appends and resolves once every pending append is settled and the worker stopped. */
   close(): Promise<void> {
     this.closing = true
-    if (this.inFlight === undefined && this.filling === undefined) return Promise.resolve()
-    return new Promise((resolve) => {
+    const stopWorker = () => this.worker?.close() ?? Promise.resolve()
+    if (this.idle()) return stopWorker()
+    return new Promise<void>((resolve) => {
       this.drained = resolve
-    })
+    }).then(stopWorker)
+  }
+
+  private idle(): boolean {
+    return (
+      this.inFlight === undefined &&
+      this.filling === undefined &&
+      this.sealing.length === 0 &&
+      this.open === undefined
+    )
   }
 
   private attempt(
@@ -272,20 +350,21 @@ export class GroupCommitWriter {
       return
     }
 
-    // 2. Optimistic concurrency against the tail (committed + queued) version.
+    // 2. Optimistic concurrency against the tail (committed + pending) version.
     const current = this.tailVersions.get(streamId) ?? 0
     if (expected !== "any" && expected !== current) {
       done(wrongVersion(streamId, expected, current))
       return
     }
 
-    // 3. Encode and seal before touching any state, so a bad event rejects the append alone. An append of
-    // several events is sealed as one group when the sealer can (one cipher operation instead of one per
-    // event: see `vault.ts`); the identity sealer needs no aad at all.
+    // 3. Encode (and validate) before touching any state, so a bad event rejects the append alone. An
+    // append of several events is sealed as one group when the sealer can (one cipher operation instead of
+    // one per event: see `vault.ts`); the identity sealer needs no aad at all.
     const types: string[] = new Array(n)
     const versions: number[] = new Array(n)
     const plains: Uint8Array[] = new Array(n)
-    let payloads: Uint8Array[] = plains
+    let aad: AadPlan
+    let prefix = this.prefixes.get(streamId)
     try {
       const sealer = this.sealer
       if (sealer === undefined)
@@ -305,43 +384,31 @@ export class GroupCommitWriter {
             type: types[i]!,
             schemaVersion: versions[i]!,
           }
-        // The same bytes as `groupAad`/`payloadAad`, from Node's buffer pool instead of a fresh ArrayBuffer.
-        if (n >= 2 && sealer.group !== undefined)
-          payloads = sealer.group.seal(plains, Buffer.from(groupAadText(aadFields), "utf8"))
-        else {
-          payloads = new Array(n)
-          for (let i = 0; i < n; i++)
-            payloads[i] = sealer.seal(plains[i]!, Buffer.from(payloadAadText(aadFields[i]!), "utf8"))
-        }
+        if (n === 1) aad = payloadAadText(aadFields[0]!)
+        else if (sealer.group !== undefined) aad = groupAadText(aadFields)
+        else aad = aadFields.map(payloadAadText)
+      }
+      if (prefix === undefined) {
+        prefix = streamPrefix(streamId)
+        this.prefixes.set(streamId, prefix)
       }
     } catch (error) {
       done(isTagged(error) ? error : { defect: error })
       return
     }
 
-    let prefix = this.prefixes.get(streamId)
-    if (prefix === undefined) {
-      try {
-        prefix = streamPrefix(streamId)
-      } catch (error) {
-        done({ defect: error })
-        return
-      }
-      this.prefixes.set(streamId, prefix)
-    }
-
-    // 4. Sequence, hash and stage into the batch being filled.
-    const batch = this.filling ?? this.newBatch()
+    // 4. Sequence into this turn's chunk.
+    const chunk = this.open ?? this.openChunk()
     const time = this.now()
     const firstSequence = this.tailSequence + 1
+    const fields: RecordFields[] = new Array(n)
     let sequence = this.tailSequence
     let version = current
-    let prev = this.tailHash
     for (let i = 0; i < n; i++) {
       const eventId = events[i]!.eventId
       sequence++
       version++
-      const fields: RecordFields = {
+      fields[i] = {
         sequence,
         streamId,
         streamVersion: version,
@@ -350,33 +417,28 @@ export class GroupCommitWriter {
         schemaVersion: versions[i]!,
         time,
       }
-      const payload = payloads[i]!
-      const { record, hash, payloadAt } = encodeRecord(prev, fields, payload)
-      batch.chained.put(recordKey(sequence), record)
-      batch.events.push({ fields, record, payloadAt, plain: plains[i]! })
-      batch.ids.push(eventId)
-      batch.probes.push(probes[i]!)
-      this.pendingIds.set(eventId, { sequence, streamId, version, batch })
-      prev = hash
+      this.pendingIds.set(eventId, { sequence, streamId, version, chunk })
     }
-    batch.chained.put(streamRunKey(prefix, current + 1), streamRunValue(firstSequence, n))
-    batch.streams.set(streamId, version)
-    batch.lastSequence = sequence
-    batch.lastHash = prev
-    batch.waiters.push({
+    chunk.appends.push({
+      streamId,
+      prefix,
+      fields,
+      plains,
+      probes,
+      aad,
       done,
       result: { firstSequence, lastSequence: sequence, streamVersion: version, deduplicated: false },
     })
+    chunk.events += n
+    chunk.lastSequence = sequence
+    chunk.streams.set(streamId, version)
     this.tailSequence = sequence
-    this.tailHash = prev
     this.tailVersions.set(streamId, version)
-    if (this.inFlight === undefined) {
-      if (batch.events.length >= EAGER_EVENTS) this.flush()
-      else if (!this.flushScheduled) {
-        this.flushScheduled = true
-        // A microtask lets the appends issued in this turn of the event loop join the batch.
-        queueMicrotask(this.flush)
-      }
+    if (chunk.events >= EAGER_EVENTS) this.cut()
+    else if (!this.cutScheduled) {
+      this.cutScheduled = true
+      // A microtask lets the appends issued in this turn of the event loop join the chunk.
+      queueMicrotask(this.cutTurn)
     }
   }
 
@@ -409,13 +471,11 @@ export class GroupCommitWriter {
       streamVersion: last.version,
       deduplicated: true,
     }
-    // If the original is still on its way to disk, answer only once it is durable.
-    let wait: Batch | undefined
-    for (const p of known) {
-      if (!("batch" in p)) continue
-      if (p.batch === this.filling) wait = p.batch
-      else if (p.batch === this.inFlight && wait === undefined) wait = p.batch
-    }
+    // If the original is still on its way to disk, answer only once it is durable (chunks commit in order:
+    // waiting for the latest one covers the others).
+    let wait: Chunk | undefined
+    for (const p of known)
+      if ("chunk" in p && (wait === undefined || p.chunk.firstSequence > wait.firstSequence)) wait = p.chunk
     if (wait === undefined) {
       done(undefined, result)
       return
@@ -456,25 +516,225 @@ export class GroupCommitWriter {
     return out
   }
 
+  private openChunk(): Chunk {
+    const chunk: Chunk = {
+      appends: [],
+      firstSequence: this.tailSequence + 1,
+      lastSequence: this.tailSequence,
+      events: 0,
+      streams: new Map(),
+      sealed: undefined,
+      built: undefined,
+      viaWorker: false,
+      settled: [],
+      dead: false,
+    }
+    this.open = chunk
+    return chunk
+  }
+
+  private readonly cutTurn = (): void => {
+    this.cutScheduled = false
+    if (this.open !== undefined) this.cut()
+  }
+
+  /** Closes the open chunk and has it sealed and built: by the worker, or here (then staged at once). */
+  private cut(): void {
+    const chunk = this.open!
+    this.open = undefined
+    this.sealing.push(chunk)
+    const worker = this.workerFor(chunk)
+    if (worker === undefined) {
+      if (this.sealHere(chunk)) this.drain()
+      return
+    }
+    // Linking to the writer's chain hash is right only when every earlier chunk is built, which holds
+    // whenever the worker has nothing out (earlier chunks were then built here or came back).
+    const prev = this.workerChainStale || worker.pending() === 0 ? this.chainHash : undefined
+    this.workerChainStale = false
+    chunk.viaWorker = true
+    this.chunksOffloaded++
+    worker.build(chunk.appends as ReadonlyArray<AppendJob>, prev, (error, built) => {
+      if (chunk.dead || !chunk.viaWorker) return
+      chunk.viaWorker = false
+      if (error === undefined) chunk.built = built
+      else {
+        this.abandonWorker()
+        if (!this.sealHere(chunk)) return
+      }
+      this.drain()
+    })
+  }
+
+  /**
+   * Stops using the worker (it failed a chunk or stopped): every chunk still out is sealed and built here, in
+   * order, and later answers are dropped.
+   */
+  private abandonWorker(): void {
+    this.workerBroken = true
+    const worker = this.worker
+    this.worker = undefined
+    void worker?.close()
+    for (const c of [...this.sealing]) {
+      if (!c.viaWorker || c.dead) continue
+      c.viaWorker = false
+      if (!this.sealHere(c)) return
+    }
+  }
+
+  /** Seals a chunk on this thread; false (and the chunk and everything after it failed) when it cannot. */
+  private sealHere(chunk: Chunk): boolean {
+    const sealer = this.sealer!
+    try {
+      chunk.sealed = chunk.appends.map(({ plains, aad }) => {
+        if (aad === undefined) return plains
+        if (typeof aad !== "string") return plains.map((p, i) => sealer.seal(p, Buffer.from(aad[i]!, "utf8")))
+        // The same bytes as `groupAad`/`payloadAad`, from Node's buffer pool instead of a fresh ArrayBuffer.
+        const bytes = Buffer.from(aad, "utf8")
+        return plains.length === 1 ? [sealer.seal(plains[0]!, bytes)] : sealer.group!.seal(plains, bytes)
+      })
+      return true
+    } catch (error) {
+      this.failFrom(
+        chunk,
+        isTagged(error)
+          ? error
+          : new StoreUnavailable({ reason: "io", message: "sealing the appended payloads failed" }),
+      )
+      return false
+    }
+  }
+
+  /**
+   * The worker, when this chunk goes to it: in `auto`, chunks of many appends start it and, while it has
+   * chunks out, every chunk follows them (the chain runs through the worker); a lone append on an idle
+   * writer is sealed here, without a round trip.
+   */
+  private workerFor(chunk: Chunk): AppendWorker | undefined {
+    const sealer = this.sealer
+    if (
+      this.offload === "never" ||
+      this.workerBroken ||
+      sealer === undefined ||
+      sealer === identitySealer ||
+      sealer.group === undefined ||
+      chunk.appends.some((a) => typeof a.aad !== "string")
+    )
+      return undefined
+    const busy = this.worker !== undefined && this.worker.pending() > 0
+    if (this.offload === "auto" && !busy && chunk.appends.length < OFFLOAD_MIN_SEALS) return undefined
+    if (this.worker === undefined) {
+      try {
+        this.worker = startAppendWorker(sealer)
+      } catch {
+        this.worker = undefined
+      }
+      if (this.worker === undefined) {
+        this.workerBroken = true
+        return undefined
+      }
+      this.workerChainStale = true
+    }
+    return this.worker
+  }
+
+  /** Stages sealed chunks, strictly in order, and starts a write when the disk is idle. */
+  private drain(): void {
+    for (;;) {
+      const head = this.sealing[0]
+      if (head === undefined || (head.sealed === undefined && head.built === undefined)) break
+      this.sealing.shift()
+      if (head.built !== undefined) this.stageBuilt(head, head.built)
+      else this.stage(head)
+    }
+    if (this.inFlight === undefined) this.flush()
+  }
+
+  /** Puts a chunk the worker built into the batch being filled, after checking it links to the chain. */
+  private stageBuilt(chunk: Chunk, built: BuiltChunk): void {
+    const { records, ends, payloadAts } = built
+    if (!hashEqualsAt(this.chainHash, records, PREV_HASH_AT)) {
+      // Never expected (the worker links to what it was told): rebuild here rather than break the chain.
+      this.abandonWorker()
+      chunk.built = undefined
+      if (chunk.sealed === undefined && !this.sealHere(chunk)) return
+      this.stage(chunk)
+      return
+    }
+    const batch = this.filling ?? this.newBatch()
+    let e = 0
+    let from = 0
+    for (const a of chunk.appends) {
+      for (let i = 0; i < a.fields.length; i++) {
+        const fields = a.fields[i]!
+        const record = records.subarray(from, ends[e]!)
+        batch.chained.put(recordKey(fields.sequence), record)
+        batch.events.push({ fields, record, payloadAt: payloadAts[e]!, plain: a.plains[i]! })
+        batch.ids.push(fields.eventId)
+        batch.probes.push(a.probes[i]!)
+        from = ends[e]!
+        e++
+      }
+      batch.chained.put(
+        streamRunKey(a.prefix, a.fields[0]!.streamVersion),
+        streamRunValue(a.fields[0]!.sequence, a.fields.length),
+      )
+    }
+    this.chainHash = records.subarray(from - 32, from)
+    batch.chunks.push(chunk)
+    batch.lastSequence = chunk.lastSequence
+    batch.lastHash = this.chainHash
+  }
+
+  /** Builds and chains a sealed chunk's records into the batch being filled. */
+  private stage(chunk: Chunk): void {
+    const batch = this.filling ?? this.newBatch()
+    const sealed = chunk.sealed!
+    let prev = this.chainHash
+    for (let j = 0; j < chunk.appends.length; j++) {
+      const a = chunk.appends[j]!
+      const payloads = sealed[j]!
+      for (let i = 0; i < a.fields.length; i++) {
+        const fields = a.fields[i]!
+        const { record, hash, payloadAt } = encodeRecord(prev, fields, payloads[i]!)
+        batch.chained.put(recordKey(fields.sequence), record)
+        batch.events.push({ fields, record, payloadAt, plain: a.plains[i]! })
+        batch.ids.push(fields.eventId)
+        batch.probes.push(a.probes[i]!)
+        prev = hash
+      }
+      batch.chained.put(
+        streamRunKey(a.prefix, a.fields[0]!.streamVersion),
+        streamRunValue(a.fields[0]!.sequence, a.fields.length),
+      )
+    }
+    this.chainHash = prev
+    batch.chunks.push(chunk)
+    batch.lastSequence = chunk.lastSequence
+    batch.lastHash = prev
+  }
+
   private newBatch(): Batch {
     const batch: Batch = {
       chained: this.db.batch(),
-      waiters: [],
-      settled: [],
+      chunks: [],
       ids: [],
       probes: [],
-      firstSequence: this.tailSequence + 1,
-      streams: new Map(),
+      firstSequence: this.chainSequence() + 1,
       events: [],
-      lastSequence: this.tailSequence,
-      lastHash: this.tailHash,
+      lastSequence: this.chainSequence(),
+      lastHash: this.chainHash,
     }
     this.filling = batch
     return batch
   }
 
-  private readonly flush = (): void => {
-    this.flushScheduled = false
+  /** The last sequence built into a batch (in flight or filling), or the head. */
+  private chainSequence(): number {
+    return this.filling?.lastSequence ?? this.inFlight?.lastSequence ?? this.head
+  }
+
+  private flush(): void {
     const batch = this.filling
     if (this.inFlight !== undefined || batch === undefined) return
     this.filling = undefined
@@ -483,7 +743,11 @@ export class GroupCommitWriter {
     batch.chained.put(HEAD_KEY, headValue(batch.lastSequence, batch.lastHash))
     batch.chained.write({ sync: true }).then(
       () => this.committed(batch),
-      (err: unknown) => this.failed(batch, err),
+      (err: unknown) =>
+        this.failFrom(
+          batch.chunks[0]!,
+          new StoreUnavailable({ reason: "io", message: `group commit write failed: ${describe(err)}` }),
+        ),
     )
   }
 
@@ -491,10 +755,11 @@ export class GroupCommitWriter {
     this.inFlight = undefined
     this.head = batch.lastSequence
     this.headHash = batch.lastHash
-    for (const [s, v] of batch.streams) this.versions.set(s, v)
+    for (const chunk of batch.chunks) for (const [s, v] of chunk.streams) this.versions.set(s, v)
     for (let i = 0; i < batch.ids.length; i++) {
       const id = batch.ids[i]!
-      if (this.pendingIds.get(id)?.batch === batch) this.pendingIds.delete(id)
+      const p = this.pendingIds.get(id)
+      if (p !== undefined && p.sequence === batch.firstSequence + i) this.pendingIds.delete(id)
       this.ids.commit(batch.probes[i]!, batch.firstSequence + i)
     }
     this.batches++
@@ -502,35 +767,58 @@ export class GroupCommitWriter {
     // Start the next write before waking anyone: its fsync then overlaps the callbacks below.
     this.flush()
     this.onCommit(batch.events)
-    for (const w of batch.waiters) w.done(undefined, w.result)
-    for (const s of batch.settled) s(undefined)
+    for (const chunk of batch.chunks) {
+      for (const a of chunk.appends) a.done(undefined, a.result)
+      for (const s of chunk.settled) s(undefined)
+    }
     this.settleIfDrained()
   }
 
-  private failed(batch: Batch, err: unknown): void {
-    const error = new StoreUnavailable({
-      reason: "io",
-      message: `group commit write failed: ${describe(err)}`,
-    })
-    this.inFlight = undefined
-    const queued = this.filling
-    this.filling = undefined
-    const lost = queued === undefined ? [batch] : [batch, queued]
-    if (queued !== undefined) void queued.chained.close().catch(() => undefined)
-    for (const b of lost)
-      for (const id of b.ids) if (this.pendingIds.get(id)?.batch === b) this.pendingIds.delete(id)
-    this.tailSequence = this.head
-    this.tailHash = this.headHash
+  /**
+   * Fails `from` and every chunk after it (their sequences and hashes build on it): their appends and the
+   * retries waiting for them get `error`, and the tail falls back to what is still on its way.
+   */
+  private failFrom(from: Chunk, error: AppendError): void {
+    const order: Chunk[] = [
+      ...(this.inFlight?.chunks ?? []),
+      ...(this.filling?.chunks ?? []),
+      ...this.sealing,
+      ...(this.open === undefined ? [] : [this.open]),
+    ]
+    const at = order.indexOf(from)
+    if (at < 0) return
+    const lost = order.slice(at)
+    const lostSet = new Set(lost)
+    // A batch's chunks are consecutive and `from` starts a batch or is not staged: batches go whole.
+    if (this.inFlight !== undefined && lostSet.has(this.inFlight.chunks[0]!)) this.inFlight = undefined
+    if (this.filling !== undefined && lostSet.has(this.filling.chunks[0]!)) {
+      void this.filling.chained.close().catch(() => undefined)
+      this.filling = undefined
+    }
+    const keep = this.sealing.filter((c) => !lostSet.has(c))
+    this.sealing.length = 0
+    this.sealing.push(...keep)
+    if (this.open !== undefined && lostSet.has(this.open)) this.open = undefined
+    for (const chunk of lost) {
+      chunk.dead = true
+      for (const a of chunk.appends)
+        for (const f of a.fields)
+          if (this.pendingIds.get(f.eventId)?.chunk === chunk) this.pendingIds.delete(f.eventId)
+    }
+    this.tailSequence = from.firstSequence - 1
     this.tailVersions = new Map(this.versions)
-    for (const b of lost) {
-      for (const w of b.waiters) w.done(error)
-      for (const s of b.settled) s(error)
+    for (const chunk of order.slice(0, at)) for (const [s, v] of chunk.streams) this.tailVersions.set(s, v)
+    this.chainHash = this.filling?.lastHash ?? this.inFlight?.lastHash ?? this.headHash
+    this.workerChainStale = true
+    for (const chunk of lost) {
+      for (const a of chunk.appends) a.done(error)
+      for (const s of chunk.settled) s(error)
     }
     this.settleIfDrained()
   }
 
   private settleIfDrained(): void {
-    if (this.closing && this.inFlight === undefined && this.filling === undefined && this.drained) {
+    if (this.closing && this.idle() && this.drained) {
       const d = this.drained
       this.drained = undefined
       d()
