@@ -8,7 +8,6 @@
  *
  * @module
  */
-import type { Worker } from "node:worker_threads"
 import { utf8 } from "../crypto/bytes.js"
 import type { VaultError } from "./errors.js"
 import { quote } from "./schema-json.js"
@@ -19,17 +18,10 @@ export interface PayloadSealer {
   /** @throws {VaultError} */
   readonly open: (sealed: Uint8Array, aad: Uint8Array) => Uint8Array
   /**
-   * Optional: sealing the payloads of one append together (one cipher operation for all of them). A store
-   * that finds it seals appends of two or more events as a group; members then open only together.
+   * Optional: sealing several payloads together (one cipher operation for all of them). A store that finds
+   * it seals the events it commits together as a group; members then open only together.
    */
   readonly group?: GroupSealing
-  /**
-   * Optional: starts a worker thread running `source` (CommonJS text, `eval`) with a copy of the sealing key
-   * in `workerData.key` (the worker copies it and zero-fills that copy). A LevelDB store uses it to seal and
-   * chain many appends off its main thread (`infra/leveldb/append-worker.ts`), in exactly the formats of
-   * `seal` and `group.seal`.
-   */
-  readonly startKeyedWorker?: (source: string) => Worker
 }
 
 /** Where a stored payload sits in its sealed group. */

@@ -3,18 +3,21 @@
  *
  * - One process per data directory: LevelDB's lock makes a second opener fail with `StoreLocked`.
  * - Appends from every wallet go through one group-commit writer (`leveldb/group-commit.ts`): each append is
- *   validated, sealed, sequenced and hash-chained on arrival, and acknowledged only once the `sync: true`
- *   batch carrying it is on disk.
+ *   validated and sequenced on arrival, sealed and hash-chained with the appends of its turn, and
+ *   acknowledged only once the `sync: true` batch carrying it is on disk.
  * - Records are the chain-hash input itself (`leveldb/record.ts`); keys are laid out in `leveldb/keys.ts`.
  * - Opening verifies the end of the log and removes a torn tail past the commit marker, saying so
  *   (`leveldb/open-check.ts`); `verifyChain` checks the whole log (the audit's entry point) and needs no key.
  * - Payloads are sealed with associated data binding them to their envelope (`events/sealer.ts`); the
- *   envelope stays in clear. With the vault, an append of several events is sealed as ONE group (one
- *   AES-GCM operation, see `vault.ts`): every member keeps its own record and chain hash, but opens only
- *   with its whole group, so decoding reads fetch whole appends (`read` reads whole stream runs; `readAll`
- *   and `subscribe` starting inside a group start at its first member and drop what precedes `from`).
- * - Format 2 (`keys.ts`): an earlier format is refused at open with `StoreUnavailable` (no deployed stores
- *   existed in format 1, so there is no migration).
+ *   envelope stays in clear. With the vault, the appends committed together in one chunk (one turn of
+ *   the writer, possibly of many streams) are sealed as ONE group (one AES-GCM operation, see `vault.ts`):
+ *   every member keeps its own record and chain hash, but opens only with its whole group, which is
+ *   consecutive in the log. Decoding reads fetch whole groups: `read` reads the stream's runs plus the
+ *   other members of their groups (decoded, not returned); `readAll` and `subscribe` starting inside a
+ *   group start at its first member and drop what precedes `from`.
+ * - Format 3 (`keys.ts`): one index block per batch (event-id probes and stream runs), an in-memory stream
+ *   index (`leveldb/stream-index.ts`). Earlier formats are refused at open with `StoreUnavailable` (no
+ *   deployed stores exist, so there is no migration).
  * - `readAll`, `readRaw` and the catch-up of `subscribe` read in pages through iterators, never the whole
  *   log at once, and check every record as they go (hash, link to its predecessor, no gap): damage fails
  *   the read with `StoreCorrupted` instead of handing out altered events. `read` checks each record's hash. `subscribe` registers its live listener *before* it reads the catch-up range, then drops
@@ -36,18 +39,8 @@ import {
 import { groupAadText, identitySealer, type PayloadSealer, payloadAadText } from "../events/sealer.js"
 import { EventStore, type EventStoreShape, type RecordedEvent } from "../events/store.js"
 import { ChainWalker, corrupted, GENESIS, recordsPast, verifyRange } from "./leveldb/chain.js"
-import { type CommittedEvent, GroupCommitWriter, type SealOffload } from "./leveldb/group-commit.js"
-import {
-  FORMAT_KEY,
-  FORMAT_TAG,
-  OLD_FORMAT_TAGS,
-  readU32,
-  readU64,
-  recordKey,
-  streamPrefix,
-  streamRunKey,
-  VAULT_KEY,
-} from "./leveldb/keys.js"
+import { type CommittedEvent, GroupCommitWriter } from "./leveldb/group-commit.js"
+import { FORMAT_KEY, FORMAT_TAG, OLD_FORMAT_TAGS, recordKey, VAULT_KEY } from "./leveldb/keys.js"
 import { checkOnOpen, type OpenReport } from "./leveldb/open-check.js"
 import { type Db, describe, openDb } from "./leveldb/open-db.js"
 import {
@@ -91,11 +84,6 @@ export type LevelDbStoreOptions = LevelDbAccess & {
   readonly tailCheck?: number
   /** Events read per page by streams (default 512). */
   readonly pageSize?: number
-  /**
-   * When appends are sealed on a worker thread (vault-sealed stores only): `auto` (default) for chunks of
-   * many concurrent appends, `always`, or `never`. See `leveldb/group-commit.ts`.
-   */
-  readonly sealWorker?: SealOffload
 }
 
 /** Result of a full chain verification. */
@@ -113,12 +101,8 @@ export interface LevelDbEventStore extends EventStoreShape {
   readonly opened: OpenReport
   /** Verifies every record from 1 to the head: present, well-formed, hashed and linked; nothing past it. */
   readonly verifyChain: Effect.Effect<ChainReport, StoreCorrupted | StoreUnavailable>
-  /** Group-commit counters since open: batches written, events in them, chunks built by the worker. */
-  readonly stats: () => {
-    readonly batches: number
-    readonly events: number
-    readonly chunksOffloaded: number
-  }
+  /** Group-commit counters: batches written and events in them since open. */
+  readonly stats: () => { readonly batches: number; readonly events: number }
   /**
    * The sealer protecting this store's payloads (absent for a chain-only opener). The engine seals its
    * projection checkpoints with it, so they are as private at rest as the log.
@@ -251,16 +235,9 @@ export const openLevelDbEventStore = (
 
     const pubsub = yield* PubSub.unbounded<Published>()
     let subscribers = 0
-    const writer = new GroupCommitWriter(
-      db,
-      sealer,
-      state.ids,
-      state,
-      (events) => {
-        if (subscribers > 0) PubSub.publishUnsafe(pubsub, events)
-      },
-      opts.sealWorker === undefined ? {} : { sealWorker: opts.sealWorker },
-    )
+    const writer = new GroupCommitWriter(db, sealer, state.ids, state, (events) => {
+      if (subscribers > 0) PubSub.publishUnsafe(pubsub, events)
+    })
     let closed = false
 
     const ensureOpen: Effect.Effect<void, StoreUnavailable> = Effect.suspend(() =>
@@ -286,7 +263,7 @@ export const openLevelDbEventStore = (
       return decodeEvent(fields.type, fields.schemaVersion, plain, decodeOptions)
     }
 
-    /** Group sealing of the store's sealer: appends of several events are stored as sealed groups. */
+    /** Group sealing of the store's sealer: chunks of several events are stored as sealed groups. */
     const group = sealer?.group
 
     /**
@@ -514,57 +491,70 @@ export const openLevelDbEventStore = (
         const current = writer.versions.get(streamId) ?? 0
         const from = Math.max(1, fromVersion)
         if (from > current) return []
-        const head = writer.head
-        const prefix = streamPrefix(streamId)
-        const end = Buffer.concat([prefix, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff])])
-        // The run holding `from` is the greatest run key at or below it.
-        const start = yield* Effect.tryPromise({
-          try: () => db.keys({ gte: prefix, lte: streamRunKey(prefix, from), reverse: true, limit: 1 }).all(),
-          catch: ioError("reading the stream index"),
-        })
-        const runs = yield* Effect.tryPromise({
-          try: () =>
-            db.iterator({ gte: start[0] ?? prefix, lt: end }).all() as Promise<
-              Array<[Uint8Array, Uint8Array]>
-            >,
-          catch: ioError("reading the stream index"),
-        })
-        // Whole runs (one run is one append, hence at most one sealed group): members before `from` are
-        // read for their group's sake and dropped after decoding.
-        const wanted: number[] = []
-        for (const [key, value] of runs) {
-          const firstVersion = readU32(key, prefix.length)
-          const firstSequence = readU64(value, 0)
-          const count = readU32(value, 8)
-          if (firstSequence + count - 1 > head) break
-          if (firstVersion + count - 1 < from) continue
-          for (let i = 0; i < count; i++) wanted.push(firstSequence + i)
-        }
-        const out: RecordedEvent[] = []
-        const decoder = new GroupDecoder((r) => r.fields.streamVersion >= from)
-        for (let at = 0; at < wanted.length; at += pageSize) {
-          const seqs = wanted.slice(at, at + pageSize)
-          const values = yield* Effect.tryPromise({
-            try: () => db.getMany(seqs.map(recordKey)),
-            catch: ioError("reading events"),
-          })
-          yield* Effect.try({
-            try: () => {
-              values.forEach((value, i) => {
-                const seq = seqs[i]!
-                const r = value === undefined ? undefined : viewRecord(value)
-                if (r === undefined) throw corrupted(seq, value === undefined ? "missing" : "malformed")
-                if (r.fields.sequence !== seq || r.fields.streamId !== streamId)
-                  throw corrupted(seq, "misplaced")
-                const hash = verifiedHashHexOf(r)
-                if (hash === undefined) throw corrupted(seq, "bad-hash")
-                const prevHex = r.bytes.toString("hex", PREV_HASH_AT, PREV_HASH_AT + 32)
-                decoder.push(r, envelopeOf(r.fields, prevHex, hash), out)
+        // Whole runs (one run is one append). A sealed group is the chunk of appends the writer committed
+        // together, possibly of several streams: its other members are read for the group's sake and dropped
+        // after decoding, as are this stream's events before `from`. The index holds committed runs only.
+        const own = writer.streams.sequencesFrom(streamId, from)
+        const values = new Map<number, Uint8Array | undefined>()
+        const fetch = (seqs: ReadonlyArray<number>) =>
+          Effect.gen(function* () {
+            for (let at = 0; at < seqs.length; at += pageSize) {
+              const page = seqs.slice(at, at + pageSize)
+              const got = yield* Effect.tryPromise({
+                try: () => db.getMany(page.map(recordKey)),
+                catch: ioError("reading events"),
               })
-            },
-            catch: asStoreError,
+              got.forEach((value, i) => {
+                values.set(page[i]!, value)
+              })
+            }
           })
-        }
+        yield* fetch(own)
+        const head = writer.head
+        const others = yield* Effect.try({
+          try: () => {
+            const more: number[] = []
+            if (group === undefined) return more
+            for (const seq of own) {
+              const value = values.get(seq)
+              const r = value === undefined ? undefined : viewRecord(value)
+              const pos = r === undefined ? undefined : group.positionOf(payloadOf(r))
+              if (pos === undefined) continue
+              const first = seq - pos.index
+              // A group lies inside the committed log; anything else is damage, not a range to read.
+              if (first < 1 || first + pos.count - 1 > head) throw corrupted(seq, "malformed")
+              for (let m = first; m < first + pos.count; m++) {
+                if (values.has(m)) continue
+                values.set(m, undefined)
+                more.push(m)
+              }
+            }
+            return more
+          },
+          catch: asStoreError,
+        })
+        yield* fetch(others)
+        const ownSet = new Set(own)
+        const out: RecordedEvent[] = []
+        const decoder = new GroupDecoder(
+          (r) => r.fields.streamId === streamId && r.fields.streamVersion >= from,
+        )
+        yield* Effect.try({
+          try: () => {
+            for (const seq of [...values.keys()].sort((x, y) => x - y)) {
+              const value = values.get(seq)
+              const r = value === undefined ? undefined : viewRecord(value)
+              if (r === undefined) throw corrupted(seq, value === undefined ? "missing" : "malformed")
+              if (r.fields.sequence !== seq || (ownSet.has(seq) && r.fields.streamId !== streamId))
+                throw corrupted(seq, "misplaced")
+              const hash = verifiedHashHexOf(r)
+              if (hash === undefined) throw corrupted(seq, "bad-hash")
+              const prevHex = r.bytes.toString("hex", PREV_HASH_AT, PREV_HASH_AT + 32)
+              decoder.push(r, envelopeOf(r.fields, prevHex, hash), out)
+            }
+          },
+          catch: asStoreError,
+        })
         yield* Effect.try({ try: () => decoder.end(), catch: asStoreError })
         return out
       })
@@ -655,11 +645,7 @@ export const openLevelDbEventStore = (
           return yield* corrupted(writer.tail + 1, "misplaced", " (a record exists past the head)")
         return { head, verified }
       }),
-      stats: () => ({
-        batches: writer.batches,
-        events: writer.eventsWritten,
-        chunksOffloaded: writer.chunksOffloaded,
-      }),
+      stats: () => ({ batches: writer.batches, events: writer.eventsWritten }),
       sealer,
     }
     return store

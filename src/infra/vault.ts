@@ -12,16 +12,16 @@
  * flipping it). Callers should pass as `aad` whatever pins a payload to its place (stream id, event id), so a
  * ciphertext moved to another event fails to open.
  *
- * Group format (version 2, {@link VaultShape.group}): the n ≥ 2 payloads of one append sealed by ONE
- * AES-256-GCM operation over their concatenation, each member stored on its own:
+ * Group format (version 2, {@link VaultShape.group}): n ≥ 2 payloads (what a store commits together)
+ * sealed by ONE AES-256-GCM operation over their concatenation, each member stored on its own:
  * `0x02 ‖ u32be index ‖ u32be n ‖ (index 0 only: nonce (12) ‖ tag (16)) ‖ ciphertext of member index`.
  * The additional data is `0x02 ‖ u32be n ‖ u32be len(plaintext) of each member ‖ caller aad`, where the
  * caller's aad names every member's envelope fields (`events/sealer.ts`'s `groupAad`), so every member stays
  * bound to its own envelope and to its place and size in the group; changing, dropping, moving or resizing
  * any member fails the whole group. Why: node:crypto builds a cipher object per
  * operation (a fixed ~10 µs on our machine, more than the AES work on a ~300-byte payload), so one operation
- * per append instead of per event halves the sealing cost of a 2-event append and all but removes it for
- * larger ones. The price: a member opens only together with its whole group (readers fetch whole appends).
+ * for many payloads all but removes the sealing cost. The price: a member opens only together with its
+ * whole group (readers fetch whole groups).
  *
  * Nonces: 96 random bits per seal. NIST SP 800-38D bounds random-nonce GCM to 2^32 messages per key (nonce
  * collision probability below 2^-32). A wallet log that appends 1M events a day needs ~11,000 years to get
@@ -40,12 +40,10 @@
  * @module
  */
 import { createCipheriv, createDecipheriv, createHash, randomFillSync, scrypt, scryptSync } from "node:crypto"
-import { Worker } from "node:worker_threads"
 import { Context, Effect, Layer } from "effect"
 import { bytesToHex, hexToBytesOrUndefined } from "../crypto/bytes.js"
 import { VaultError } from "../events/errors.js"
 import type { GroupPosition, GroupSealing } from "../events/sealer.js"
-import { makeSealKernel } from "./seal-kernel.js"
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types and constants
@@ -149,12 +147,6 @@ export interface VaultShape {
   readonly destroy: () => void
   /** Sealing of several payloads as one group (format version 2); see {@link GroupSealing}. */
   readonly group: GroupSealing
-  /**
-   * Starts a worker thread running `source` with a copy of the data key in `workerData.key` (see
-   * `PayloadSealer.startKeyedWorker`); the copy made here is zeroed once the worker has its own.
-   * Throws {@link VaultError} `missing-key` after `destroy`.
-   */
-  readonly startKeyedWorker: (source: string) => Worker
 }
 
 /** A freshly created vault and the material to persist for unlocking it later. */
@@ -197,9 +189,19 @@ const asVaultError = (e: unknown): VaultError =>
     ? e
     : new VaultError({ reason: "bad-parameters", message: "vault operation failed" })
 
-// The sealing arithmetic (nonce pool, formats) lives in a self-contained kernel that the sealing worker runs
-// too; the vault adds the key, its lifetime and the argument checks.
-const kernel = makeSealKernel({ createCipheriv, randomFillSync })
+// Random nonces come from a pooled CSPRNG buffer: one `randomFillSync` call costs about as much as a whole
+// seal, so we draw 4 KiB at a time and hand out each 12-byte slice exactly once. Nonces are public, so the
+// pool holds nothing secret.
+const noncePool = Buffer.allocUnsafeSlow(NONCE_BYTES * 341)
+let noncePos = noncePool.length
+const writeNonce = (into: Buffer, at: number): void => {
+  if (noncePos + NONCE_BYTES > noncePool.length) {
+    randomFillSync(noncePool)
+    noncePos = 0
+  }
+  noncePool.copy(into, at, noncePos, noncePos + NONCE_BYTES)
+  noncePos += NONCE_BYTES
+}
 
 // A dedicated (not slab-pooled) buffer, so its `.buffer` never exposes unrelated memory.
 const freshRandom = (n: number): Buffer => randomFillSync(Buffer.allocUnsafeSlow(n))
@@ -358,7 +360,20 @@ const makeVault = (dataKey: Buffer, keyId: string): VaultShape => {
     if (!live) missing()
     if (!(plaintext instanceof Uint8Array) || !(aad instanceof Uint8Array))
       fail("bad-parameters", "seal takes bytes")
-    return kernel.seal(dataKey, plaintext, aad)
+    // Pooled allocation: a dedicated ArrayBuffer per seal (and its GC tracking) cost ~25 % of a seal. The
+    // output holds only public bytes (version, nonce, ciphertext, tag); like any pooled Buffer its `.buffer`
+    // is a shared slab, so consumers use the view (every caller here copies it into a record).
+    const out = Buffer.allocUnsafe(SEAL_OVERHEAD + plaintext.length)
+    out[0] = SEALED_VERSION
+    writeNonce(out, 1)
+    const c = createCipheriv(CIPHER, dataKey, out.subarray(1, HEADER_BYTES), GCM_OPTIONS)
+    c.setAAD(VERSION_AAD)
+    c.setAAD(aad)
+    const ct = c.update(plaintext)
+    c.final()
+    out.set(ct, HEADER_BYTES)
+    out.set(c.getAuthTag(), HEADER_BYTES + plaintext.length)
+    return out
   }
 
   const open = (sealed: Uint8Array, aad: Uint8Array): Uint8Array => {
@@ -401,7 +416,39 @@ const makeVault = (dataKey: Buffer, keyId: string): VaultShape => {
       total += lengths[i]!
     }
     if (total > MAX_GROUP_BYTES) fail("bad-parameters", "the group is too large for one seal")
-    return kernel.sealGroup(dataKey, plaintexts, aad)
+    const gaad = groupAadOf(lengths, aad)
+    // One pooled buffer holds every member (public bytes only), as `seal` does; each member is a view of it.
+    const out = Buffer.allocUnsafe(total + GROUP_FIRST_OVERHEAD + (n - 1) * GROUP_MEMBER_OVERHEAD)
+    const joined = Buffer.allocUnsafe(total)
+    let at = 0
+    for (let i = 0; i < n; i++) {
+      joined.set(plaintexts[i]!, at)
+      at += plaintexts[i]!.length
+    }
+    writeNonce(out, GROUP_MEMBER_OVERHEAD)
+    const nonce = out.subarray(GROUP_MEMBER_OVERHEAD, GROUP_MEMBER_OVERHEAD + NONCE_BYTES)
+    const c = createCipheriv(CIPHER, dataKey, nonce, GCM_OPTIONS)
+    c.setAAD(gaad)
+    const ct = c.update(joined)
+    c.final()
+    // The joined plaintext is ours: wipe it rather than leave it in the pool.
+    joined.fill(0)
+    out.set(c.getAuthTag(), GROUP_MEMBER_OVERHEAD + NONCE_BYTES)
+    const members: Uint8Array[] = new Array(n)
+    let o = 0
+    let from = 0
+    for (let i = 0; i < n; i++) {
+      const len = plaintexts[i]!.length
+      const head = i === 0 ? GROUP_FIRST_OVERHEAD : GROUP_MEMBER_OVERHEAD
+      out[o] = SEALED_GROUP_VERSION
+      out.writeUInt32BE(i, o + 1)
+      out.writeUInt32BE(n, o + 5)
+      ct.copy(out, o + head, from, from + len)
+      members[i] = out.subarray(o, o + head + len)
+      o += head + len
+      from += len
+    }
+    return members
   }
 
   const openGroup = (sealed: ReadonlyArray<Uint8Array>, aad: Uint8Array): Uint8Array[] => {
@@ -433,7 +480,7 @@ const makeVault = (dataKey: Buffer, keyId: string): VaultShape => {
       first.subarray(GROUP_MEMBER_OVERHEAD, GROUP_MEMBER_OVERHEAD + NONCE_BYTES),
       GCM_OPTIONS,
     )
-    d.setAAD(kernel.groupAad(lengths, aad))
+    d.setAAD(groupAadOf(lengths, aad))
     d.setAuthTag(first.subarray(GROUP_MEMBER_OVERHEAD + NONCE_BYTES, GROUP_FIRST_OVERHEAD))
     const plaintext = d.update(ct)
     try {
@@ -457,18 +504,11 @@ const makeVault = (dataKey: Buffer, keyId: string): VaultShape => {
     open,
     destroy,
     group: { seal: sealGroup, open: openGroup, positionOf: groupPositionOf },
-    startKeyedWorker: (source) => {
-      if (!live) missing()
-      const copy = new Uint8Array(dataKey)
-      // `workerData` is cloned when the worker is created: this copy is not needed past this line.
-      const worker = new Worker(source, { eval: true, workerData: { key: copy } })
-      copy.fill(0)
-      return worker
-    },
   }
 }
 
-const MAX_GROUP_BYTES = kernel.constants.MAX_GROUP_BYTES
+// A GCM message under a 96-bit nonce may hold at most 2^32 − 2 blocks; stay far below.
+const MAX_GROUP_BYTES = 2 ** 34
 
 /** Where a stored payload sits in its group, or undefined when it is not a well-formed group member. */
 export const groupPositionOf = (sealed: Uint8Array): GroupPosition | undefined => {
@@ -477,6 +517,17 @@ export const groupPositionOf = (sealed: Uint8Array): GroupPosition | undefined =
   const count = ((sealed[5]! << 24) | (sealed[6]! << 16) | (sealed[7]! << 8) | sealed[8]!) >>> 0
   if (count < 2 || index >= count || (index === 0 && sealed.length < GROUP_FIRST_OVERHEAD)) return undefined
   return { index, count }
+}
+
+/** The group's additional data: version, member count, each member's plaintext length, the caller's aad. */
+const groupAadOf = (lengths: ReadonlyArray<number>, aad: Uint8Array): Buffer => {
+  const n = lengths.length
+  const b = Buffer.allocUnsafe(5 + 4 * n + aad.length)
+  b[0] = SEALED_GROUP_VERSION
+  b.writeUInt32BE(n, 1)
+  for (let i = 0; i < n; i++) b.writeUInt32BE(lengths[i]!, 5 + 4 * i)
+  b.set(aad, 5 + 4 * n)
+  return b
 }
 
 /** Validates everything but the KDF cost floor; returns a clean copy of the material. */

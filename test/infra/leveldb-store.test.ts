@@ -11,14 +11,11 @@ import {
   FORMAT_KEY,
   HEAD_KEY,
   headValue,
-  IDS_END,
-  IDS_START,
-  idBlockKey,
-  idBlockValue,
+  INDEX_END,
+  INDEX_START,
+  indexBlockKey,
+  indexBlockValue,
   recordKey,
-  streamPrefix,
-  streamRunKey,
-  streamRunValue,
   VAULT_KEY,
 } from "../../src/infra/leveldb/keys.js"
 import { decodeRecord, encodeRecord } from "../../src/infra/leveldb/record.js"
@@ -403,13 +400,11 @@ describe("LevelDB event store: corruption never passes silently", () => {
       }
       ops.push({
         type: "put" as const,
-        key: idBlockKey(31),
-        value: idBlockValue([31, 32, 33].map((seq) => probeOf(`torn-${seq}`))),
-      })
-      ops.push({
-        type: "put" as const,
-        key: streamRunKey(streamPrefix("wallet/torn"), 1),
-        value: streamRunValue(31, 3),
+        key: indexBlockKey(31),
+        value: indexBlockValue(
+          [31, 32, 33].map((seq) => probeOf(`torn-${seq}`)),
+          [{ streamId: Buffer.from("wallet/torn"), firstVersion: 1, count: 3 }],
+        ),
       })
       await db.batch(ops)
     })
@@ -417,7 +412,7 @@ describe("LevelDB event store: corruption never passes silently", () => {
     expect(store.opened).toEqual({
       head: 30,
       verifiedTail: 30,
-      recovered: { truncatedFrom: 31, removedRecords: 3, removedIndexEntries: 2 },
+      recovered: { truncatedFrom: 31, removedRecords: 3, removedIndexEntries: 1 },
     })
     expect(await run(store.head)).toBe(30)
     expect(await run(store.streamVersion("wallet/torn"))).toBe(0)
@@ -746,22 +741,24 @@ describe("LevelDB event store: sealed groups", () => {
     expect((await run(reopened.read("wallet/g2"))).length).toBe(3)
   })
 
-  it("refuses a directory in the earlier format with a typed error", async () => {
-    const { dir, store } = await grouped(1)
-    await run(store.close)
-    await withRaw(dir, (db) => db.put(FORMAT_KEY, Buffer.from("corecashu-leveldb/1")))
-    expect(await openFailure({ dataDir: dir, key })).toMatchObject({
-      _tag: "StoreUnavailable",
-      reason: "io",
-      message: expect.stringContaining("earlier format"),
-    })
+  it("refuses a directory in an earlier format with a typed error", async () => {
+    for (const old of ["corecashu-leveldb/1", "corecashu-leveldb/2"]) {
+      const { dir, store } = await grouped(1)
+      await run(store.close)
+      await withRaw(dir, (db) => db.put(FORMAT_KEY, Buffer.from(old)))
+      expect(await openFailure({ dataDir: dir, key })).toMatchObject({
+        _tag: "StoreUnavailable",
+        reason: "io",
+        message: expect.stringContaining(`earlier format (${old})`),
+      })
+    }
   })
 
   it("reports a gap in the event-id index as corruption (a retried id could otherwise be stored twice)", async () => {
     const { dir, store } = await grouped(3)
     await run(store.close)
     await withRaw(dir, async (db) => {
-      const blocks = await db.keys({ gte: IDS_START, lt: IDS_END }).all()
+      const blocks = await db.keys({ gte: INDEX_START, lt: INDEX_END }).all()
       expect(blocks.length).toBeGreaterThan(1)
       await db.del(blocks[1]!)
     })

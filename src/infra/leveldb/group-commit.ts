@@ -13,22 +13,23 @@
  * 3. Encoding (and with it the catalogue's validation), then sequence numbers and stream versions, in
  *    arrival order. The append joins the open **chunk**: every append sequenced in one turn of the event
  *    loop.
- * 4. At the end of the turn (or at once when the chunk is large and the disk idle) the chunk is cut and its
- *    payloads sealed — here, or by the sealer's worker thread when the chunk holds many appends (each append
- *    is one AES-GCM operation, whose fixed cost is most of an append's CPU: see `seal-worker.ts`).
- * 5. Sealed chunks are taken strictly in order: their records are built and hashed onto the chain, and put
- *    with the stream-run entries into the write batch being filled. When no write is in flight, that batch
- *    gets the commit marker (`m/head`) and the batch's event-id block and is written with `sync: true`. An
- *    append's callback runs only after its batch is on disk.
+ * 4. At the end of the turn (or at once when the chunk is large) the chunk is cut and ALL its payloads are
+ *    sealed as one group, whatever their streams: node:crypto's fixed cost per AES-GCM operation (~10 µs,
+ *    more than the AES work on a few hundred bytes) was the largest single cost of an append.
+ * 5. Sealed chunks are taken strictly in order: their records are built and hashed onto the chain and put
+ *    into the write batch being filled. When no write is in flight, that batch gets its index block (the
+ *    event-id probes and stream runs of its appends, `keys.ts`) and the commit marker (`m/head`) and is
+ *    written with `sync: true`. An append's callback runs only after its batch is on disk.
  *
  * Why this split: validation and sequencing decide the append's answer (a conflict is reported at once) and
  * need only the tail state, so they run on arrival; the hash chain needs the sealed bytes, so it follows the
  * seal, in order; and all of it overlaps the previous batch's fsync. Writes are strictly one at a time: two
- * LevelDB writes in flight could land in either order.
+ * LevelDB writes in flight could land in either order. (Sealing and chaining on a worker thread was tried:
+ * on a 2-core host the message passing and the longer path to the disk cost more than they saved.)
  *
  * If a write (or a seal) fails, its appends and every append after it (whose sequences and hashes build on
- * it) fail with `StoreUnavailable("io")`, and the tail state falls back to what is still on its way; retrying
- * with the same event ids is safe.
+ * it) fail with `StoreUnavailable("io")` (or the sealer's `VaultError`), and the tail state falls back to
+ * what is still on its way; retrying with the same event ids is safe.
  *
  * @module
  */
@@ -41,30 +42,15 @@ import {
   VaultError,
   WrongExpectedVersion,
 } from "../../events/errors.js"
-import {
-  type AadFields,
-  groupAadText,
-  identitySealer,
-  type PayloadSealer,
-  payloadAadText,
-} from "../../events/sealer.js"
+import { identitySealer, type PayloadSealer, payloadAadText } from "../../events/sealer.js"
 import type { AppendResult, ExpectedVersion, NewEvent } from "../../events/store.js"
-import { type AppendJob, type AppendWorker, type BuiltChunk, startAppendWorker } from "./append-worker.js"
 import { type Probe, probeOf } from "./id-filter.js"
 import type { IdIndex } from "./id-index.js"
-import {
-  HEAD_KEY,
-  headValue,
-  idBlockKey,
-  idBlockValue,
-  recordKey,
-  streamPrefix,
-  streamRunKey,
-  streamRunValue,
-} from "./keys.js"
+import { HEAD_KEY, headValue, indexBlockKey, indexBlockValue, recordKey } from "./keys.js"
 import type { Db } from "./open-db.js"
 import { describe } from "./open-db.js"
-import { decodeRecord, encodeRecord, hashEqualsAt, PREV_HASH_AT, type RecordFields } from "./record.js"
+import { decodeRecord, encodeRecord, type RecordFields } from "./record.js"
+import type { StreamIndex } from "./stream-index.js"
 
 /** Every way an append can fail. */
 export type AppendError =
@@ -93,28 +79,19 @@ export interface CommittedEvent {
 export interface WriterStart {
   readonly head: number
   readonly headHash: Buffer
-  readonly versions: Map<string, number>
+  /** The committed streams; the writer adds each batch's runs once it is durable. */
+  readonly streams: StreamIndex
 }
-
-/**
- * When chunks are sealed by the sealer's worker thread (a sealer without `startWorker` always seals here):
- * `auto` — chunks of at least {@link OFFLOAD_MIN_SEALS} appends (a lone append is sealed at once, without
- * a round trip); `always` — every chunk (tests of the worker path); `never`.
- */
-export type SealOffload = "auto" | "always" | "never"
 
 /** Options of the writer. */
 export interface WriterOptions {
   readonly now?: () => number
-  readonly sealWorker?: SealOffload
 }
 
-/** Appends per chunk from which `auto` hands the sealing to the worker thread. */
-export const OFFLOAD_MIN_SEALS = 4
-
 /**
- * A chunk this large is cut at once instead of at the end of the turn, so its sealing (in the worker) and its
- * write overlap the encoding of the appends still arriving in this turn.
+ * A chunk this large is cut at once instead of at the end of the turn: its write then overlaps the encoding
+ * of the appends still arriving in this turn, and a sealed group (a chunk) stays small enough that reading
+ * one stream's event never decrypts much more than that.
  */
 const EAGER_EVENTS = 48
 
@@ -128,17 +105,16 @@ interface PendingPosition extends Position {
   readonly chunk: Chunk
 }
 
-/** How an append's payloads are sealed: one group (or one payload), each payload alone, or not at all. */
-type AadPlan = string | string[] | undefined
-
 /** One append, sequenced, waiting for its seal and its write. */
 interface Staged {
   readonly streamId: string
-  readonly prefix: Uint8Array
+  /** The stream id's UTF-8 bytes (as the index block stores it). */
+  readonly streamBytes: Uint8Array
   readonly fields: RecordFields[]
   readonly plains: Uint8Array[]
   readonly probes: Probe[]
-  readonly aad: AadPlan
+  /** Each event's AAD text (`payloadAadText`); undefined with the identity sealer. */
+  readonly aads: string[] | undefined
   readonly done: AppendCallback
   readonly result: AppendResult
 }
@@ -151,12 +127,8 @@ interface Chunk {
   events: number
   /** The last version of each stream in this chunk (the tail state is rebuilt from them after a failure). */
   readonly streams: Map<string, number>
-  /** Each append's stored payloads, once sealed here (the records are then built here too). */
+  /** Each append's stored payloads, once sealed. */
   sealed: Uint8Array[][] | undefined
-  /** The chunk's records, once the worker built them. */
-  built: BuiltChunk | undefined
-  /** Sent to the worker and not yet taken back (a late answer for a chunk that is not is dropped). */
-  viaWorker: boolean
   /** Callbacks of retried appends waiting for this chunk to be durable. */
   readonly settled: Array<(error: AppendError | undefined) => void>
   /** Set when the chunk failed: a late seal result is dropped. */
@@ -168,8 +140,14 @@ interface Batch {
   readonly chained: ChainedBatch<Db, Uint8Array, Uint8Array>
   readonly chunks: Chunk[]
   readonly ids: string[]
-  /** Probes of `ids`, for the batch's id block and the index once committed. */
+  /** Probes of `ids`, for the batch's index block and the id index once committed. */
   readonly probes: Probe[]
+  /** One run per append, for the index block and the stream index once committed. */
+  readonly runs: Array<{
+    readonly streamId: Uint8Array
+    readonly firstVersion: number
+    readonly count: number
+  }>
   readonly firstSequence: number
   readonly events: CommittedEvent[]
   lastSequence: number
@@ -185,10 +163,11 @@ const isTagged = (e: unknown): e is AppendError =>
 
 /** The group-commit writer. Not thread-safe by design: JavaScript's single thread is its mutex. */
 export class GroupCommitWriter {
-  /** Last committed (durable) sequence and hash, and stream versions: what readers may see. */
+  /** Last committed (durable) sequence and hash, streams and their versions: what readers may see. */
   head: number
   headHash: Buffer
-  readonly versions: Map<string, number>
+  readonly streams: StreamIndex
+  readonly versions: ReadonlyMap<string, number>
 
   /** Committed plus pending: what the next append is validated against. */
   private tailSequence: number
@@ -196,8 +175,8 @@ export class GroupCommitWriter {
   /** Hash of the last record built (the chain runs through staged chunks, ahead of the head). */
   private chainHash: Buffer
 
-  /** Each stream's key prefix, built once (the batch copies keys, so one buffer serves every append). */
-  private readonly prefixes = new Map<string, Uint8Array>()
+  /** Each stream id's UTF-8 bytes, built once. */
+  private readonly streamBytes = new Map<string, Uint8Array>()
   /** Ids not yet committed (committed ids are found through the filter and the index). */
   private readonly pendingIds = new Map<string, PendingPosition>()
   /** The chunk collecting this turn's appends. */
@@ -210,16 +189,10 @@ export class GroupCommitWriter {
   private closing = false
   private drained: (() => void) | undefined
   private readonly now: () => number
-  private readonly offload: SealOffload
-  private worker: AppendWorker | undefined
-  private workerBroken = false
-  /** The worker's last record may not be the chain's: the next chunk sent names the hash to link to. */
-  private workerChainStale = true
 
-  /** Number of batches written, events in them, and chunks sealed by the worker (benchmarks and tests). */
+  /** Number of batches written and events in them (benchmarks and tests). */
   batches = 0
   eventsWritten = 0
-  chunksOffloaded = 0
 
   constructor(
     private readonly db: Db,
@@ -231,10 +204,10 @@ export class GroupCommitWriter {
   ) {
     this.head = this.tailSequence = start.head
     this.headHash = this.chainHash = start.headHash
-    this.versions = start.versions
-    this.tailVersions = new Map(start.versions)
+    this.streams = start.streams
+    this.versions = start.streams.versions
+    this.tailVersions = new Map(this.versions)
     this.now = options.now ?? Date.now
-    this.offload = options.sealWorker ?? "auto"
   }
 
   /** Last sequence assigned, committed or pending. */
@@ -252,14 +225,13 @@ export class GroupCommitWriter {
     this.attempt(streamId, expected, events, undefined, done)
   }
 
-  /** Stops accepting appends and resolves once every pending append is settled and the worker stopped. */
+  /** Stops accepting appends and resolves once every pending append is settled. */
   close(): Promise<void> {
     this.closing = true
-    const stopWorker = () => this.worker?.close() ?? Promise.resolve()
-    if (this.idle()) return stopWorker()
+    if (this.idle()) return Promise.resolve()
     return new Promise<void>((resolve) => {
       this.drained = resolve
-    }).then(stopWorker)
+    })
   }
 
   private idle(): boolean {
@@ -357,14 +329,14 @@ export class GroupCommitWriter {
       return
     }
 
-    // 3. Encode (and validate) before touching any state, so a bad event rejects the append alone. An
-    // append of several events is sealed as one group when the sealer can (one cipher operation instead of
-    // one per event: see `vault.ts`); the identity sealer needs no aad at all.
+    // 3. Encode (and validate) before touching any state, so a bad event rejects the append alone. Each
+    // event's AAD text names its envelope; the chunk's group AAD is made of them (the identity sealer needs
+    // none).
     const types: string[] = new Array(n)
     const versions: number[] = new Array(n)
     const plains: Uint8Array[] = new Array(n)
-    let aad: AadPlan
-    let prefix = this.prefixes.get(streamId)
+    let aads: string[] | undefined
+    let streamBytes = this.streamBytes.get(streamId)
     try {
       const sealer = this.sealer
       if (sealer === undefined)
@@ -376,21 +348,19 @@ export class GroupCommitWriter {
         plains[i] = enc.bytes
       }
       if (sealer !== identitySealer) {
-        const aadFields: AadFields[] = new Array(n)
+        aads = new Array(n)
         for (let i = 0; i < n; i++)
-          aadFields[i] = {
+          aads[i] = payloadAadText({
             streamId,
             eventId: events[i]!.eventId,
             type: types[i]!,
             schemaVersion: versions[i]!,
-          }
-        if (n === 1) aad = payloadAadText(aadFields[0]!)
-        else if (sealer.group !== undefined) aad = groupAadText(aadFields)
-        else aad = aadFields.map(payloadAadText)
+          })
       }
-      if (prefix === undefined) {
-        prefix = streamPrefix(streamId)
-        this.prefixes.set(streamId, prefix)
+      if (streamBytes === undefined) {
+        streamBytes = Buffer.from(streamId, "utf8")
+        if (streamBytes.length > 0xffff) throw new RangeError("stream id longer than 65535 bytes")
+        this.streamBytes.set(streamId, streamBytes)
       }
     } catch (error) {
       done(isTagged(error) ? error : { defect: error })
@@ -421,11 +391,11 @@ export class GroupCommitWriter {
     }
     chunk.appends.push({
       streamId,
-      prefix,
+      streamBytes,
       fields,
       plains,
       probes,
-      aad,
+      aads,
       done,
       result: { firstSequence, lastSequence: sequence, streamVersion: version, deduplicated: false },
     })
@@ -524,8 +494,6 @@ export class GroupCommitWriter {
       events: 0,
       streams: new Map(),
       sealed: undefined,
-      built: undefined,
-      viaWorker: false,
       settled: [],
       dead: false,
     }
@@ -538,61 +506,45 @@ export class GroupCommitWriter {
     if (this.open !== undefined) this.cut()
   }
 
-  /** Closes the open chunk and has it sealed and built: by the worker, or here (then staged at once). */
+  /** Closes the open chunk, seals it and stages it (after any chunk still ahead of it). */
   private cut(): void {
     const chunk = this.open!
     this.open = undefined
     this.sealing.push(chunk)
-    const worker = this.workerFor(chunk)
-    if (worker === undefined) {
-      if (this.sealHere(chunk)) this.drain()
-      return
-    }
-    // Linking to the writer's chain hash is right only when every earlier chunk is built, which holds
-    // whenever the worker has nothing out (earlier chunks were then built here or came back).
-    const prev = this.workerChainStale || worker.pending() === 0 ? this.chainHash : undefined
-    this.workerChainStale = false
-    chunk.viaWorker = true
-    this.chunksOffloaded++
-    worker.build(chunk.appends as ReadonlyArray<AppendJob>, prev, (error, built) => {
-      if (chunk.dead || !chunk.viaWorker) return
-      chunk.viaWorker = false
-      if (error === undefined) chunk.built = built
-      else {
-        this.abandonWorker()
-        if (!this.sealHere(chunk)) return
-      }
-      this.drain()
-    })
+    if (this.seal(chunk)) this.drain()
   }
 
   /**
-   * Stops using the worker (it failed a chunk or stopped): every chunk still out is sealed and built here, in
-   * order, and later answers are dropped.
+   * Seals a chunk: with a group-capable sealer, ALL its payloads — every append of the chunk, whatever its
+   * stream — as one group (one AES-GCM operation: its fixed cost, not the bytes, is what an append paid
+   * most; see `vault.ts`), bound to every member's envelope by the group AAD (`groupAadText`). Readers open
+   * a member with its whole group, which is consecutive in the log and at most a chunk. False (and the
+   * chunk and everything after it failed) when it cannot.
    */
-  private abandonWorker(): void {
-    this.workerBroken = true
-    const worker = this.worker
-    this.worker = undefined
-    void worker?.close()
-    for (const c of [...this.sealing]) {
-      if (!c.viaWorker || c.dead) continue
-      c.viaWorker = false
-      if (!this.sealHere(c)) return
-    }
-  }
-
-  /** Seals a chunk on this thread; false (and the chunk and everything after it failed) when it cannot. */
-  private sealHere(chunk: Chunk): boolean {
+  private seal(chunk: Chunk): boolean {
     const sealer = this.sealer!
     try {
-      chunk.sealed = chunk.appends.map(({ plains, aad }) => {
-        if (aad === undefined) return plains
-        if (typeof aad !== "string") return plains.map((p, i) => sealer.seal(p, Buffer.from(aad[i]!, "utf8")))
-        // The same bytes as `groupAad`/`payloadAad`, from Node's buffer pool instead of a fresh ArrayBuffer.
-        const bytes = Buffer.from(aad, "utf8")
-        return plains.length === 1 ? [sealer.seal(plains[0]!, bytes)] : sealer.group!.seal(plains, bytes)
-      })
+      const first = chunk.appends[0]!
+      if (first.aads === undefined) chunk.sealed = chunk.appends.map((a) => a.plains)
+      else if (chunk.events === 1)
+        chunk.sealed = [[sealer.seal(first.plains[0]!, Buffer.from(first.aads[0]!, "utf8"))]]
+      else if (sealer.group !== undefined) {
+        const plains: Uint8Array[] = new Array(chunk.events)
+        let text = "["
+        let k = 0
+        for (const a of chunk.appends)
+          for (let i = 0; i < a.plains.length; i++) {
+            text += (k === 0 ? "" : ",") + a.aads![i]!
+            plains[k++] = a.plains[i]!
+          }
+        // `groupAadText` of the members, built from their texts; Node's pooled `Buffer.from` for the bytes.
+        const sealed = sealer.group.seal(plains, Buffer.from(`${text}]`, "utf8"))
+        k = 0
+        chunk.sealed = chunk.appends.map((a) => a.plains.map(() => sealed[k++]!))
+      } else
+        chunk.sealed = chunk.appends.map((a) =>
+          a.plains.map((p, i) => sealer.seal(p, Buffer.from(a.aads![i]!, "utf8"))),
+        )
       return true
     } catch (error) {
       this.failFrom(
@@ -605,85 +557,10 @@ export class GroupCommitWriter {
     }
   }
 
-  /**
-   * The worker, when this chunk goes to it: in `auto`, chunks of many appends start it and, while it has
-   * chunks out, every chunk follows them (the chain runs through the worker); a lone append on an idle
-   * writer is sealed here, without a round trip.
-   */
-  private workerFor(chunk: Chunk): AppendWorker | undefined {
-    const sealer = this.sealer
-    if (
-      this.offload === "never" ||
-      this.workerBroken ||
-      sealer === undefined ||
-      sealer === identitySealer ||
-      sealer.group === undefined ||
-      chunk.appends.some((a) => typeof a.aad !== "string")
-    )
-      return undefined
-    const busy = this.worker !== undefined && this.worker.pending() > 0
-    if (this.offload === "auto" && !busy && chunk.appends.length < OFFLOAD_MIN_SEALS) return undefined
-    if (this.worker === undefined) {
-      try {
-        this.worker = startAppendWorker(sealer)
-      } catch {
-        this.worker = undefined
-      }
-      if (this.worker === undefined) {
-        this.workerBroken = true
-        return undefined
-      }
-      this.workerChainStale = true
-    }
-    return this.worker
-  }
-
   /** Stages sealed chunks, strictly in order, and starts a write when the disk is idle. */
   private drain(): void {
-    for (;;) {
-      const head = this.sealing[0]
-      if (head === undefined || (head.sealed === undefined && head.built === undefined)) break
-      this.sealing.shift()
-      if (head.built !== undefined) this.stageBuilt(head, head.built)
-      else this.stage(head)
-    }
+    while (this.sealing.length > 0 && this.sealing[0]!.sealed !== undefined) this.stage(this.sealing.shift()!)
     if (this.inFlight === undefined) this.flush()
-  }
-
-  /** Puts a chunk the worker built into the batch being filled, after checking it links to the chain. */
-  private stageBuilt(chunk: Chunk, built: BuiltChunk): void {
-    const { records, ends, payloadAts } = built
-    if (!hashEqualsAt(this.chainHash, records, PREV_HASH_AT)) {
-      // Never expected (the worker links to what it was told): rebuild here rather than break the chain.
-      this.abandonWorker()
-      chunk.built = undefined
-      if (chunk.sealed === undefined && !this.sealHere(chunk)) return
-      this.stage(chunk)
-      return
-    }
-    const batch = this.filling ?? this.newBatch()
-    let e = 0
-    let from = 0
-    for (const a of chunk.appends) {
-      for (let i = 0; i < a.fields.length; i++) {
-        const fields = a.fields[i]!
-        const record = records.subarray(from, ends[e]!)
-        batch.chained.put(recordKey(fields.sequence), record)
-        batch.events.push({ fields, record, payloadAt: payloadAts[e]!, plain: a.plains[i]! })
-        batch.ids.push(fields.eventId)
-        batch.probes.push(a.probes[i]!)
-        from = ends[e]!
-        e++
-      }
-      batch.chained.put(
-        streamRunKey(a.prefix, a.fields[0]!.streamVersion),
-        streamRunValue(a.fields[0]!.sequence, a.fields.length),
-      )
-    }
-    this.chainHash = records.subarray(from - 32, from)
-    batch.chunks.push(chunk)
-    batch.lastSequence = chunk.lastSequence
-    batch.lastHash = this.chainHash
   }
 
   /** Builds and chains a sealed chunk's records into the batch being filled. */
@@ -703,10 +580,11 @@ export class GroupCommitWriter {
         batch.probes.push(a.probes[i]!)
         prev = hash
       }
-      batch.chained.put(
-        streamRunKey(a.prefix, a.fields[0]!.streamVersion),
-        streamRunValue(a.fields[0]!.sequence, a.fields.length),
-      )
+      batch.runs.push({
+        streamId: a.streamBytes,
+        firstVersion: a.fields[0]!.streamVersion,
+        count: a.fields.length,
+      })
     }
     this.chainHash = prev
     batch.chunks.push(chunk)
@@ -720,6 +598,7 @@ export class GroupCommitWriter {
       chunks: [],
       ids: [],
       probes: [],
+      runs: [],
       firstSequence: this.chainSequence() + 1,
       events: [],
       lastSequence: this.chainSequence(),
@@ -739,7 +618,7 @@ export class GroupCommitWriter {
     if (this.inFlight !== undefined || batch === undefined) return
     this.filling = undefined
     this.inFlight = batch
-    batch.chained.put(idBlockKey(batch.firstSequence), idBlockValue(batch.probes))
+    batch.chained.put(indexBlockKey(batch.firstSequence), indexBlockValue(batch.probes, batch.runs))
     batch.chained.put(HEAD_KEY, headValue(batch.lastSequence, batch.lastHash))
     batch.chained.write({ sync: true }).then(
       () => this.committed(batch),
@@ -755,7 +634,18 @@ export class GroupCommitWriter {
     this.inFlight = undefined
     this.head = batch.lastSequence
     this.headHash = batch.lastHash
-    for (const chunk of batch.chunks) for (const [s, v] of chunk.streams) this.versions.set(s, v)
+    let sequence = batch.firstSequence
+    for (const chunk of batch.chunks)
+      for (const a of chunk.appends) {
+        const first = a.fields[0]!
+        this.streams.add({
+          streamId: a.streamId,
+          firstVersion: first.streamVersion,
+          count: a.fields.length,
+          firstSequence: sequence,
+        })
+        sequence += a.fields.length
+      }
     for (let i = 0; i < batch.ids.length; i++) {
       const id = batch.ids[i]!
       const p = this.pendingIds.get(id)
@@ -809,7 +699,6 @@ export class GroupCommitWriter {
     this.tailVersions = new Map(this.versions)
     for (const chunk of order.slice(0, at)) for (const [s, v] of chunk.streams) this.tailVersions.set(s, v)
     this.chainHash = this.filling?.lastHash ?? this.inFlight?.lastHash ?? this.headHash
-    this.workerChainStale = true
     for (const chunk of lost) {
       for (const a of chunk.appends) a.done(error)
       for (const s of chunk.settled) s(error)

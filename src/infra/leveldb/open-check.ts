@@ -9,9 +9,9 @@
  * - The last `tailCheck` events up to the marker must be present, contiguous, well-formed, correctly hashed
  *   and linked, and the last one must carry the marker's hash; otherwise open fails with `StoreCorrupted`
  *   naming the first bad sequence. The whole log is checked by `verifyChain` (the audit), not at every open.
- * - The in-memory state the writer needs: stream versions (one reverse seek per stream over the run index)
- *   and the id index (one scan of the id blocks, which must cover sequences 1..head exactly: a gap would
- *   let a retried id be appended twice, so it is reported as corruption).
+ * - The in-memory state the writer needs, from one scan of the index blocks (which must cover sequences
+ *   1..head exactly: a gap would let a retried id be appended twice, so it is reported as corruption): the
+ *   id index and the stream index (each stream's runs must continue its versions).
  *
  * @module
  */
@@ -21,18 +21,15 @@ import { corrupted, GENESIS, recordsPast, verifyRange } from "./chain.js"
 import { IdIndex } from "./id-index.js"
 import {
   decodeHead,
-  decodeIdBlock,
-  decodeStreamRun,
+  decodeIndexBlock,
   HEAD_KEY,
-  IDS_END,
-  IDS_START,
+  INDEX_END,
+  INDEX_START,
   RECORDS_END,
   RECORDS_START,
-  STREAMS_END,
-  STREAMS_START,
-  streamPrefix,
 } from "./keys.js"
 import { type Db, describe } from "./open-db.js"
+import { StreamIndex } from "./stream-index.js"
 
 /** What open found and did. */
 export interface OpenReport {
@@ -52,7 +49,7 @@ export interface OpenReport {
 export interface OpenState {
   readonly head: number
   readonly headHash: Buffer
-  readonly versions: Map<string, number>
+  readonly streams: StreamIndex
   readonly ids: IdIndex
   readonly report: OpenReport
 }
@@ -94,80 +91,44 @@ export const checkOnOpen = (
 
     // Anything past the marker is a torn tail.
     const extraRecords = yield* recordsPast(db, head)
-    const { versions, runsPast } = yield* loadStreams(db, head)
-    const { ids, idsPast } = yield* loadIds(db, head)
+    const { ids, streams, blocksPast } = yield* loadIndex(db, head)
 
     let recovered: OpenReport["recovered"]
-    if (extraRecords.length > 0 || runsPast.length > 0 || idsPast.length > 0) {
-      const ops = [...extraRecords, ...runsPast, ...idsPast].map((key) => ({ type: "del" as const, key }))
+    if (extraRecords.length > 0 || blocksPast.length > 0) {
+      const ops = [...extraRecords, ...blocksPast].map((key) => ({ type: "del" as const, key }))
       yield* attempt("removing the torn tail", () => db.batch(ops, { sync: true }))
       recovered = {
         truncatedFrom: head + 1,
         removedRecords: extraRecords.length,
-        removedIndexEntries: runsPast.length + idsPast.length,
+        removedIndexEntries: blocksPast.length,
       }
       yield* Effect.logWarning(
         `event log: removed a torn tail past sequence ${head} (${extraRecords.length} records, ` +
-          `${runsPast.length + idsPast.length} index entries); the log ends at the last complete batch`,
+          `${blocksPast.length} index entries); the log ends at the last complete batch`,
       )
     }
     const report: OpenReport = recovered ? { head, verifiedTail, recovered } : { head, verifiedTail }
-    return { head, headHash, versions, ids, report }
+    return { head, headHash, streams, ids, report }
   })
 
-/** Current version of every stream, and the keys of runs that start past `head`. */
-const loadStreams = (
+/**
+ * The id index over every committed id and the stream index, from the index blocks; and the keys of blocks
+ * that start past `head`.
+ */
+const loadIndex = (
   db: Db,
   head: number,
 ): Effect.Effect<
-  { versions: Map<string, number>; runsPast: Uint8Array[] },
+  { ids: IdIndex; streams: StreamIndex; blocksPast: Uint8Array[] },
   StoreCorrupted | StoreUnavailable
 > =>
   Effect.acquireUseRelease(
-    Effect.sync(() => db.iterator({ gte: STREAMS_START, lt: STREAMS_END, reverse: true })),
-    (it) =>
-      Effect.gen(function* () {
-        const versions = new Map<string, number>()
-        const runsPast: Uint8Array[] = []
-        for (;;) {
-          const entry = yield* attempt("reading the stream index", () => it.next())
-          if (entry === undefined) break
-          const [key, value] = entry
-          const run = decodeStreamRun(key, value)
-          if (run === undefined)
-            return yield* new StoreCorrupted({
-              firstBadSequence: 0,
-              message: "a stream index entry is malformed",
-            })
-          if (run.firstSequence > head) {
-            runsPast.push(key)
-            continue
-          }
-          if (run.firstSequence + run.count - 1 > head)
-            return yield* new StoreCorrupted({
-              firstBadSequence: head + 1,
-              message: "a stream index entry straddles the commit marker",
-            })
-          versions.set(run.streamId, run.firstVersion + run.count - 1)
-          // Jump to the previous stream: its last run is the greatest key below this stream's prefix.
-          it.seek(streamPrefix(run.streamId))
-        }
-        return { versions, runsPast }
-      }),
-    (it) => Effect.promise(() => it.close()),
-  )
-
-/** The id index over every committed id, and the keys of id blocks that start past `head`. */
-const loadIds = (
-  db: Db,
-  head: number,
-): Effect.Effect<{ ids: IdIndex; idsPast: Uint8Array[] }, StoreCorrupted | StoreUnavailable> =>
-  Effect.acquireUseRelease(
-    Effect.sync(() => db.iterator({ gte: IDS_START, lt: IDS_END })),
+    Effect.sync(() => db.iterator({ gte: INDEX_START, lt: INDEX_END })),
     (it) =>
       Effect.gen(function* () {
         const ids = new IdIndex(Math.max(65_536, Math.ceil(head * 1.25)))
-        const idsPast: Uint8Array[] = []
+        const streams = new StreamIndex()
+        const blocksPast: Uint8Array[] = []
         const damaged = (at: number, why: string) =>
           new StoreCorrupted({ firstBadSequence: at, message: `the event-id index ${why}` })
         let next = 1
@@ -175,21 +136,26 @@ const loadIds = (
           const page = yield* attempt("reading the event-id index", () => it.nextv(1024))
           if (page.length === 0) break
           for (const [key, value] of page) {
-            const block = decodeIdBlock(key, value)
+            const block = decodeIndexBlock(key, value)
             if (block === undefined) return yield* damaged(next, "has a malformed entry")
             if (block.firstSequence > head) {
-              idsPast.push(key)
+              blocksPast.push(key)
               continue
             }
             if (block.firstSequence !== next) return yield* damaged(next, "does not cover this sequence")
             if (block.firstSequence + block.count - 1 > head)
               return yield* damaged(head + 1, "has an entry that straddles the commit marker")
             for (let i = 0; i < block.count; i++) ids.commit(block.probe(i), block.firstSequence + i)
+            for (const run of block.runs) {
+              if (!streams.continues(run))
+                return yield* damaged(run.firstSequence, "breaks a stream's versions")
+              streams.add(run)
+            }
             next += block.count
           }
         }
         if (next !== head + 1) return yield* damaged(next, "does not cover this sequence")
-        return { ids, idsPast }
+        return { ids, streams, blocksPast }
       }),
     (it) => Effect.promise(() => it.close()),
   )

@@ -14,7 +14,7 @@
  */
 import { hash as oneShotHash } from "node:crypto"
 import type { Envelope, StoredEvent } from "../../events/envelope.js"
-import { makeRecordKernel } from "./record-kernel.js"
+import { quote } from "../../events/schema-json.js"
 
 const DOMAIN = Buffer.from("corecashu/event/v1", "utf8")
 const HASH_LEN = 32
@@ -29,23 +29,29 @@ export type RecordFields = Omit<Envelope, "hash" | "prevHash">
 /** SHA-256 as raw bytes. */
 export const sha256 = (data: Uint8Array): Buffer => oneShotHash("sha256", data, "buffer") as unknown as Buffer
 
-/** Record writing, shared with the sealing worker (`record-kernel.ts`). */
-export const recordKernel = makeRecordKernel({ hash: oneShotHash })
-
 /** Builds a record and returns it with its hash (the last 32 bytes of the record). */
 export const encodeRecord = (
   prevHash: Uint8Array,
   fields: RecordFields,
   payload: Uint8Array,
 ): { readonly record: Buffer; readonly hash: Buffer; readonly payloadAt: number } => {
-  const json = recordKernel.fieldsJson(fields)
-  const record = Buffer.allocUnsafe(recordKernel.recordSize(json, payload.length))
-  recordKernel.writeRecord(record, 0, prevHash, 0, json, payload)
-  return {
-    record,
-    hash: record.subarray(record.length - HASH_LEN),
-    payloadAt: recordKernel.payloadOffset(json),
-  }
+  // The text `JSON.stringify([sequence, streamId, streamVersion, eventId, type, schemaVersion, time])`
+  // writes (the fields are safe integers and strings), without building the array.
+  const json = `[${fields.sequence},${quote(fields.streamId)},${fields.streamVersion},${quote(fields.eventId)},${quote(fields.type)},${fields.schemaVersion},${fields.time}]`
+  const len = Buffer.byteLength(json, "utf8")
+  const payloadAt = FIELDS_AT + len
+  const hashAt = payloadAt + payload.length
+  const record = Buffer.allocUnsafe(hashAt + HASH_LEN)
+  DOMAIN.copy(record, 0)
+  record.set(prevHash, PREV_AT)
+  record.writeUInt32BE(0, LEN_AT)
+  record.writeUInt32BE(len, LEN_AT + 4)
+  record.write(json, FIELDS_AT, len, "utf8")
+  record.set(payload, payloadAt)
+  // The digest as hex, written into the record: a one-shot hash into a Buffer allocates native memory per
+  // event (GC pressure on the append path); the returned hash is a view of the record's last 32 bytes.
+  record.write(sha256Hex(record.subarray(0, hashAt)), hashAt, HASH_LEN, "hex")
+  return { record, hash: record.subarray(hashAt), payloadAt }
 }
 
 /** The public view of a record just built by {@link encodeRecord} (no parsing needed). */

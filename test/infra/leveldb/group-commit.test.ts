@@ -7,6 +7,7 @@ import { IdIndex } from "../../../src/infra/leveldb/id-index.js"
 import { HEAD_KEY, recordKey } from "../../../src/infra/leveldb/keys.js"
 import type { Db } from "../../../src/infra/leveldb/open-db.js"
 import { decodeRecord } from "../../../src/infra/leveldb/record.js"
+import { StreamIndex } from "../../../src/infra/leveldb/stream-index.js"
 import { newEvents } from "../fixtures/sample-events.js"
 
 /** An in-memory stand-in for the LevelDB handle whose numbered writes can be made to fail. */
@@ -45,7 +46,7 @@ const writer = (db: Db) =>
     db,
     identitySealer,
     new IdIndex(),
-    { head: 0, headHash: GENESIS, versions: new Map() },
+    { head: 0, headHash: GENESIS, streams: new StreamIndex() },
     () => {},
   )
 
@@ -85,11 +86,13 @@ describe("GroupCommitWriter", () => {
     const ids = new IdIndex()
     for (const [i, e] of batch.entries()) ids.add(e.eventId, i + 1)
     const head = decodeRecord(fake.get(recordKey(3))!)!
+    const streams = new StreamIndex()
+    streams.add({ streamId: "wallet/x", firstVersion: 1, count: 3, firstSequence: 1 })
     const again = new GroupCommitWriter(
       fake.db,
       identitySealer,
       ids,
-      { head: 3, headHash: head.hash, versions: new Map([["wallet/x", 3]]) },
+      { head: 3, headHash: head.hash, streams },
       () => {},
     )
     expect(await append(again, "wallet/x", 0, batch.slice(1))).toEqual({

@@ -3,16 +3,12 @@ import { describe, expect, it } from "vitest"
 import { probeOf } from "../../../src/infra/leveldb/id-filter.js"
 import {
   decodeHead,
-  decodeIdBlock,
-  decodeStreamRun,
+  decodeIndexBlock,
   headValue,
-  idBlockKey,
-  idBlockValue,
+  indexBlockKey,
+  indexBlockValue,
   recordKey,
   sequenceOfKey,
-  streamPrefix,
-  streamRunKey,
-  streamRunValue,
 } from "../../../src/infra/leveldb/keys.js"
 
 const cmp = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b)
@@ -27,49 +23,47 @@ describe("LevelDB key layout", () => {
       }),
     ))
 
-  it("keeps each stream's runs contiguous and in version order, for any stream id", () =>
+  it("round-trips index blocks (event-id probes and stream runs) and the commit marker", () =>
     fc.assert(
       fc.property(
-        fc.string({ unit: "grapheme", maxLength: 30 }),
-        fc.string({ unit: "grapheme", maxLength: 30 }),
-        fc.array(fc.integer({ min: 0, max: 0xffff_ffff }), { minLength: 2, maxLength: 5 }),
-        (s, t, versions) => {
-          const ks = versions.map((v) => streamRunKey(streamPrefix(s), v))
-          for (const [i, k] of ks.entries()) {
-            expect(cmp(k, streamPrefix(s))).toBeGreaterThan(0)
-            expect(Math.sign(cmp(k, ks[0]!))).toBe(Math.sign(versions[i]! - versions[0]!))
-          }
-          if (s !== t) {
-            // Every key of t falls on the same side of every key of s.
-            const kt = versions.map((v) => streamRunKey(streamPrefix(t), v))
-            const sides = new Set(ks.flatMap((a) => kt.map((b) => Math.sign(cmp(a, b)))))
-            expect(sides.size).toBe(1)
-          }
-        },
-      ),
-    ))
-
-  it("round-trips stream runs, event ids and the commit marker", () =>
-    fc.assert(
-      fc.property(
-        fc.string({ unit: "grapheme", maxLength: 30 }),
-        fc.integer({ min: 1, max: 0xffff_ffff }),
-        seqArb,
-        fc.integer({ min: 1, max: 0xffff_ffff }),
+        fc.array(
+          fc.record({
+            stream: fc.string({ unit: "grapheme", maxLength: 30 }),
+            version: fc.integer({ min: 1, max: 0xffff_ffff }),
+            count: fc.integer({ min: 1, max: 5 }),
+          }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 100 }),
         fc.uint8Array({ minLength: 32, maxLength: 32 }),
-        (stream, version, seq, count, hash) => {
-          expect(
-            decodeStreamRun(streamRunKey(streamPrefix(stream), version), streamRunValue(seq, count)),
-          ).toEqual({
-            streamId: stream,
-            firstVersion: version,
-            firstSequence: seq,
-            count,
-          })
-          const probes = [stream, `${stream}:1`].map(probeOf)
-          const block = decodeIdBlock(idBlockKey(seq), idBlockValue(probes))!
+        (runs, seq, hash) => {
+          const n = runs.reduce((a, r) => a + r.count, 0)
+          const probes = Array.from({ length: n }, (_, i) => probeOf(`${seq}:${i}`))
+          const value = indexBlockValue(
+            probes,
+            runs.map((r) => ({
+              streamId: Buffer.from(r.stream, "utf8"),
+              firstVersion: r.version,
+              count: r.count,
+            })),
+          )
+          const block = decodeIndexBlock(indexBlockKey(seq), value)!
           expect(block.firstSequence).toBe(seq)
+          expect(block.count).toBe(n)
           expect(Array.from({ length: block.count }, (_, i) => block.probe(i))).toEqual(probes)
+          let at = seq
+          expect(block.runs).toEqual(
+            runs.map((r) => {
+              const run = { streamId: r.stream, firstVersion: r.version, count: r.count, firstSequence: at }
+              at += r.count
+              return run
+            }),
+          )
+          // A block cut short, or claiming no events, is malformed.
+          expect(decodeIndexBlock(indexBlockKey(seq), value.subarray(0, value.length - 1))).toBeUndefined()
+          const empty = Buffer.from(value)
+          empty.writeUInt32BE(0, 0)
+          expect(decodeIndexBlock(indexBlockKey(seq), empty)).toBeUndefined()
           const head = decodeHead(headValue(seq, hash))!
           expect(head.sequence).toBe(seq)
           expect(Buffer.from(head.hash)).toEqual(Buffer.from(hash))
