@@ -167,6 +167,11 @@ export class WalletRuntime {
   /** Sagas of the operations this process is running or recovering. */
   private readonly sagas = new Map<string, SagaSnapshot>()
   /**
+   * The stream version of each operation's `OperationStarted`, for operations started by this runtime: its
+   * events are read from there on instead of from the stream's start (a long-lived wallet's stream is long).
+   */
+  private readonly startedAt = new Map<string, number>()
+  /**
    * Operations this process is driving right now (a request on its way, or a recovery pass): a recovery
    * pass leaves them alone, so it never compensates an operation whose request may still reach the mint.
    */
@@ -247,6 +252,10 @@ export class WalletRuntime {
       Effect.andThen(store.append(this.stream, this.version, events)),
       Effect.flatMap((r) => {
         this.version = r.streamVersion
+        const first = r.streamVersion - events.length + 1
+        events.forEach((e, i) => {
+          if (e.event._tag === "OperationStarted") this.startedAt.set(e.event.operationId, first + i)
+        })
         hooks?.afterAppend?.(this.walletId, events)
         return runner.awaitSequence(r.lastSequence)
       }),
@@ -261,7 +270,7 @@ export class WalletRuntime {
 
   /** The events of one operation, from the log (recovery; the intent's outputs and request live there). */
   operationEvents(operationId: string): Effect.Effect<RecordedEvent[], EngineInvariant> {
-    return this.services.store.read(this.stream).pipe(
+    return this.services.store.read(this.stream, this.startedAt.get(operationId) ?? 1).pipe(
       Effect.map((events) =>
         events.filter((r) => "operationId" in r.event && r.event.operationId === operationId),
       ),
