@@ -131,8 +131,6 @@ interface Chunk {
   sealed: Uint8Array[][] | undefined
   /** Callbacks of retried appends waiting for this chunk to be durable. */
   readonly settled: Array<(error: AppendError | undefined) => void>
-  /** Set when the chunk failed: a late seal result is dropped. */
-  dead: boolean
 }
 
 /** One LevelDB write: the records of whole, consecutive chunks. */
@@ -181,8 +179,6 @@ export class GroupCommitWriter {
   private readonly pendingIds = new Map<string, PendingPosition>()
   /** The chunk collecting this turn's appends. */
   private open: Chunk | undefined
-  /** Cut chunks, in order, waiting for their seal (a sealed head is staged at once). */
-  private readonly sealing: Chunk[] = []
   private filling: Batch | undefined
   private inFlight: Batch | undefined
   private cutScheduled = false
@@ -235,12 +231,7 @@ export class GroupCommitWriter {
   }
 
   private idle(): boolean {
-    return (
-      this.inFlight === undefined &&
-      this.filling === undefined &&
-      this.sealing.length === 0 &&
-      this.open === undefined
-    )
+    return this.inFlight === undefined && this.filling === undefined && this.open === undefined
   }
 
   private attempt(
@@ -495,7 +486,6 @@ export class GroupCommitWriter {
       streams: new Map(),
       sealed: undefined,
       settled: [],
-      dead: false,
     }
     this.open = chunk
     return chunk
@@ -506,12 +496,14 @@ export class GroupCommitWriter {
     if (this.open !== undefined) this.cut()
   }
 
-  /** Closes the open chunk, seals it and stages it (after any chunk still ahead of it). */
+  /** Seals the open chunk and stages it; starts a write when the disk is idle. */
   private cut(): void {
     const chunk = this.open!
+    // Sealed while still open: a failure then fails it (and nothing before it) like any pending chunk.
+    if (!this.seal(chunk)) return
     this.open = undefined
-    this.sealing.push(chunk)
-    if (this.seal(chunk)) this.drain()
+    this.stage(chunk)
+    if (this.inFlight === undefined) this.flush()
   }
 
   /**
@@ -555,12 +547,6 @@ export class GroupCommitWriter {
       )
       return false
     }
-  }
-
-  /** Stages sealed chunks, strictly in order, and starts a write when the disk is idle. */
-  private drain(): void {
-    while (this.sealing.length > 0 && this.sealing[0]!.sealed !== undefined) this.stage(this.sealing.shift()!)
-    if (this.inFlight === undefined) this.flush()
   }
 
   /** Builds and chains a sealed chunk's records into the batch being filled. */
@@ -672,25 +658,20 @@ export class GroupCommitWriter {
     const order: Chunk[] = [
       ...(this.inFlight?.chunks ?? []),
       ...(this.filling?.chunks ?? []),
-      ...this.sealing,
       ...(this.open === undefined ? [] : [this.open]),
     ]
     const at = order.indexOf(from)
     if (at < 0) return
     const lost = order.slice(at)
     const lostSet = new Set(lost)
-    // A batch's chunks are consecutive and `from` starts a batch or is not staged: batches go whole.
+    // A batch's chunks are consecutive and `from` starts a batch or is the open chunk: batches go whole.
     if (this.inFlight !== undefined && lostSet.has(this.inFlight.chunks[0]!)) this.inFlight = undefined
     if (this.filling !== undefined && lostSet.has(this.filling.chunks[0]!)) {
       void this.filling.chained.close().catch(() => undefined)
       this.filling = undefined
     }
-    const keep = this.sealing.filter((c) => !lostSet.has(c))
-    this.sealing.length = 0
-    this.sealing.push(...keep)
     if (this.open !== undefined && lostSet.has(this.open)) this.open = undefined
     for (const chunk of lost) {
-      chunk.dead = true
       for (const a of chunk.appends)
         for (const f of a.fields)
           if (this.pendingIds.get(f.eventId)?.chunk === chunk) this.pendingIds.delete(f.eventId)

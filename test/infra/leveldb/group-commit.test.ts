@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
-import { identitySealer } from "../../../src/events/sealer.js"
+import { VaultError } from "../../../src/events/errors.js"
+import { identitySealer, type PayloadSealer } from "../../../src/events/sealer.js"
 import type { AppendResult, NewEvent } from "../../../src/events/store.js"
 import { GENESIS } from "../../../src/infra/leveldb/chain.js"
 import { type AppendError, GroupCommitWriter } from "../../../src/infra/leveldb/group-commit.js"
@@ -105,5 +106,61 @@ describe("GroupCommitWriter", () => {
       _tag: "WrongExpectedVersion",
     })
     expect(await append(again, "wallet/x", 3, newEvents("x", 3, 1))).toMatchObject({ firstSequence: 4 })
+  })
+
+  it("seals the appends of one turn as one group across streams, and fails only that chunk when sealing fails", async () => {
+    const fake = fakeDb(new Set())
+    const groups: number[] = []
+    let failNext = false
+    // A group-capable sealer that records group sizes and can be made to fail once.
+    const sealer: PayloadSealer = {
+      seal: (p) => Buffer.concat([Buffer.from([1]), p]),
+      open: (p) => p.subarray(1),
+      group: {
+        seal: (plains) => {
+          if (failNext) {
+            failNext = false
+            throw new VaultError({ reason: "bad-parameters", message: "simulated sealing failure" })
+          }
+          groups.push(plains.length)
+          return plains.map((p) => Buffer.concat([Buffer.from([2]), p]))
+        },
+        open: (sealed) => sealed.map((p) => p.subarray(1)),
+        positionOf: () => undefined,
+      },
+    }
+    const w = new GroupCommitWriter(
+      fake.db,
+      sealer,
+      new IdIndex(),
+      { head: 0, headHash: GENESIS, streams: new StreamIndex() },
+      () => {},
+    )
+    // One turn: three streams, 2 + 1 + 3 events → one group of six.
+    const first = await Promise.all([
+      append(w, "wallet/a", 0, newEvents("a", 0, 2)),
+      append(w, "wallet/b", 0, newEvents("b", 0, 1)),
+      append(w, "wallet/c", 0, newEvents("c", 0, 3)),
+    ])
+    expect(first.map((r) => (r as AppendResult).lastSequence)).toEqual([2, 3, 6])
+    expect(groups).toEqual([6])
+    // The next turn's chunk fails to seal: both of its appends fail with the sealer's error, nothing is
+    // written, and the writer carries on from the last good chunk.
+    failNext = true
+    const failed = await Promise.all([
+      append(w, "wallet/a", 2, newEvents("a", 2, 1)),
+      append(w, "wallet/b", 1, newEvents("b", 1, 1)),
+    ])
+    expect(failed).toMatchObject([{ _tag: "VaultError" }, { _tag: "VaultError" }])
+    expect(w.tail).toBe(6)
+    expect(await append(w, "wallet/a", 2, newEvents("a", 2, 2))).toMatchObject({
+      firstSequence: 7,
+      lastSequence: 8,
+      streamVersion: 4,
+    })
+    expect(w.head).toBe(8)
+    expect(
+      decodeRecord(fake.get(recordKey(7))!)!.prevHash.equals(decodeRecord(fake.get(recordKey(6))!)!.hash),
+    ).toBe(true)
   })
 })
