@@ -97,6 +97,70 @@ const isNat = (n: unknown): n is number => typeof n === "number" && Number.isSaf
 const asBuffer = (bytes: Uint8Array): Buffer =>
   Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
+/** The fields array through `JSON.parse` (any valid JSON text), or undefined. */
+const jsonFields = (b: Buffer, from: number, to: number): unknown[] | undefined => {
+  let f: unknown
+  try {
+    f = JSON.parse(b.toString("utf8", from, to))
+  } catch {
+    return undefined
+  }
+  return Array.isArray(f) && f.length === 7 ? f : undefined
+}
+
+const QUOTE = 0x22
+const COMMA = 0x2c
+
+/** A decimal natural number in `b[from, to)` of at most 15 digits (always safe), or -1. */
+const natAt = (b: Buffer, from: number, to: number): number => {
+  if (to <= from || to - from > 15 || (b[from] === 0x30 && to - from > 1)) return -1
+  let n = 0
+  for (let i = from; i < to; i++) {
+    const d = b[i]! - 0x30
+    if (d < 0 || d > 9) return -1
+    n = n * 10 + d
+  }
+  return n
+}
+
+/**
+ * The fields array as `encodeRecord` writes it for plain-ASCII ids — `[n,"s",n,"s","s",n,n]` with no escape
+ * and no byte above 0x7e in the strings — parsed without `JSON.parse`; undefined for anything else (the
+ * caller then falls back to {@link jsonFields}, so the result never depends on which path ran). Why: every
+ * record of every read goes through here, and the generic parser cost about as much as the hash check.
+ */
+const fastFields = (b: Buffer, from: number, to: number): unknown[] | undefined => {
+  if (b[from] !== 0x5b || b[to - 1] !== 0x5d) return undefined
+  const out: unknown[] = new Array(7)
+  let at = from + 1
+  for (let k = 0; k < 7; k++) {
+    const last = k === 6
+    if (k === 1 || k === 3 || k === 4) {
+      if (b[at] !== QUOTE) return undefined
+      const start = at + 1
+      let i = start
+      for (; i < to; i++) {
+        const c = b[i]!
+        if (c === QUOTE) break
+        if (c < 0x20 || c > 0x7e || c === 0x5c) return undefined
+      }
+      if (i >= to) return undefined
+      out[k] = b.toString("latin1", start, i)
+      at = i + 1
+    } else {
+      let i = at
+      while (i < to && b[i] !== COMMA && b[i] !== 0x5d) i++
+      const n = natAt(b, at, i)
+      if (n < 0) return undefined
+      out[k] = n
+      at = i
+    }
+    if (b[at] !== (last ? 0x5d : COMMA)) return undefined
+    at++
+  }
+  return at === to ? out : undefined
+}
+
 /** Locates a record's parts and parses its fields; undefined when it is not a well-formed record. */
 export const viewRecord = (bytes: Uint8Array): RecordView | undefined => {
   if (bytes.length < MIN_RECORD) return undefined
@@ -107,14 +171,9 @@ export const viewRecord = (bytes: Uint8Array): RecordView | undefined => {
   const payloadAt = FIELDS_AT + len
   const hashAt = b.length - HASH_LEN
   if (payloadAt > hashAt) return undefined
-  let f: unknown
-  try {
-    f = JSON.parse(b.toString("utf8", FIELDS_AT, payloadAt))
-  } catch {
-    return undefined
-  }
-  if (!Array.isArray(f) || f.length !== 7) return undefined
-  const [sequence, streamId, streamVersion, eventId, type, schemaVersion, time] = f as unknown[]
+  const fields = fastFields(b, FIELDS_AT, payloadAt) ?? jsonFields(b, FIELDS_AT, payloadAt)
+  if (fields === undefined) return undefined
+  const [sequence, streamId, streamVersion, eventId, type, schemaVersion, time] = fields
   if (!isNat(sequence) || !isNat(streamVersion) || !isNat(schemaVersion) || !isNat(time)) return undefined
   if (typeof streamId !== "string" || typeof eventId !== "string" || typeof type !== "string")
     return undefined

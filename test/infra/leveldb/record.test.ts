@@ -101,3 +101,47 @@ describe("LevelDB record", () => {
     expect(decodeRecord(long)).toBeUndefined()
   })
 })
+
+describe("record fields parsing", () => {
+  /** A record around an arbitrary fields text (hash not filled: `viewRecord` does not check it). */
+  const withFieldsText = (text: string): Buffer => {
+    const base = encodeRecord(
+      Buffer.alloc(32),
+      { sequence: 1, streamId: "s", streamVersion: 1, eventId: "e", type: "T", schemaVersion: 1, time: 0 },
+      Buffer.from("p"),
+    ).record
+    const json = Buffer.from(text, "utf8")
+    const head = base.subarray(0, 50)
+    const len = Buffer.alloc(8)
+    len.writeUInt32BE(json.length, 4)
+    return Buffer.concat([head, len, json, Buffer.from("p"), Buffer.alloc(32)])
+  }
+
+  it("reads any JSON spelling of the fields as JSON.parse would, and refuses what it would refuse", () =>
+    fc.assert(
+      fc.property(fieldsArb, fc.constantFrom(0, 1, 2), (f, spaces) => {
+        const arr = [f.sequence, f.streamId, f.streamVersion, f.eventId, f.type, f.schemaVersion, f.time]
+        const v = viewRecord(withFieldsText(JSON.stringify(arr, null, spaces)))
+        expect(v?.fields).toEqual(f)
+      }),
+    ))
+
+  it("refuses numbers JSON refuses or that are not natural, and unterminated or extra text", () => {
+    for (const text of [
+      '[01,"s",1,"e","T",1,0]',
+      '[1,"s",1,"e","T",1,-1]',
+      '[1.5,"s",1,"e","T",1,0]',
+      '[1,"s",1,"e","T",1]',
+      '[1,"s",1,"e","T",1,0,2]',
+      '[1,"s,1,"e","T",1,0]',
+      '[1,"s",1,"e","T",1,0]x',
+      '[1,s,1,"e","T",1,0]',
+    ])
+      expect(viewRecord(withFieldsText(text)), text).toBeUndefined()
+    // Exponents and escapes are valid JSON: the slow path reads them.
+    expect(viewRecord(withFieldsText('[1e3,"s\\u0041",1,"e","T",1,0]'))?.fields).toMatchObject({
+      sequence: 1000,
+      streamId: "sA",
+    })
+  })
+})
