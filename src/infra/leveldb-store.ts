@@ -380,18 +380,9 @@ export const openLevelDbEventStore = (
      * Reads the stored entries `from..last`. The iterator's `highWaterMarkBytes` is raised from classic-level's
      * 16 KiB so that a page comes back in a few native round trips instead of one per ~16 KiB (each a hop to
      * libuv's thread pool and back); it adds no memory, since the whole page is collected anyway.
-     * `fillCache: false`: a scan reads each block once, so caching it only evicts the blocks that point reads
-     * (`read`, the id index) reuse, and filling the cache costs CPU on every block (measured ~1 µs/event).
      */
     const readEntries = (from: number, last: number): Promise<Entries> =>
-      db
-        .iterator({
-          gte: recordKey(from),
-          lte: recordKey(last),
-          highWaterMarkBytes: PAGE_READ_BYTES,
-          fillCache: false,
-        })
-        .all()
+      db.iterator({ gte: recordKey(from), lte: recordKey(last), highWaterMarkBytes: PAGE_READ_BYTES }).all()
 
     /** A page read under way: its range and the entries to come. */
     interface PendingPage {
