@@ -403,7 +403,7 @@ describe("LevelDB event store: corruption never passes silently", () => {
         key: indexBlockKey(31),
         value: indexBlockValue(
           [31, 32, 33].map((seq) => probeOf(`torn-${seq}`)),
-          [{ streamId: Buffer.from("wallet/torn"), firstVersion: 1, count: 3 }],
+          [{ streamBytes: Buffer.from("wallet/torn"), firstVersion: 1, count: 3 }],
         ),
       })
       await db.batch(ops)

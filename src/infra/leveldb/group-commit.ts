@@ -46,7 +46,7 @@ import { identitySealer, type PayloadSealer, payloadAadText } from "../../events
 import type { AppendResult, ExpectedVersion, NewEvent } from "../../events/store.js"
 import { type Probe, probeOf } from "./id-filter.js"
 import type { IdIndex } from "./id-index.js"
-import { HEAD_KEY, headValue, indexBlockKey, indexBlockValue, recordKey } from "./keys.js"
+import { HEAD_KEY, headValue, indexBlockKey, indexBlockValue, recordKey, type StreamRun } from "./keys.js"
 import type { Db } from "./open-db.js"
 import { describe } from "./open-db.js"
 import { decodeRecord, encodeRecord, type RecordFields } from "./record.js"
@@ -140,12 +140,8 @@ interface Batch {
   readonly ids: string[]
   /** Probes of `ids`, for the batch's index block and the id index once committed. */
   readonly probes: Probe[]
-  /** One run per append, for the index block and the stream index once committed. */
-  readonly runs: Array<{
-    readonly streamId: Uint8Array
-    readonly firstVersion: number
-    readonly count: number
-  }>
+  /** One run per append (with its stream id's bytes), for the index block and the stream index. */
+  readonly runs: Array<StreamRun & { readonly streamBytes: Uint8Array }>
   readonly firstSequence: number
   readonly events: CommittedEvent[]
   lastSequence: number
@@ -566,9 +562,12 @@ export class GroupCommitWriter {
         batch.probes.push(a.probes[i]!)
         prev = hash
       }
+      const first = a.fields[0]!
       batch.runs.push({
-        streamId: a.streamBytes,
-        firstVersion: a.fields[0]!.streamVersion,
+        streamId: a.streamId,
+        streamBytes: a.streamBytes,
+        firstVersion: first.streamVersion,
+        firstSequence: first.sequence,
         count: a.fields.length,
       })
     }
@@ -620,18 +619,7 @@ export class GroupCommitWriter {
     this.inFlight = undefined
     this.head = batch.lastSequence
     this.headHash = batch.lastHash
-    let sequence = batch.firstSequence
-    for (const chunk of batch.chunks)
-      for (const a of chunk.appends) {
-        const first = a.fields[0]!
-        this.streams.add({
-          streamId: a.streamId,
-          firstVersion: first.streamVersion,
-          count: a.fields.length,
-          firstSequence: sequence,
-        })
-        sequence += a.fields.length
-      }
+    for (const run of batch.runs) this.streams.add(run)
     for (let i = 0; i < batch.ids.length; i++) {
       const id = batch.ids[i]!
       const p = this.pendingIds.get(id)

@@ -98,13 +98,13 @@ export interface StreamRun extends BlockRun {
 export const indexBlockValue = (
   probes: ReadonlyArray<readonly [number, number]>,
   runs: ReadonlyArray<{
-    readonly streamId: Uint8Array
+    readonly streamBytes: Uint8Array
     readonly firstVersion: number
     readonly count: number
   }>,
 ): Uint8Array => {
   let size = 4 + probes.length * 8
-  for (const r of runs) size += 10 + r.streamId.length
+  for (const r of runs) size += 10 + r.streamBytes.length
   const v = Buffer.allocUnsafe(size)
   writeU32(v, 0, probes.length)
   for (let i = 0; i < probes.length; i++) {
@@ -114,10 +114,10 @@ export const indexBlockValue = (
   }
   let o = 4 + probes.length * 8
   for (const r of runs) {
-    v[o] = r.streamId.length >>> 8
-    v[o + 1] = r.streamId.length
-    v.set(r.streamId, o + 2)
-    o += 2 + r.streamId.length
+    v[o] = r.streamBytes.length >>> 8
+    v[o + 1] = r.streamBytes.length
+    v.set(r.streamBytes, o + 2)
+    o += 2 + r.streamBytes.length
     writeU32(v, o, r.firstVersion)
     writeU32(v, o + 4, r.count)
     o += 8

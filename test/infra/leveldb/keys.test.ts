@@ -42,7 +42,7 @@ describe("LevelDB key layout", () => {
           const value = indexBlockValue(
             probes,
             runs.map((r) => ({
-              streamId: Buffer.from(r.stream, "utf8"),
+              streamBytes: Buffer.from(r.stream, "utf8"),
               firstVersion: r.version,
               count: r.count,
             })),
