@@ -5,7 +5,8 @@
  * time to their own stream through the LevelDB store, with everything a real append pays: catalogue
  * encoding, AES-256-GCM sealing under a vault (host key), SHA-256 chaining, idempotency and version checks,
  * group commit with `sync: true`. The peer: raw classic-level `db.batch(ops, { sync: true })` writing the very
- * same record bytes (envelope + sealed payload, as our store stores them) in batches of `RAW_BATCH` events —
+ * same record bytes (envelope + sealed payload, as our store stores them, a key per event where our store
+ * keeps a chunk of records per key) in batches of `RAW_BATCH` events —
  * the "~60k events/s" baseline of the issue. Rounds alternate ours/raw on fresh directories and the best
  * round of each is kept (the disk's fsync latency is noisy; interleaving keeps both sides on equal terms).
  *
@@ -28,6 +29,8 @@ import { ClassicLevel } from "classic-level"
 import { Effect } from "effect"
 import type { WalletEvent } from "../src/events/catalogue.js"
 import type { NewEvent } from "../src/events/store.js"
+import { splitChunk } from "../src/infra/leveldb/chunk.js"
+import { CHUNKS_END, CHUNKS_START, chunkKey, sequenceOfKey } from "../src/infra/leveldb/keys.js"
 import { openLevelDbEventStore } from "../src/infra/leveldb-store.js"
 import { flat, hex } from "./fixtures.js"
 import { runRebuildBench } from "./rebuild.js"
@@ -117,13 +120,17 @@ const runOurs = async (
       Effect.scoped(openLevelDbEventStore({ dataDir: dir, key: new Uint8Array(32).fill(7) })),
     )
     const reopenMs = performance.now() - reopenStarted
-    // The raw side writes records of the same size as ours: re-read them from the store's files.
+    // The raw side writes the very records we stored, one key per event (the issue's baseline): re-read
+    // them from the store's files, where they sit a chunk per value.
     const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" })
     await db.open()
-    const records = (await db.iterator({ gte: Uint8Array.of(0x73), lt: Uint8Array.of(0x74) }).all()) as Array<
-      [Uint8Array, Uint8Array]
-    >
+    const chunks = await db.iterator({ gte: CHUNKS_START, lt: CHUNKS_END }).all()
     await db.close()
+    const records: Array<[Uint8Array, Uint8Array]> = []
+    for (const [key, value] of chunks) {
+      const first = sequenceOfKey(key)!
+      for (const [i, record] of splitChunk(value)!.entries()) records.push([chunkKey(first + i), record])
+    }
     return { ...out, reopenMs, records }
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -5,19 +5,21 @@
  * - Appends from every wallet go through one group-commit writer (`leveldb/group-commit.ts`): each append is
  *   validated and sequenced on arrival, sealed and hash-chained with the appends of its turn, and
  *   acknowledged only once the `sync: true` batch carrying it is on disk.
- * - Records are the chain-hash input itself (`leveldb/record.ts`); keys are laid out in `leveldb/keys.ts`.
+ * - Records are the chain-hash input itself (`leveldb/record.ts`), stored a chunk at a time (`leveldb/chunk.ts`:
+ *   the records one turn of the writer committed, one LevelDB value); keys are laid out in `leveldb/keys.ts`.
  * - Opening verifies the end of the log and removes a torn tail past the commit marker, saying so
  *   (`leveldb/open-check.ts`); `verifyChain` checks the whole log (the audit's entry point) and needs no key.
  * - Payloads are sealed with associated data binding them to their envelope (`events/sealer.ts`); the
  *   envelope stays in clear. With the vault, the appends committed together in one chunk (one turn of
  *   the writer, possibly of many streams) are sealed as ONE group (one AES-GCM operation, see `vault.ts`):
  *   every member keeps its own record and chain hash, but opens only with its whole group, which is
- *   consecutive in the log. Decoding reads fetch whole groups: `read` reads the stream's runs plus the
- *   other members of their groups (decoded, not returned); `readAll` and `subscribe` starting inside a
- *   group start at its first member and drop what precedes `from`.
- * - Format 3 (`keys.ts`): one index block per batch (event-id probes and stream runs), an in-memory stream
- *   index (`leveldb/stream-index.ts`). Earlier formats are refused at open with `StoreUnavailable` (no
- *   deployed stores exist, so there is no migration).
+ *   its chunk. Reads fetch whole chunks: `read` the chunks holding the stream's runs (other streams'
+ *   members are decoded for their group's sake, not returned); `readAll`, `readRaw` and `subscribe`
+ *   start at the first record of the chunk holding `from` and drop what precedes it.
+ * - Format 4 (`keys.ts`): one value per chunk, one index block per batch (event-id probes, chunk sizes and
+ *   stream runs), in-memory stream and chunk indexes (`leveldb/stream-index.ts`, `leveldb/chunk-index.ts`).
+ *   Earlier formats are refused at open with `StoreUnavailable` (no deployed stores exist, so there is no
+ *   migration).
  * - `readAll`, `readRaw` and the catch-up of `subscribe` read in pages through iterators, never the whole
  *   log at once, and check every record as they go (hash, link to its predecessor, no gap): damage fails
  *   the read with `StoreCorrupted` instead of handing out altered events. `read` checks each record's hash. `subscribe` registers its live listener *before* it reads the catch-up range, then drops
@@ -38,19 +40,19 @@ import {
 } from "../events/errors.js"
 import { groupAadText, identitySealer, type PayloadSealer, payloadAadText } from "../events/sealer.js"
 import { EventStore, type EventStoreShape, type RecordedEvent } from "../events/store.js"
-import { ChainWalker, corrupted, GENESIS, recordsPast, verifyRange } from "./leveldb/chain.js"
+import {
+  ChainWalker,
+  corrupted,
+  GENESIS,
+  type RecordSink,
+  recordsPast,
+  verifyRange,
+} from "./leveldb/chain.js"
 import { type CommittedEvent, GroupCommitWriter } from "./leveldb/group-commit.js"
-import { FORMAT_KEY, FORMAT_TAG, OLD_FORMAT_TAGS, recordKey, VAULT_KEY } from "./leveldb/keys.js"
+import { chunkKey, FORMAT_KEY, FORMAT_TAG, OLD_FORMAT_TAGS, VAULT_KEY } from "./leveldb/keys.js"
 import { checkOnOpen, type OpenReport } from "./leveldb/open-check.js"
 import { type Db, describe, openDb } from "./leveldb/open-db.js"
-import {
-  PREV_HASH_AT,
-  type RecordFields,
-  type RecordView,
-  storedEventOf,
-  verifiedHashHexOf,
-  viewRecord,
-} from "./leveldb/record.js"
+import { type RecordFields, type RecordView, storedEventOf } from "./leveldb/record.js"
 import {
   createVaultEffect,
   unlockVaultEffect,
@@ -319,24 +321,11 @@ export const openLevelDbEventStore = (
     }
 
     /**
-     * Where a decoding read must start for `fromSequence`: earlier when that record is a later member of a
-     * sealed group (the group opens only whole). One point read, only for reads that start mid-log.
+     * Where a read must start for `fromSequence`: the first record of the chunk holding it (chunks are read
+     * whole, and a sealed group opens only whole). From the in-memory chunk index, no read.
      */
-    const groupStart = (fromSequence: number, to: number): Effect.Effect<number, StoreUnavailable> =>
-      group === undefined || fromSequence <= 1 || fromSequence > to
-        ? Effect.succeed(fromSequence)
-        : Effect.map(
-            Effect.tryPromise({
-              try: () => db.get(recordKey(fromSequence)),
-              catch: ioError("reading the event log"),
-            }),
-            (value) => {
-              const r = value === undefined ? undefined : viewRecord(value)
-              // A missing or damaged record is reported by the read itself.
-              const pos = r === undefined ? undefined : group.positionOf(payloadOf(r))
-              return pos === undefined ? fromSequence : Math.max(1, fromSequence - pos.index)
-            },
-          )
+    const chunkStart = (fromSequence: number, to: number): number =>
+      fromSequence > to ? fromSequence : writer.chunks.startOf(fromSequence)
 
     /** The hex envelope of a verified record, given its two hashes as hex (one literal: one object shape). */
     const envelopeOf = (f: RecordFields, prevHash: string, hash: string): Envelope => ({
@@ -377,12 +366,12 @@ export const openLevelDbEventStore = (
     }
 
     /**
-     * Reads the stored entries `from..last`. The iterator's `highWaterMarkBytes` is raised from classic-level's
+     * Reads the stored chunks holding `from..last` (`from` starts a chunk). The iterator's `highWaterMarkBytes` is raised from classic-level's
      * 16 KiB so that a page comes back in a few native round trips instead of one per ~16 KiB (each a hop to
      * libuv's thread pool and back); it adds no memory, since the whole page is collected anyway.
      */
     const readEntries = (from: number, last: number): Promise<Entries> =>
-      db.iterator({ gte: recordKey(from), lte: recordKey(last), highWaterMarkBytes: PAGE_READ_BYTES }).all()
+      db.iterator({ gte: chunkKey(from), lte: chunkKey(last), highWaterMarkBytes: PAGE_READ_BYTES }).all()
 
     /** A page read under way: its range and the entries to come. */
     interface PendingPage {
@@ -391,8 +380,9 @@ export const openLevelDbEventStore = (
       readonly entries: Promise<Entries>
     }
 
+    /** A page: whole chunks from `from` (a chunk's first record) to the end of the one holding `from + pageSize - 1`. */
     const startPage = (from: number, to: number): PendingPage => {
-      const last = Math.min(to, from + pageSize - 1)
+      const last = writer.chunks.endOf(Math.min(to, from + pageSize - 1), to)
       const entries = readEntries(from, last)
       // A page read ahead may never be awaited (the stream stopped early); its failure must not go unhandled.
       entries.catch(() => undefined)
@@ -417,13 +407,11 @@ export const openLevelDbEventStore = (
           Effect.try({
             try: () => {
               const out: A[] = []
+              const sink: RecordSink = (r, prevHex, hash) => map(r, envelopeOf(r.fields, prevHex, hash), out)
               for (let i = 0; i < entries.length; i++) {
                 const entry = entries[i]!
-                const fed = walker.feed(entry[0], entry[1])
-                if ("damage" in fed) throw corrupted(fed.sequence, fed.damage)
-                // Each record's prevHash is the hash of the one before (just verified): one hex per record.
-                const prevHex = walker.linkHex ?? fed.bytes.toString("hex", PREV_HASH_AT, PREV_HASH_AT + 32)
-                map(fed, envelopeOf(fed.fields, prevHex, walker.prevHex!), out)
+                const found = walker.feed(entry[0], entry[1], sink)
+                if (found !== undefined) throw corrupted(found.sequence, found.damage)
               }
               if (walker.next <= page.last) throw corrupted(walker.next, "missing")
               if (last) end()
@@ -433,39 +421,37 @@ export const openLevelDbEventStore = (
           }),
       )
 
-    /**
-     * Every record from `from` to the committed head at the time the stream starts, in pages. The next page
-     * is requested from LevelDB before the current one is checked and decoded, so the disk read (on libuv's
-     * thread pool) overlaps the CPU work on this thread. Pages are still checked strictly in order.
-     */
     /** How a paged read turns checked records into its items: a mapper per read, and its end check. */
     interface PageMapper<A> {
       readonly map: (r: RecordView, envelope: Envelope, out: A[]) => void
       readonly end: () => void
     }
 
+    /**
+     * Every record from `from` to the committed head at the time the stream starts, in pages of whole
+     * chunks (starting at the chunk holding `from`; the mapper drops what precedes it). The next page is
+     * requested from LevelDB before the current one is checked and decoded, so the disk read (on libuv's
+     * thread pool) overlaps the CPU work on this thread. Pages are still checked strictly in order.
+     */
     const pagedFrom = <A>(
       fromSequence: number,
       mapper: (from: number) => PageMapper<A>,
-      start: (from: number, to: number) => Effect.Effect<number, StoreUnavailable> = Effect.succeed,
     ): Stream.Stream<A, StoreError> =>
       Stream.unwrap(
-        Effect.flatMap(ensureOpen, () => {
+        Effect.map(ensureOpen, () => {
           const to = writer.head
           const from = Math.max(1, fromSequence)
-          return Effect.map(start(from, to), (first) => {
-            const walker = new ChainWalker(first, undefined)
-            const { map, end } = mapper(from)
-            let ahead: PendingPage | undefined
-            return Stream.paginate(undefined, () => {
-              if (walker.next > to) return Effect.succeed([[], Option.none<undefined>()] as const)
-              // After a page checks out, `walker.next` is exactly where the page read ahead starts.
-              const page =
-                ahead !== undefined && ahead.from === walker.next ? ahead : startPage(walker.next, to)
-              ahead = page.last < to ? startPage(page.last + 1, to) : undefined
-              return Effect.map(checkPage(walker, page, map, page.last >= to, end), (out) => {
-                return [out, walker.next > to ? Option.none<undefined>() : Option.some(undefined)] as const
-              })
+          const walker = new ChainWalker(chunkStart(from, to), undefined)
+          const { map, end } = mapper(from)
+          let ahead: PendingPage | undefined
+          return Stream.paginate(undefined, () => {
+            if (walker.next > to) return Effect.succeed([[], Option.none<undefined>()] as const)
+            // After a page checks out, `walker.next` is exactly where the page read ahead starts.
+            const page =
+              ahead !== undefined && ahead.from === walker.next ? ahead : startPage(walker.next, to)
+            ahead = page.last < to ? startPage(page.last + 1, to) : undefined
+            return Effect.map(checkPage(walker, page, map, page.last >= to, end), (out) => {
+              return [out, walker.next > to ? Option.none<undefined>() : Option.some(undefined)] as const
             })
           })
         }),
@@ -477,10 +463,10 @@ export const openLevelDbEventStore = (
       return { map: (r, envelope, out) => decoder.push(r, envelope, out), end: () => decoder.end() }
     }
 
-    /** Stored events as they are. */
-    const storedFrom = (): PageMapper<StoredEvent> => ({
+    /** Stored events from `from` on, as they are. */
+    const storedFrom = (from: number): PageMapper<StoredEvent> => ({
       map: (r, envelope, out) => {
-        out.push(storedOf(r, envelope))
+        if (r.fields.sequence >= from) out.push(storedOf(r, envelope))
       },
       end: () => undefined,
     })
@@ -491,71 +477,53 @@ export const openLevelDbEventStore = (
         const current = writer.versions.get(streamId) ?? 0
         const from = Math.max(1, fromVersion)
         if (from > current) return []
-        // Whole runs (one run is one append). A sealed group is the chunk of appends the writer committed
-        // together, possibly of several streams: its other members are read for the group's sake and dropped
-        // after decoding, as are this stream's events before `from`. The index holds committed runs only.
-        const own = writer.streams.sequencesFrom(streamId, from)
-        const values = new Map<number, Uint8Array | undefined>()
-        const fetch = (seqs: ReadonlyArray<number>) =>
-          Effect.gen(function* () {
-            for (let at = 0; at < seqs.length; at += pageSize) {
-              const page = seqs.slice(at, at + pageSize)
-              const got = yield* Effect.tryPromise({
-                try: () => db.getMany(page.map(recordKey)),
-                catch: ioError("reading events"),
-              })
-              got.forEach((value, i) => {
-                values.set(page[i]!, value)
-              })
-            }
-          })
-        yield* fetch(own)
-        const head = writer.head
-        const others = yield* Effect.try({
-          try: () => {
-            const more: number[] = []
-            if (group === undefined) return more
-            for (const seq of own) {
-              const value = values.get(seq)
-              const r = value === undefined ? undefined : viewRecord(value)
-              const pos = r === undefined ? undefined : group.positionOf(payloadOf(r))
-              if (pos === undefined) continue
-              const first = seq - pos.index
-              // A group lies inside the committed log; anything else is damage, not a range to read.
-              if (first < 1 || first + pos.count - 1 > head) throw corrupted(seq, "malformed")
-              for (let m = first; m < first + pos.count; m++) {
-                if (values.has(m)) continue
-                values.set(m, undefined)
-                more.push(m)
-              }
-            }
-            return more
-          },
-          catch: asStoreError,
-        })
-        yield* fetch(others)
-        const ownSet = new Set(own)
+        // Whole runs (one run is one append), read as the chunks holding them. A chunk may hold other
+        // streams' appends too: with the vault they are one sealed group, so they are decoded for the
+        // group's sake and dropped, as are this stream's events before `from`. The indexes hold committed
+        // runs and chunks only.
+        const ownSequences = writer.streams.sequencesFrom(streamId, from)
+        const own = new Set(ownSequences)
+        const starts: number[] = []
+        for (const seq of ownSequences) {
+          const start = writer.chunks.startOf(seq)
+          if (starts[starts.length - 1] !== start) starts.push(start)
+        }
         const out: RecordedEvent[] = []
         const decoder = new GroupDecoder(
           (r) => r.fields.streamId === streamId && r.fields.streamVersion >= from,
         )
-        yield* Effect.try({
-          try: () => {
-            for (const seq of [...values.keys()].sort((x, y) => x - y)) {
-              const value = values.get(seq)
-              const r = value === undefined ? undefined : viewRecord(value)
-              if (r === undefined) throw corrupted(seq, value === undefined ? "missing" : "malformed")
-              if (r.fields.sequence !== seq || (ownSet.has(seq) && r.fields.streamId !== streamId))
-                throw corrupted(seq, "misplaced")
-              const hash = verifiedHashHexOf(r)
-              if (hash === undefined) throw corrupted(seq, "bad-hash")
-              const prevHex = r.bytes.toString("hex", PREV_HASH_AT, PREV_HASH_AT + 32)
-              decoder.push(r, envelopeOf(r.fields, prevHex, hash), out)
-            }
-          },
-          catch: asStoreError,
-        })
-        yield* Effect.try({ try: () => decoder.end(), catch: asStoreError })
+        const sink: RecordSink = (r, prevHex, hash) => {
+          if (own.has(r.fields.sequence) && r.fields.streamId !== streamId)
+            throw corrupted(r.fields.sequence, "misplaced")
+          decoder.push(r, envelopeOf(r.fields, prevHex, hash), out)
+        }
+        let next = 0 // the first of `ownSequences` not yet seen
+        for (let at = 0; at < starts.length; at += pageSize) {
+          const page = starts.slice(at, at + pageSize)
+          const values = yield* Effect.tryPromise({
+            try: () => db.getMany(page.map(chunkKey)),
+            catch: ioError("reading events"),
+          })
+          yield* Effect.try({
+            try: () => {
+              for (let i = 0; i < page.length; i++) {
+                const start = page[i]!
+                const value = values[i]
+                if (value === undefined) throw corrupted(start, "missing")
+                // Each chunk is checked on its own: form, sequences, hashes and the links inside it.
+                const walker = new ChainWalker(start, undefined)
+                const found = walker.feed(chunkKey(start), value, sink)
+                if (found !== undefined) throw corrupted(found.sequence, found.damage)
+                decoder.end()
+                // The chunk must hold every one of the stream's sequences that led here.
+                while (next < ownSequences.length && ownSequences[next]! < walker.next) next++
+                if (next < ownSequences.length && writer.chunks.startOf(ownSequences[next]!) === start)
+                  throw corrupted(ownSequences[next]!, "missing")
+              }
+            },
+            catch: asStoreError,
+          })
+        }
         return out
       })
 
@@ -568,20 +536,16 @@ export const openLevelDbEventStore = (
           yield* Effect.addFinalizer(() => Effect.sync(() => subscribers--))
           const sub = yield* PubSub.subscribe(pubsub)
           let last = Math.max(1, fromSequence) - 1
-          const catchUp = pagedFrom<RecordedEvent>(
-            fromSequence,
-            (from) => {
-              const decoded = decodedFrom(from)
-              return {
-                map: (r, envelope, out) => {
-                  decoded.map(r, envelope, out)
-                  if (r.fields.sequence >= from) last = r.fields.sequence
-                },
-                end: decoded.end,
-              }
-            },
-            groupStart,
-          )
+          const catchUp = pagedFrom<RecordedEvent>(fromSequence, (from) => {
+            const decoded = decodedFrom(from)
+            return {
+              map: (r, envelope, out) => {
+                decoded.map(r, envelope, out)
+                if (r.fields.sequence >= from) last = r.fields.sequence
+              },
+              end: decoded.end,
+            }
+          })
           const pullLive: Effect.Effect<readonly [RecordedEvent, ...RecordedEvent[]], StoreError> =
             Effect.flatMap(PubSub.takeAll(sub), (items) => {
               const out: RecordedEvent[] = []
@@ -629,7 +593,7 @@ export const openLevelDbEventStore = (
         }),
       read,
       streamVersion: (streamId) => Effect.map(ensureOpen, () => writer.versions.get(streamId) ?? 0),
-      readAll: (fromSequence = 1) => pagedFrom(fromSequence, decodedFrom, groupStart),
+      readAll: (fromSequence = 1) => pagedFrom(fromSequence, decodedFrom),
       readRaw: (fromSequence = 1) => pagedFrom(fromSequence, storedFrom),
       subscribe,
       head: Effect.map(ensureOpen, () => writer.head),

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { WalletEvent } from "../../src/events/catalogue.js"
 import { openLevelDbEventStore } from "../../src/infra/leveldb-store.js"
 import { MIN_SCRYPT } from "../../src/infra/vault.js"
+import { deleteRecord, getRecord, putRecord } from "../infra/fixtures/chunks.js"
 import { buildHistory } from "../projections/history.js"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
@@ -46,12 +47,6 @@ const rawEdit = async (dir: string, f: (db: ClassicLevel<Uint8Array, Uint8Array>
   await db.open()
   await f(db)
   await db.close()
-}
-const recordKey = (sequence: number) => {
-  const k = Buffer.alloc(9)
-  k[0] = 0x73
-  k.writeBigUInt64BE(BigInt(sequence), 1)
-  return k
 }
 
 const writeLog = (dir: string, extra: WalletEvent[] = []) =>
@@ -108,9 +103,9 @@ describe("corecashu audit", () => {
     const dir = copy("tampered")
     const K = 7
     await rawEdit(dir, async (db) => {
-      const v = Buffer.from((await db.get(recordKey(K)))!)
+      const v = await getRecord(db, K)
       v[v.length - 40]! ^= 0x01 // inside the sealed payload, before the 32-byte hash
-      await db.put(recordKey(K), v)
+      await putRecord(db, K, v)
     })
     const noKey = cli("--data-dir", dir, "--json")
     expect(noKey.code).toBe(1)
@@ -126,7 +121,7 @@ describe("corecashu audit", () => {
 
   it("detects a removed event", async () => {
     const dir = copy("removed")
-    await rawEdit(dir, (db) => db.del(recordKey(4)))
+    await rawEdit(dir, (db) => deleteRecord(db, 4))
     const r = cli("--data-dir", dir, "--json")
     expect(r.code).toBe(1)
     expect(json(r.stdout).violation).toMatchObject({ sequence: 4, kind: "chain" })

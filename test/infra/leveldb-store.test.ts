@@ -15,7 +15,6 @@ import {
   INDEX_START,
   indexBlockKey,
   indexBlockValue,
-  recordKey,
   VAULT_KEY,
 } from "../../src/infra/leveldb/keys.js"
 import { decodeRecord, encodeRecord } from "../../src/infra/leveldb/record.js"
@@ -28,6 +27,7 @@ import {
 import { INSECURE_TEST_VAULT_OPTIONS, unlockVault } from "../../src/infra/vault.js"
 import { auditLog, payloadDecoder } from "../../src/projections/audit.js"
 import { runEventStoreContract } from "../events/store-contract.js"
+import { deleteRecord, getRecord, putChunk, putRecord } from "./fixtures/chunks.js"
 import { MNEMONIC, newEvents, proofSecret, walletCreated } from "./fixtures/sample-events.js"
 
 // ---------------------------------------------------------------------------------------------------------
@@ -285,7 +285,7 @@ describe("LevelDB event store: corruption never passes silently", () => {
 
   it("names a deleted record: at open when it is in the checked tail, in verifyChain and reads otherwise", async () => {
     const dir = await filled(120)
-    await damage(dir, (db) => db.del(recordKey(60)))
+    await damage(dir, (db) => deleteRecord(db, 60))
     expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({
       _tag: "StoreCorrupted",
       firstBadSequence: 60,
@@ -301,9 +301,9 @@ describe("LevelDB event store: corruption never passes silently", () => {
   it("names a record whose payload changed by one byte", async () => {
     const dir = await filled(120)
     await damage(dir, async (db) => {
-      const value = Buffer.from((await db.get(recordKey(77)))!)
+      const value = await getRecord(db, 77)
       value[value.length - 40]! ^= 0x01
-      await db.put(recordKey(77), value)
+      await putRecord(db, 77, value)
     })
     expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({
       _tag: "StoreCorrupted",
@@ -318,11 +318,9 @@ describe("LevelDB event store: corruption never passes silently", () => {
   it("names the first of two swapped records", async () => {
     const dir = await filled(120)
     await damage(dir, async (db) => {
-      const [a, b] = await db.getMany([recordKey(90), recordKey(91)])
-      await db.batch([
-        { type: "put", key: recordKey(90), value: b! },
-        { type: "put", key: recordKey(91), value: a! },
-      ])
+      const [a, b] = [await getRecord(db, 90), await getRecord(db, 91)]
+      await putRecord(db, 90, b)
+      await putRecord(db, 91, a)
     })
     expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({ firstBadSequence: 90 })
     const store = await open({ dataDir: dir, unencrypted: true, tailCheck: 5 })
@@ -342,9 +340,9 @@ describe("LevelDB event store: corruption never passes silently", () => {
     expect(await collect(Stream.take(paged.readAll(), 3))).toEqual(whole.slice(0, 3))
     await run(paged.close)
     await damage(dir, async (db) => {
-      const value = Buffer.from((await db.get(recordKey(100)))!)
+      const value = await getRecord(db, 100)
       value[value.length - 40]! ^= 0x01
-      await db.put(recordKey(100), value)
+      await putRecord(db, 100, value)
     })
     const store = await open({ dataDir: dir, unencrypted: true, pageSize: 7, tailCheck: 5 })
     expect(await fails(Stream.runCollect(store.readAll()))).toMatchObject({ firstBadSequence: 100 })
@@ -354,16 +352,16 @@ describe("LevelDB event store: corruption never passes silently", () => {
   it("detects an event rewritten with a recomputed hash (the link to it breaks)", async () => {
     const dir = await filled(50)
     await damage(dir, async (db) => {
-      const r = decodeRecord((await db.get(recordKey(30)))!)!
+      const r = decodeRecord(await getRecord(db, 30))!
       const forged = encodeRecord(r.prevHash, { ...r.fields, time: r.fields.time + 1 }, r.payload)
-      await db.put(recordKey(30), forged.record)
+      await putRecord(db, 30, forged.record)
     })
     expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({ firstBadSequence: 31 })
   })
 
   it("refuses to drop an acknowledged event: a missing head record is corruption, not a torn tail", async () => {
     const dir = await filled(20)
-    await damage(dir, (db) => db.del(recordKey(20)))
+    await damage(dir, (db) => deleteRecord(db, 20))
     expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({
       _tag: "StoreCorrupted",
       firstBadSequence: 20,
@@ -383,9 +381,9 @@ describe("LevelDB event store: corruption never passes silently", () => {
     const dir = await filled(30)
     // Records 31..33 with their index entries but no commit marker: a batch that never completed.
     await damage(dir, async (db) => {
-      const last = decodeRecord((await db.get(recordKey(30)))!)!
+      const last = decodeRecord(await getRecord(db, 30))!
       let prev = last.hash
-      const ops = []
+      const records = []
       for (let seq = 31; seq <= 33; seq++) {
         const fields = {
           ...last.fields,
@@ -396,23 +394,23 @@ describe("LevelDB event store: corruption never passes silently", () => {
         }
         const { record, hash } = encodeRecord(prev, fields, last.payload)
         prev = hash
-        ops.push({ type: "put" as const, key: recordKey(seq), value: record })
+        records.push(record)
       }
-      ops.push({
-        type: "put" as const,
-        key: indexBlockKey(31),
-        value: indexBlockValue(
+      await putChunk(db, 31, records)
+      await db.put(
+        indexBlockKey(31),
+        indexBlockValue(
           [31, 32, 33].map((seq) => probeOf(`torn-${seq}`)),
+          [3],
           [{ streamBytes: Buffer.from("wallet/torn"), firstVersion: 1, count: 3 }],
         ),
-      })
-      await db.batch(ops)
+      )
     })
     const store = await open({ dataDir: dir, unencrypted: true })
     expect(store.opened).toEqual({
       head: 30,
       verifiedTail: 30,
-      recovered: { truncatedFrom: 31, removedRecords: 3, removedIndexEntries: 1 },
+      recovered: { truncatedFrom: 31, removedChunks: 1, removedIndexEntries: 1 },
     })
     expect(await run(store.head)).toBe(30)
     expect(await run(store.streamVersion("wallet/torn"))).toBe(0)
@@ -428,9 +426,9 @@ describe("LevelDB event store: corruption never passes silently", () => {
   it("says so through the logger when it recovers", async () => {
     const dir = await filled(3)
     await damage(dir, async (db) => {
-      const last = decodeRecord((await db.get(recordKey(3)))!)!
+      const last = decodeRecord(await getRecord(db, 3))!
       const { record } = encodeRecord(last.hash, { ...last.fields, sequence: 4, eventId: "x" }, last.payload)
-      await db.put(recordKey(4), record)
+      await putChunk(db, 4, [record])
     })
     const lines: string[] = []
     const logger = Logger.make(({ message }) => lines.push(String(message)))
@@ -544,13 +542,11 @@ describe("LevelDB event store: data at rest", () => {
     await run(store.close)
     // Rewrite record 2 with record 1's sealed payload and a recomputed, valid chain and marker.
     await withRaw(dir, async (db) => {
-      const one = decodeRecord((await db.get(recordKey(1)))!)!
-      const two = decodeRecord((await db.get(recordKey(2)))!)!
+      const one = decodeRecord(await getRecord(db, 1))!
+      const two = decodeRecord(await getRecord(db, 2))!
       const forged = encodeRecord(one.hash, two.fields, one.payload)
-      await db.batch([
-        { type: "put", key: recordKey(2), value: forged.record },
-        { type: "put", key: HEAD_KEY, value: headValue(2, forged.hash) },
-      ])
+      await putRecord(db, 2, forged.record)
+      await db.put(HEAD_KEY, headValue(2, forged.hash))
     })
     const reopened = await open({ dataDir: dir, key })
     expect(await run(reopened.verifyChain)).toEqual({ head: 2, verified: 2 })
@@ -713,18 +709,16 @@ describe("LevelDB event store: sealed groups", () => {
     // Sequences 2-3 and 4-6 are groups: put record 5's payload into record 3 and re-chain everything.
     await withRaw(dir, async (db) => {
       const records = []
-      for (let s = 1; s <= 6; s++) records.push(decodeRecord((await db.get(recordKey(s)))!)!)
+      for (let s = 1; s <= 6; s++) records.push(decodeRecord(await getRecord(db, s))!)
       const payloads = records.map((r) => r.payload)
       payloads[2] = Buffer.concat([Buffer.from([2, 0, 0, 0, 1, 0, 0, 0, 2]), payloads[4]!.subarray(9)])
       let prev = records[0]!.hash
-      const ops = []
       for (let s = 2; s <= 6; s++) {
         const forged = encodeRecord(prev, records[s - 1]!.fields, payloads[s - 1]!)
         prev = forged.hash
-        ops.push({ type: "put" as const, key: recordKey(s), value: forged.record })
+        await putRecord(db, s, forged.record)
       }
-      ops.push({ type: "put" as const, key: HEAD_KEY, value: headValue(6, prev) })
-      await db.batch(ops)
+      await db.put(HEAD_KEY, headValue(6, prev))
     })
     const reopened = await open({ dataDir: dir, key })
     expect(await run(reopened.verifyChain)).toEqual({ head: 6, verified: 6 })

@@ -1,6 +1,6 @@
 /**
- * Verification of a run of stored records: contiguous sequences, well-formed records, hashes that hold and
- * links from each record to its predecessor. Used by the open-time tail check and by the full
+ * Verification of a run of stored records, chunk by chunk (`chunk.ts`): contiguous sequences, well-formed
+ * chunks and records, hashes that hold and links from each record to its predecessor. Used by the open-time tail check and by the full
  * `verifyChain` scan, which only differ in where they start and how much they read.
  *
  * @module
@@ -8,7 +8,8 @@
 import { Effect } from "effect"
 import { GENESIS_HASH } from "../../events/envelope.js"
 import { StoreCorrupted, StoreUnavailable } from "../../events/errors.js"
-import { RECORDS_END, recordKey, sequenceOfKey } from "./keys.js"
+import { splitChunk } from "./chunk.js"
+import { CHUNKS_END, chunkKey, sequenceOfKey } from "./keys.js"
 import { type Db, describe } from "./open-db.js"
 import { hexEqualsAt, PREV_HASH_AT, type RecordView, verifiedHashHexOf, viewRecord } from "./record.js"
 
@@ -33,53 +34,75 @@ export const corrupted = (sequence: number, damage: Damage, context = ""): Store
     message: `event log damaged at sequence ${sequence}: ${explain[damage]}${context}`,
   })
 
-/** Walks records in ascending order and reports the first damage. */
+/** Receives each verified record of a chunk with its link (`prevHash`) and its hash, as hex. */
+export type RecordSink = (r: RecordView, prevHex: string, hashHex: string) => void
+
+/** Damage found by the walker, and where. */
+export interface Found {
+  readonly damage: Damage
+  readonly sequence: number
+}
+
+/**
+ * Walks chunks in ascending order and reports the first damage. A walk starts at a chunk's first record:
+ * chunks are read whole.
+ */
 export class ChainWalker {
   /** The next sequence expected. */
   next: number
   /** Hash (hex) of the last verified record (undefined when starting mid-log: the first link is trusted). */
   prevHex: string | undefined
-  /**
-   * The hash (hex) the last verified record links to — `prevHex` before it was fed — when known; readers
-   * use it as the record's `prevHash` (each record's is its predecessor's hash: one hex per record).
-   */
-  linkHex: string | undefined
-
   constructor(from: number, prevHash: Buffer | undefined) {
     this.next = from
     this.prevHex = from === 1 ? GENESIS_HASH : prevHash?.toString("hex")
-    this.linkHex = undefined
   }
 
-  /** Feeds one stored entry; returns the damage and its sequence, or the verified record. */
-  feed(
-    key: Uint8Array,
-    value: Uint8Array,
-  ): { readonly damage: Damage; readonly sequence: number } | RecordView {
+  /**
+   * Feeds one stored chunk: `each` receives its records in order as they verify. Returns the damage and its
+   * sequence, or undefined when the whole chunk verified (records fed before damage was found are not
+   * to be trusted as a read: the caller fails the read).
+   */
+  feed(key: Uint8Array, value: Uint8Array, each: RecordSink): Found | undefined {
     const at = this.next
     const keySeq = sequenceOfKey(key)
     if (keySeq === undefined || keySeq > at) return { damage: "missing", sequence: at }
     if (keySeq < at) return { damage: "misplaced", sequence: keySeq }
-    const r = viewRecord(value)
+    const records = splitChunk(value)
+    if (records === undefined) return { damage: "malformed", sequence: at }
+    for (let i = 0; i < records.length; i++) {
+      const found = this.feedRecord(records[i]!, each)
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+
+  private feedRecord(bytes: Buffer, each: RecordSink): Found | undefined {
+    const at = this.next
+    const r = viewRecord(bytes)
     if (r === undefined) return { damage: "malformed", sequence: at }
     if (r.fields.sequence !== at) return { damage: "misplaced", sequence: at }
-    if (this.prevHex !== undefined && !hexEqualsAt(this.prevHex, r.bytes, PREV_HASH_AT))
+    const prev = this.prevHex
+    if (prev !== undefined && !hexEqualsAt(prev, r.bytes, PREV_HASH_AT))
       return { damage: "broken-link", sequence: at }
     const hash = verifiedHashHexOf(r)
     if (hash === undefined) return { damage: "bad-hash", sequence: at }
-    this.linkHex = this.prevHex
     this.prevHex = hash
     this.next = at + 1
-    return r
+    // Each record's prevHash is the hash of the one before (just verified): one hex per record.
+    each(r, prev ?? r.bytes.toString("hex", PREV_HASH_AT, PREV_HASH_AT + 32), hash)
+    return undefined
   }
 }
 
 const io = (what: string) => (err: unknown) =>
   new StoreUnavailable({ reason: "io", message: `${what} failed: ${describe(err)}` })
 
+const ignore: RecordSink = () => undefined
+
 /**
- * Verifies records `from..to` (inclusive) page by page and that the last one's hash is `endHash`. `prevHash`
- * is the hash before `from` when known. Fails with `StoreCorrupted` naming the first bad sequence.
+ * Verifies records `from..to` (inclusive) a page of chunks at a time and that the last one's hash is
+ * `endHash`. `from` is the first sequence of a chunk; `prevHash` is the hash before it when known. Fails
+ * with `StoreCorrupted` naming the first bad sequence.
  */
 export const verifyRange = (
   db: Db,
@@ -87,7 +110,7 @@ export const verifyRange = (
   to: number,
   prevHash: Buffer | undefined,
   endHash: Buffer,
-  pageSize = 1024,
+  pageSize = 64,
 ): Effect.Effect<number, StoreCorrupted | StoreUnavailable> =>
   Effect.gen(function* () {
     if (to < from) return 0
@@ -96,25 +119,28 @@ export const verifyRange = (
       const start = walker.next
       const page = yield* Effect.tryPromise({
         try: () =>
-          db.iterator({ gte: recordKey(start), lte: recordKey(to), limit: pageSize }).all() as Promise<
+          db.iterator({ gte: chunkKey(start), lte: chunkKey(to), limit: pageSize }).all() as Promise<
             Array<[Uint8Array, Uint8Array]>
           >,
         catch: io("reading the event log"),
       })
       if (page.length === 0) return yield* corrupted(start, "missing")
       for (const [k, v] of page) {
-        const out = walker.feed(k, v)
-        if ("damage" in out) return yield* corrupted(out.sequence, out.damage)
+        const found = walker.feed(k, v, ignore)
+        if (found !== undefined) return yield* corrupted(found.sequence, found.damage)
       }
     }
+    // The head's chunk ends at the head (a batch is whole chunks): a record past it is out of place.
+    if (walker.next !== to + 1)
+      return yield* corrupted(to + 1, "misplaced", " (a record exists past the commit marker)")
     if (walker.prevHex !== Buffer.from(endHash).toString("hex"))
       return yield* corrupted(to, "bad-hash", " (it differs from the commit marker)")
     return to - from + 1
   })
 
-/** Keys of records stored past `head` (there should be none). */
+/** Keys of chunks that start past `head` (there should be none). */
 export const recordsPast = (db: Db, head: number): Effect.Effect<Uint8Array[], StoreUnavailable> =>
   Effect.tryPromise({
-    try: () => db.keys({ gt: recordKey(head), lt: RECORDS_END }).all(),
+    try: () => db.keys({ gt: chunkKey(head), lt: CHUNKS_END }).all(),
     catch: io("scanning the end of the event log"),
   })

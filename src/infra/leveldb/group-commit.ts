@@ -17,8 +17,8 @@
  *    sealed as one group, whatever their streams: node:crypto's fixed cost per AES-GCM operation (~10 µs,
  *    more than the AES work on a few hundred bytes) was the largest single cost of an append.
  * 5. Sealed chunks are taken strictly in order: their records are built and hashed onto the chain and put
- *    into the write batch being filled. When no write is in flight, that batch gets its index block (the
- *    event-id probes and stream runs of its appends, `keys.ts`) and the commit marker (`m/head`) and is
+ *    into the write batch being filled, each chunk as ONE value (`chunk.ts`). When no write is in flight, that batch gets its index block (the
+ *    event-id probes, chunk sizes and stream runs of its appends, `keys.ts`) and the commit marker (`m/head`) and is
  *    written with `sync: true`. An append's callback runs only after its batch is on disk.
  *
  * Why this split: validation and sequencing decide the append's answer (a conflict is reported at once) and
@@ -44,9 +44,11 @@ import {
 } from "../../events/errors.js"
 import { identitySealer, type PayloadSealer, payloadAadText } from "../../events/sealer.js"
 import type { AppendResult, ExpectedVersion, NewEvent } from "../../events/store.js"
+import { chunkValue, splitChunk } from "./chunk.js"
+import type { ChunkIndex } from "./chunk-index.js"
 import { type Probe, probeOf } from "./id-filter.js"
 import type { IdIndex } from "./id-index.js"
-import { HEAD_KEY, headValue, indexBlockKey, indexBlockValue, recordKey, type StreamRun } from "./keys.js"
+import { chunkKey, HEAD_KEY, headValue, indexBlockKey, indexBlockValue, type StreamRun } from "./keys.js"
 import type { Db } from "./open-db.js"
 import { describe } from "./open-db.js"
 import { decodeRecord, encodeRecord, type RecordFields } from "./record.js"
@@ -81,6 +83,8 @@ export interface WriterStart {
   readonly headHash: Buffer
   /** The committed streams; the writer adds each batch's runs once it is durable. */
   readonly streams: StreamIndex
+  /** The committed chunks; the writer adds each batch's chunks once it is durable. */
+  readonly chunks: ChunkIndex
 }
 
 /** Options of the writer. */
@@ -142,6 +146,8 @@ interface Batch {
   readonly probes: Probe[]
   /** One run per append (with its stream id's bytes), for the index block and the stream index. */
   readonly runs: Array<StreamRun & { readonly streamBytes: Uint8Array }>
+  /** Events per chunk, in order (the index block records them; readers locate chunks with them). */
+  readonly chunkSizes: number[]
   readonly firstSequence: number
   readonly events: CommittedEvent[]
   lastSequence: number
@@ -161,6 +167,7 @@ export class GroupCommitWriter {
   head: number
   headHash: Buffer
   readonly streams: StreamIndex
+  readonly chunks: ChunkIndex
   readonly versions: ReadonlyMap<string, number>
 
   /** Committed plus pending: what the next append is validated against. */
@@ -197,6 +204,7 @@ export class GroupCommitWriter {
     this.head = this.tailSequence = start.head
     this.headHash = this.chainHash = start.headHash
     this.streams = start.streams
+    this.chunks = start.chunks
     this.versions = start.streams.versions
     this.tailVersions = new Map(this.versions)
     this.now = options.now ?? Date.now
@@ -449,14 +457,16 @@ export class GroupCommitWriter {
     const hits: Array<{ id: string; sequence: number }> = []
     for (const id of ids) for (const sequence of this.ids.candidates(probeOf(id))) hits.push({ id, sequence })
     if (hits.length === 0) return out
-    let records: Array<Uint8Array | undefined>
+    const starts = hits.map((h) => this.chunks.startOf(h.sequence))
+    let chunks: Array<Uint8Array | undefined>
     try {
-      records = await this.db.getMany(hits.map((h) => recordKey(h.sequence)))
+      chunks = await this.db.getMany(starts.map(chunkKey))
     } catch (err) {
       throw new StoreUnavailable({ reason: "io", message: `event lookup failed: ${describe(err)}` })
     }
-    records.forEach((bytes, i) => {
+    chunks.forEach((value, i) => {
       const hit = hits[i]!
+      const bytes = value === undefined ? undefined : splitChunk(value)?.[hit.sequence - starts[i]!]
       const r = bytes === undefined ? undefined : decodeRecord(bytes)
       if (r === undefined || r.fields.sequence !== hit.sequence)
         throw new StoreCorrupted({
@@ -545,10 +555,12 @@ export class GroupCommitWriter {
     }
   }
 
-  /** Builds and chains a sealed chunk's records into the batch being filled. */
+  /** Builds and chains a sealed chunk's records, and puts them as one value into the batch being filled. */
   private stage(chunk: Chunk): void {
     const batch = this.filling ?? this.newBatch()
     const sealed = chunk.sealed!
+    const records: Buffer[] = new Array(chunk.events)
+    let k = 0
     let prev = this.chainHash
     for (let j = 0; j < chunk.appends.length; j++) {
       const a = chunk.appends[j]!
@@ -556,7 +568,7 @@ export class GroupCommitWriter {
       for (let i = 0; i < a.fields.length; i++) {
         const fields = a.fields[i]!
         const { record, hash, payloadAt } = encodeRecord(prev, fields, payloads[i]!)
-        batch.chained.put(recordKey(fields.sequence), record)
+        records[k++] = record
         batch.events.push({ fields, record, payloadAt, plain: a.plains[i]! })
         batch.ids.push(fields.eventId)
         batch.probes.push(a.probes[i]!)
@@ -571,6 +583,8 @@ export class GroupCommitWriter {
         count: a.fields.length,
       })
     }
+    batch.chained.put(chunkKey(chunk.firstSequence), chunkValue(records))
+    batch.chunkSizes.push(chunk.events)
     this.chainHash = prev
     batch.chunks.push(chunk)
     batch.lastSequence = chunk.lastSequence
@@ -584,6 +598,7 @@ export class GroupCommitWriter {
       ids: [],
       probes: [],
       runs: [],
+      chunkSizes: [],
       firstSequence: this.chainSequence() + 1,
       events: [],
       lastSequence: this.chainSequence(),
@@ -603,7 +618,10 @@ export class GroupCommitWriter {
     if (this.inFlight !== undefined || batch === undefined) return
     this.filling = undefined
     this.inFlight = batch
-    batch.chained.put(indexBlockKey(batch.firstSequence), indexBlockValue(batch.probes, batch.runs))
+    batch.chained.put(
+      indexBlockKey(batch.firstSequence),
+      indexBlockValue(batch.probes, batch.chunkSizes, batch.runs),
+    )
     batch.chained.put(HEAD_KEY, headValue(batch.lastSequence, batch.lastHash))
     batch.chained.write({ sync: true }).then(
       () => this.committed(batch),
@@ -620,6 +638,7 @@ export class GroupCommitWriter {
     this.head = batch.lastSequence
     this.headHash = batch.lastHash
     for (const run of batch.runs) this.streams.add(run)
+    for (const chunk of batch.chunks) this.chunks.add(chunk.firstSequence)
     for (let i = 0; i < batch.ids.length; i++) {
       const id = batch.ids[i]!
       const p = this.pendingIds.get(id)

@@ -4,24 +4,30 @@
  *
  * | key                                              | value                                     |
  * |--------------------------------------------------|-------------------------------------------|
- * | `s` ‖ u64be(sequence)                            | the event record (see `record.ts`)        |
+ * | `s` ‖ u64be(firstSequence)                       | a chunk: consecutive records (`chunk.ts`) |
  * | `i` ‖ u64be(firstSequence)                       | the batch's index block (below)           |
  * | `m` ‖ `head`                                     | u64be(sequence) ‖ hash(32): last batch    |
  * | `m` ‖ `format`                                   | utf8 format tag                           |
  * | `m` ‖ `vault`                                    | vault material (clear JSON) or `none`     |
  *
- * The index block of a group commit (one per batch, format 3):
- * `u32be(n) ‖ n × (u32be h1 ‖ u32be h2)` — the two 32-bit hashes (`id-filter.ts`'s `probeOf`) of each event
- * id of the batch, in sequence order — then, per append of the batch in order, its stream run
- * `u16be(len) ‖ streamId ‖ u32be(firstVersion) ‖ u32be(count)`. The runs cover the batch exactly (their
- * counts add up to n), so each run's first sequence follows from the block's key. Open rebuilds the
- * in-memory {@link IdIndex} and stream index from these blocks.
+ * A chunk is what the writer commits in one turn (`group-commit.ts`): the records of consecutive sequences,
+ * sealed as one group with the vault, stored as ONE value under its first sequence. A batch (one LevelDB
+ * write) holds one or more whole chunks.
  *
- * Why everything of a batch in one entry, keyed by sequence: LevelDB's cost is per key, and keys written
- * out of order make its compactions rewrite the records around them. Format 2 wrote one stream-run key per
- * append, in stream order: measured, those keys alone cost more CPU than the records (−35 % appends/s on a
- * synthetic log). Now only `m/head` is rewritten in place (one small key per batch). `m/head` is the commit
- * marker that says which records belong to a complete batch.
+ * The index block of a group commit (one per batch, format 4):
+ * `u32be(n) ‖ n × (u32be h1 ‖ u32be h2)` — the two 32-bit hashes (`id-filter.ts`'s `probeOf`) of each event
+ * id of the batch, in sequence order — then `u32be(c) ‖ c × u32be(events)`, the sizes of the batch's chunks
+ * in order, then, per append of the batch in order, its stream run
+ * `u16be(len) ‖ streamId ‖ u32be(firstVersion) ‖ u32be(count)`. The chunks and the runs each cover the
+ * batch exactly (their counts add up to n), so every first sequence follows from the block's key. Open
+ * rebuilds the in-memory {@link IdIndex}, stream index and chunk index from these blocks.
+ *
+ * Why so few keys: LevelDB's cost is per key — a native call and a batch entry on the way in, a skip-list
+ * node, an iterator step and two buffers on the way out — not per byte. Format 2 wrote one stream-run key
+ * per append (measured: those keys alone cost more CPU than the records, −35 % appends/s); format 3 one key
+ * per event (reading a key cost ~4 µs, a chunk's record ~1 µs). Now a chunk of ~50 events is one key, a
+ * batch's index one more, and only `m/head` is rewritten in place (one small key per batch): the commit
+ * marker that says which chunks belong to a complete batch.
  *
  * @module
  */
@@ -52,20 +58,20 @@ export const writeU64 = (buf: Uint8Array, offset: number, n: number): void => {
 export const readU64 = (buf: Uint8Array, offset: number): number =>
   readU32(buf, offset) * 0x1_0000_0000 + readU32(buf, offset + 4)
 
-/** Key of the record at `sequence`. */
-export const recordKey = (sequence: number): Uint8Array => {
+/** Key of the chunk whose first record is at `sequence`. */
+export const chunkKey = (sequence: number): Uint8Array => {
   const k = Buffer.allocUnsafe(9)
   k[0] = S
   writeU64(k, 1, sequence)
   return k
 }
 
-/** Smallest key of the record space. */
-export const RECORDS_START: Uint8Array = Uint8Array.of(S)
-/** First key after the record space. */
-export const RECORDS_END: Uint8Array = Uint8Array.of(S + 1)
+/** Smallest key of the chunk space. */
+export const CHUNKS_START: Uint8Array = Uint8Array.of(S)
+/** First key after the chunk space. */
+export const CHUNKS_END: Uint8Array = Uint8Array.of(S + 1)
 
-/** The sequence of a record key, or undefined when `key` is not one. */
+/** The first sequence of a chunk key, or undefined when `key` is not one. */
 export const sequenceOfKey = (key: Uint8Array): number | undefined =>
   key.length === 9 && key[0] === S ? readU64(key, 1) : undefined
 
@@ -94,16 +100,20 @@ export interface StreamRun extends BlockRun {
   readonly firstSequence: number
 }
 
-/** Value of an index block: the probes of the batch's event ids, then its runs (see the module comment). */
+/**
+ * Value of an index block: the probes of the batch's event ids, its chunk sizes, then its runs (see the
+ * module comment).
+ */
 export const indexBlockValue = (
   probes: ReadonlyArray<readonly [number, number]>,
+  chunkSizes: ReadonlyArray<number>,
   runs: ReadonlyArray<{
     readonly streamBytes: Uint8Array
     readonly firstVersion: number
     readonly count: number
   }>,
 ): Uint8Array => {
-  let size = 4 + probes.length * 8
+  let size = 8 + probes.length * 8 + chunkSizes.length * 4
   for (const r of runs) size += 10 + r.streamBytes.length
   const v = Buffer.allocUnsafe(size)
   writeU32(v, 0, probes.length)
@@ -113,6 +123,12 @@ export const indexBlockValue = (
     writeU32(v, 8 + 8 * i, h2)
   }
   let o = 4 + probes.length * 8
+  writeU32(v, o, chunkSizes.length)
+  o += 4
+  for (const c of chunkSizes) {
+    writeU32(v, o, c)
+    o += 4
+  }
   for (const r of runs) {
     v[o] = r.streamBytes.length >>> 8
     v[o + 1] = r.streamBytes.length
@@ -132,6 +148,8 @@ export interface IndexBlock {
   readonly count: number
   /** The probe of the i-th id. */
   readonly probe: (i: number) => readonly [number, number]
+  /** The first sequence of each of the batch's chunks, in order. */
+  readonly chunkStarts: ReadonlyArray<number>
   /** The batch's stream runs, in sequence order. */
   readonly runs: ReadonlyArray<StreamRun>
 }
@@ -141,8 +159,20 @@ export const decodeIndexBlock = (key: Uint8Array, value: Uint8Array): IndexBlock
   if (key.length !== 9 || key[0] !== I || value.length < 4) return undefined
   const count = readU32(value, 0)
   let o = 4 + count * 8
-  if (count === 0 || o > value.length) return undefined
+  if (count === 0 || o + 4 > value.length) return undefined
   const firstSequence = readU64(key, 1)
+  const chunks = readU32(value, o)
+  o += 4
+  if (chunks === 0 || chunks > count || o + 4 * chunks > value.length) return undefined
+  const chunkStarts: number[] = new Array(chunks)
+  let start = firstSequence
+  for (let c = 0; c < chunks; c++, o += 4) {
+    const size = readU32(value, o)
+    if (size === 0) return undefined
+    chunkStarts[c] = start
+    start += size
+  }
+  if (start !== firstSequence + count) return undefined
   const b = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
   const runs: StreamRun[] = []
   let sequence = firstSequence
@@ -163,6 +193,7 @@ export const decodeIndexBlock = (key: Uint8Array, value: Uint8Array): IndexBlock
     firstSequence,
     count,
     probe: (i) => [readU32(value, 4 + 8 * i), readU32(value, 8 + 8 * i)],
+    chunkStarts,
     runs,
   }
 }
@@ -177,14 +208,19 @@ export const FORMAT_KEY: Uint8Array = meta("format")
 export const VAULT_KEY: Uint8Array = meta("vault")
 
 /**
- * The format tag this code writes and reads. Version 3: one index block per batch holds the batch's
- * event-id probes and stream runs (version 2 kept a key per append for the runs; version 1 a key per event
- * id); appends of several events are sealed as one group (`vault.ts`).
+ * The format tag this code writes and reads. Version 4: one value per chunk (version 3 kept a key per
+ * record); one index block per batch holds the batch's event-id probes, chunk sizes and stream runs
+ * (version 2 kept a key per append for the runs; version 1 a key per event id); a chunk's payloads are
+ * sealed as one group (`vault.ts`).
  */
-export const FORMAT_TAG = "corecashu-leveldb/3"
+export const FORMAT_TAG = "corecashu-leveldb/4"
 
 /** Format tags of earlier versions, which this code recognises but does not read (see the store). */
-export const OLD_FORMAT_TAGS: ReadonlySet<string> = new Set(["corecashu-leveldb/1", "corecashu-leveldb/2"])
+export const OLD_FORMAT_TAGS: ReadonlySet<string> = new Set([
+  "corecashu-leveldb/1",
+  "corecashu-leveldb/2",
+  "corecashu-leveldb/3",
+])
 
 /** Encodes the commit marker. */
 export const headValue = (sequence: number, hash: Uint8Array): Uint8Array => {

@@ -10,7 +10,7 @@ import { ClassicLevel } from "classic-level"
 import { Cause, Effect, Exit, Scope, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import type { NewEvent } from "../../../src/events/store.js"
-import { recordKey, VAULT_KEY } from "../../../src/infra/leveldb/keys.js"
+import { VAULT_KEY } from "../../../src/infra/leveldb/keys.js"
 import { decodeRecord } from "../../../src/infra/leveldb/record.js"
 import {
   type LevelDbEventStore,
@@ -19,6 +19,7 @@ import {
 } from "../../../src/infra/leveldb-store.js"
 import { unlockVault } from "../../../src/infra/vault.js"
 import { auditLog, payloadDecoder } from "../../../src/projections/audit.js"
+import { getRecord, putRecord } from "../fixtures/chunks.js"
 import { newEvents, walletCreated } from "../fixtures/sample-events.js"
 
 const scopes: Scope.Closeable[] = []
@@ -122,11 +123,11 @@ describe("LevelDB event store: one sealed group per chunk of concurrent appends"
     expect((await run(store.read("wallet/s0"))).length).toBe(4)
     await run(store.close)
     await withRaw(dir, async (db) => {
-      const bytes = Buffer.from((await db.get(recordKey(5)))!)
+      const bytes = await getRecord(db, 5)
       expect(decodeRecord(bytes)!.fields.streamId).toBe("wallet/s2")
       const at = bytes.length - 32 - 1 // the last ciphertext byte
       bytes[at] = bytes[at]! ^ 1
-      await db.put(recordKey(5), bytes)
+      await putRecord(db, 5, bytes)
     })
     const reopened = await open({ dataDir: dir, key, tailCheck: 2 })
     const exit = await Effect.runPromiseExit(reopened.read("wallet/s0"))

@@ -3,9 +3,11 @@ import { VaultError } from "../../../src/events/errors.js"
 import { identitySealer, type PayloadSealer } from "../../../src/events/sealer.js"
 import type { AppendResult, NewEvent } from "../../../src/events/store.js"
 import { GENESIS } from "../../../src/infra/leveldb/chain.js"
+import { splitChunk } from "../../../src/infra/leveldb/chunk.js"
+import { ChunkIndex } from "../../../src/infra/leveldb/chunk-index.js"
 import { type AppendError, GroupCommitWriter } from "../../../src/infra/leveldb/group-commit.js"
 import { IdIndex } from "../../../src/infra/leveldb/id-index.js"
-import { HEAD_KEY, recordKey } from "../../../src/infra/leveldb/keys.js"
+import { HEAD_KEY, sequenceOfKey } from "../../../src/infra/leveldb/keys.js"
 import type { Db } from "../../../src/infra/leveldb/open-db.js"
 import { decodeRecord } from "../../../src/infra/leveldb/record.js"
 import { StreamIndex } from "../../../src/infra/leveldb/stream-index.js"
@@ -32,7 +34,27 @@ const fakeDb = (failing: ReadonlySet<number>) => {
     },
     getMany: async (keys: Uint8Array[]) => keys.map((k) => data.get(hex(k))),
   }
-  return { db: db as unknown as Db, get: (k: Uint8Array) => data.get(hex(k)), writes: () => writes }
+  /** The record at `sequence`, from the chunk holding it. */
+  const record = (sequence: number): Uint8Array | undefined => {
+    for (const [k, v] of data) {
+      const start = sequenceOfKey(Buffer.from(k, "hex"))
+      const records = start === undefined ? undefined : splitChunk(v)
+      if (
+        start !== undefined &&
+        records !== undefined &&
+        sequence >= start &&
+        sequence < start + records.length
+      )
+        return records[sequence - start]
+    }
+    return undefined
+  }
+  return {
+    db: db as unknown as Db,
+    get: (k: Uint8Array) => data.get(hex(k)),
+    record,
+    writes: () => writes,
+  }
 }
 
 const append = (w: GroupCommitWriter, stream: string, expected: number | "any", events: NewEvent[]) =>
@@ -47,7 +69,7 @@ const writer = (db: Db) =>
     db,
     identitySealer,
     new IdIndex(),
-    { head: 0, headHash: GENESIS, streams: new StreamIndex() },
+    { head: 0, headHash: GENESIS, streams: new StreamIndex(), chunks: new ChunkIndex() },
     () => {},
   )
 
@@ -72,8 +94,8 @@ describe("GroupCommitWriter", () => {
       streamVersion: 1,
       deduplicated: false,
     })
-    const r2 = decodeRecord(fake.get(recordKey(2))!)!
-    const r3 = decodeRecord(fake.get(recordKey(3))!)!
+    const r2 = decodeRecord(fake.record(2)!)!
+    const r3 = decodeRecord(fake.record(3)!)!
     expect(r3.prevHash.equals(r2.hash)).toBe(true)
     expect(Buffer.from(fake.get(HEAD_KEY)!).subarray(8).equals(r3.hash)).toBe(true)
   })
@@ -86,14 +108,16 @@ describe("GroupCommitWriter", () => {
     // A new writer over the same data: the filter knows the ids, the pending map does not.
     const ids = new IdIndex()
     for (const [i, e] of batch.entries()) ids.add(e.eventId, i + 1)
-    const head = decodeRecord(fake.get(recordKey(3))!)!
+    const head = decodeRecord(fake.record(3)!)!
     const streams = new StreamIndex()
     streams.add({ streamId: "wallet/x", firstVersion: 1, count: 3, firstSequence: 1 })
+    const chunks = new ChunkIndex()
+    chunks.add(1)
     const again = new GroupCommitWriter(
       fake.db,
       identitySealer,
       ids,
-      { head: 3, headHash: head.hash, streams },
+      { head: 3, headHash: head.hash, streams, chunks },
       () => {},
     )
     expect(await append(again, "wallet/x", 0, batch.slice(1))).toEqual({
@@ -133,7 +157,7 @@ describe("GroupCommitWriter", () => {
       fake.db,
       sealer,
       new IdIndex(),
-      { head: 0, headHash: GENESIS, streams: new StreamIndex() },
+      { head: 0, headHash: GENESIS, streams: new StreamIndex(), chunks: new ChunkIndex() },
       () => {},
     )
     // One turn: three streams, 2 + 1 + 3 events → one group of six.
@@ -159,8 +183,6 @@ describe("GroupCommitWriter", () => {
       streamVersion: 4,
     })
     expect(w.head).toBe(8)
-    expect(
-      decodeRecord(fake.get(recordKey(7))!)!.prevHash.equals(decodeRecord(fake.get(recordKey(6))!)!.hash),
-    ).toBe(true)
+    expect(decodeRecord(fake.record(7)!)!.prevHash.equals(decodeRecord(fake.record(6)!)!.hash)).toBe(true)
   })
 })

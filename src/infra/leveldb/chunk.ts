@@ -1,0 +1,54 @@
+/**
+ * A chunk: the records of consecutive sequences that the writer committed in one turn (and, with the vault,
+ * sealed as one group), stored as ONE LevelDB value under its first sequence (`keys.ts`):
+ *
+ * ```
+ * chunk = n × (u32be(len) ‖ record)      n ≥ 1, each record as `record.ts` lays it out
+ * ```
+ *
+ * Why: LevelDB's cost is per key, not per byte. A key per event cost ~4 µs of CPU to read back (an iterator
+ * step, a key and a value buffer, the marshalling between threads) and ~1.5 µs to write (a native call and a
+ * batch entry on the way in, a skip-list node in the memtable); a record inside a chunk costs a length
+ * prefix and a sub-buffer. A chunk is also the unit a sealed group opens in, so a reader that needs one
+ * member of a group already holds the others. Chunks stay small: the writer cuts one at ~50 events (or at
+ * the end of an append that is larger on its own).
+ *
+ * @module
+ */
+import { readU32, writeU32 } from "./keys.js"
+
+/** The framing around one record. */
+const FRAME = 4
+
+/** Frames `records` (in sequence order) as one chunk value. */
+export const chunkValue = (records: ReadonlyArray<Uint8Array>): Buffer => {
+  let size = 0
+  for (const r of records) size += FRAME + r.length
+  const out = Buffer.allocUnsafe(size)
+  let o = 0
+  for (const r of records) {
+    writeU32(out, o, r.length)
+    out.set(r, o + FRAME)
+    o += FRAME + r.length
+  }
+  return out
+}
+
+/**
+ * The records of a chunk value, as views into it (no copy), or undefined when its framing is broken (a
+ * length running past the end, or no record at all). The records themselves are checked by the caller.
+ */
+export const splitChunk = (value: Uint8Array): Buffer[] | undefined => {
+  const b = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+  const out: Buffer[] = []
+  let o = 0
+  while (o < b.length) {
+    if (o + FRAME > b.length) return undefined
+    const len = readU32(b, o)
+    const end = o + FRAME + len
+    if (len === 0 || end > b.length) return undefined
+    out.push(b.subarray(o + FRAME, end))
+    o = end
+  }
+  return out.length > 0 ? out : undefined
+}
