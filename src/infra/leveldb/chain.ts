@@ -8,7 +8,7 @@
 import { Effect } from "effect"
 import { GENESIS_HASH } from "../../events/envelope.js"
 import { StoreCorrupted, StoreUnavailable } from "../../events/errors.js"
-import { splitChunk } from "./chunk.js"
+import { readChunk } from "./chunk.js"
 import { CHUNKS_END, chunkKey, sequenceOfKey } from "./keys.js"
 import { type Db, describe } from "./open-db.js"
 import { hexEqualsAt, PREV_HASH_AT, type RecordView, verifiedHashHexOf, viewRecord } from "./record.js"
@@ -67,13 +67,13 @@ export class ChainWalker {
     const keySeq = sequenceOfKey(key)
     if (keySeq === undefined || keySeq > at) return { damage: "missing", sequence: at }
     if (keySeq < at) return { damage: "misplaced", sequence: keySeq }
-    const records = splitChunk(value)
-    if (records === undefined) return { damage: "malformed", sequence: at }
+    const { records, intact } = readChunk(value)
     for (let i = 0; i < records.length; i++) {
       const found = this.feedRecord(records[i]!, each)
       if (found !== undefined) return found
     }
-    return undefined
+    // Broken framing is named at the first record it hides.
+    return intact ? undefined : { damage: "malformed", sequence: this.next }
   }
 
   private feedRecord(bytes: Buffer, each: RecordSink): Found | undefined {

@@ -35,20 +35,27 @@ export const chunkValue = (records: ReadonlyArray<Uint8Array>): Buffer => {
 }
 
 /**
- * The records of a chunk value, as views into it (no copy), or undefined when its framing is broken (a
- * length running past the end, or no record at all). The records themselves are checked by the caller.
+ * The records of a chunk value, as views into it (no copy), up to where its framing breaks (a length of
+ * zero or running past the end); `intact` says whether it held to the end. The records themselves are
+ * checked by the caller.
  */
-export const splitChunk = (value: Uint8Array): Buffer[] | undefined => {
+export const readChunk = (value: Uint8Array): { readonly records: Buffer[]; readonly intact: boolean } => {
   const b = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-  const out: Buffer[] = []
+  const records: Buffer[] = []
   let o = 0
   while (o < b.length) {
-    if (o + FRAME > b.length) return undefined
+    if (o + FRAME > b.length) return { records, intact: false }
     const len = readU32(b, o)
     const end = o + FRAME + len
-    if (len === 0 || end > b.length) return undefined
-    out.push(b.subarray(o + FRAME, end))
+    if (len === 0 || end > b.length) return { records, intact: false }
+    records.push(b.subarray(o + FRAME, end))
     o = end
   }
-  return out.length > 0 ? out : undefined
+  return { records, intact: records.length > 0 }
+}
+
+/** The records of an intact chunk value (see {@link readChunk}), or undefined when its framing is broken. */
+export const splitChunk = (value: Uint8Array): Buffer[] | undefined => {
+  const { records, intact } = readChunk(value)
+  return intact ? records : undefined
 }

@@ -10,8 +10,8 @@ import { ClassicLevel } from "classic-level"
 import { Cause, Effect, Exit, Scope, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import type { NewEvent } from "../../../src/events/store.js"
-import { VAULT_KEY } from "../../../src/infra/leveldb/keys.js"
-import { decodeRecord } from "../../../src/infra/leveldb/record.js"
+import { chunkKey, VAULT_KEY } from "../../../src/infra/leveldb/keys.js"
+import { decodeRecord, encodeRecord } from "../../../src/infra/leveldb/record.js"
 import {
   type LevelDbEventStore,
   type LevelDbStoreOptions,
@@ -19,7 +19,7 @@ import {
 } from "../../../src/infra/leveldb-store.js"
 import { unlockVault } from "../../../src/infra/vault.js"
 import { auditLog, payloadDecoder } from "../../../src/projections/audit.js"
-import { getRecord, putRecord } from "../fixtures/chunks.js"
+import { chunkHolding, deleteRecord, getRecord, putChunk, putRecord } from "../fixtures/chunks.js"
 import { newEvents, walletCreated } from "../fixtures/sample-events.js"
 
 const scopes: Scope.Closeable[] = []
@@ -138,5 +138,97 @@ describe("LevelDB event store: one sealed group per chunk of concurrent appends"
     })
     // Stream s1 has no damaged record of its own, but shares the group: its read fails too.
     expect(Exit.isFailure(await Effect.runPromiseExit(reopened.read("wallet/s1")))).toBe(true)
+  })
+})
+
+describe("LevelDB event store: a chunk of records per value, damage named at the record", () => {
+  /** The typed failure of an effect. */
+  const failure = async <A, E>(effect: Effect.Effect<A, E>) => {
+    const exit = await Effect.runPromiseExit(effect)
+    const err = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : undefined
+    return err?._tag === "Some" ? err.value : undefined
+  }
+  const openFailure = async (opts: LevelDbStoreOptions) => failure(Effect.scoped(openLevelDbEventStore(opts)))
+
+  /** Three turns of four streams × two events: chunks 1–8, 9–16 and 17–24, each of four streams. */
+  const chunkedLog = async () => {
+    const log = await concurrentLog(4, 3, 2)
+    await run(log.store.close)
+    return log.dir
+  }
+
+  it("reads from inside a chunk exactly: readRaw, readAll and subscribe start at `from`", async () => {
+    const { store, n } = await concurrentLog(4, 3, 2)
+    const all = Array.from(await run(Stream.runCollect(store.readRaw(1))))
+    expect(all.map((e) => e.envelope.sequence)).toEqual(Array.from({ length: n }, (_, i) => i + 1))
+    for (const from of [2, 8, 9, 11, 24]) {
+      const raw = Array.from(await run(Stream.runCollect(store.readRaw(from))))
+      expect(raw).toEqual(all.slice(from - 1))
+      const decoded = Array.from(await run(Stream.runCollect(store.readAll(from))))
+      expect(decoded.map((e) => e.envelope)).toEqual(all.slice(from - 1).map((e) => e.envelope))
+      const live = await run(Stream.runCollect(Stream.take(store.subscribe(from), n - from + 1)))
+      expect(Array.from(live).map((e) => e.envelope.sequence)).toEqual(
+        all.slice(from - 1).map((e) => e.envelope.sequence),
+      )
+    }
+  })
+
+  it("names a record removed from the middle of a chunk: at open, in verifyChain, readAll and read", async () => {
+    const dir = await chunkedLog()
+    const stream = await withRaw(dir, async (db) => {
+      const victim = decodeRecord(await getRecord(db, 12))!.fields.streamId
+      await deleteRecord(db, 12)
+      return victim
+    })
+    expect(await openFailure({ dataDir: dir, key })).toMatchObject({
+      _tag: "StoreCorrupted",
+      firstBadSequence: 12,
+    })
+    // The tail check from 17 on passes; everything that reads the chunk 9–16 names sequence 12.
+    const store = await open({ dataDir: dir, key, tailCheck: 4 })
+    expect(await failure(store.verifyChain)).toMatchObject({ _tag: "StoreCorrupted", firstBadSequence: 12 })
+    expect(await failure(Stream.runCollect(store.readAll()))).toMatchObject({ firstBadSequence: 12 })
+    expect(await failure(Stream.runCollect(store.readRaw(10)))).toMatchObject({ firstBadSequence: 12 })
+    expect(await failure(store.read(stream))).toMatchObject({ _tag: "StoreCorrupted" })
+  })
+
+  it("names the first record that broken framing hides, and a whole missing chunk at its start", async () => {
+    const cut = await chunkedLog()
+    await withRaw(cut, async (db) => {
+      const value = Buffer.from((await db.get(chunkKey(9)))!)
+      // Records 9–13 stay whole; record 14's frame runs past the end.
+      let o = 0
+      for (let i = 0; i < 5; i++) o += 4 + value.readUInt32BE(o)
+      await db.put(chunkKey(9), value.subarray(0, o + 10))
+    })
+    expect(await openFailure({ dataDir: cut, key })).toMatchObject({
+      _tag: "StoreCorrupted",
+      firstBadSequence: 14,
+    })
+    const gone = await chunkedLog()
+    await withRaw(gone, (db) => db.del(chunkKey(9)))
+    expect(await openFailure({ dataDir: gone, key })).toMatchObject({
+      _tag: "StoreCorrupted",
+      firstBadSequence: 9,
+    })
+    const store = await open({ dataDir: gone, key, tailCheck: 4 })
+    expect(await failure(store.read("wallet/s0"))).toMatchObject({
+      _tag: "StoreCorrupted",
+      firstBadSequence: 9,
+    })
+  })
+
+  it("refuses a record appended to the head's chunk past the commit marker", async () => {
+    const dir = await chunkedLog()
+    await withRaw(dir, async (db) => {
+      const last = decodeRecord(await getRecord(db, 24))!
+      const extra = encodeRecord(last.hash, { ...last.fields, sequence: 25, eventId: "extra" }, last.payload)
+      const { records } = await chunkHolding(db, 24)
+      await putChunk(db, 17, [...records, extra.record])
+    })
+    expect(await openFailure({ dataDir: dir, key })).toMatchObject({
+      _tag: "StoreCorrupted",
+      firstBadSequence: 25,
+    })
   })
 })
