@@ -23,7 +23,10 @@ describe("chunk framing", () => {
         // Cut strictly inside the value, not at a record boundary.
         const boundaries = new Set<number>()
         let o = 0
-        for (const r of rs) boundaries.add((o += 4 + r.length))
+        for (const r of rs) {
+          o += 4 + r.length
+          boundaries.add(o)
+        }
         const cut = 1 + (at % (value.length - 1))
         if (boundaries.has(cut)) return
         const { records: got, intact } = readChunk(value.subarray(0, cut))
@@ -32,7 +35,10 @@ describe("chunk framing", () => {
         // Every record before the cut is still handed out, intact.
         let whole = 0
         let end = 0
-        for (const r of rs) if ((end += 4 + r.length) <= cut) whole++
+        for (const r of rs) {
+          end += 4 + r.length
+          if (end <= cut) whole++
+        }
         expect(got.map((r) => Buffer.from(r))).toEqual(rs.slice(0, whole).map((r) => Buffer.from(r)))
       }),
     ))
