@@ -150,11 +150,17 @@ describe("LevelDB event store: a chunk of records per value, damage named at the
   }
   const openFailure = async (opts: LevelDbStoreOptions) => failure(Effect.scoped(openLevelDbEventStore(opts)))
 
-  /** Three turns of four streams × two events: chunks 1–8, 9–16 and 17–24, each of four streams. */
+  /**
+   * Chunks 1–8, 9–16 and 17–24 of streams s0, s1 and s2: one append of eight events each, awaited in turn,
+   * so each is a chunk of its own (concurrent appends share chunks as timing has it).
+   */
   const chunkedLog = async () => {
-    const log = await concurrentLog(4, 3, 2)
-    await run(log.store.close)
-    return log.dir
+    const dir = await mkdtemp(join(tmpdir(), "corecashu-chunks-"))
+    dirs.push(dir)
+    const store = await open({ dataDir: dir, key, pageSize: 5 })
+    for (let s = 0; s < 3; s++) await run(store.append(`wallet/s${s}`, 0, newEvents(`s${s}`, 0, 8)))
+    await run(store.close)
+    return dir
   }
 
   it("reads from inside a chunk exactly: readRaw, readAll and subscribe start at `from`", async () => {
@@ -212,7 +218,7 @@ describe("LevelDB event store: a chunk of records per value, damage named at the
       firstBadSequence: 9,
     })
     const store = await open({ dataDir: gone, key, tailCheck: 4 })
-    expect(await failure(store.read("wallet/s0"))).toMatchObject({
+    expect(await failure(store.read("wallet/s1"))).toMatchObject({
       _tag: "StoreCorrupted",
       firstBadSequence: 9,
     })
