@@ -314,6 +314,8 @@ export const encodeCreqB = (
   if (req.id !== undefined) parts.push(tlv(TAG.id, utf8(req.id), "id"))
   if (req.amount !== undefined) parts.push(tlv(TAG.amount, u64(req.amount), "amount"))
   if (req.unit !== undefined) {
+    // The single byte 0x00 means `sat`: a unit spelled as that byte would read back as another unit.
+    if (req.unit === "\u0000") fail("schema", "a unit of U+0000 reads back as sat", "unit")
     parts.push(tlv(TAG.unit, req.unit === "sat" ? Uint8Array.of(0) : utf8(req.unit), "unit"))
   }
   if (req.singleUse !== undefined)

@@ -263,6 +263,7 @@ describe("encodeCreqB", () => {
     ],
     ["an amount above u64", { amount: MAX_AMOUNT + 1n, unit: "sat" }, "amount"],
     ["an amount without unit", { amount: 5n }, "schema"],
+    ["a unit of U+0000 (creqB's code for sat)", { unit: "\u0000" }, "schema"],
   ] as Array<[string, PaymentRequest, string | undefined]>)("handles %s", (_name, req, reason) => {
     expect(failure(() => encodeCreqB(req))?.reason).toBe(reason)
   })

@@ -49,7 +49,11 @@ export const paymentRequestArb: fc.Arbitrary<PaymentRequest> = fc
     {
       id: text,
       amount: fc.oneof(fc.bigInt(0n, MAX_AMOUNT), fc.constantFrom(0n, MAX_AMOUNT, 2n ** 53n, 2n ** 53n - 1n)),
-      unit: fc.oneof(fc.constantFrom("sat", "msat", "usd"), nonEmpty),
+      // A unit spelled as the single byte 0x00 is creqB's code for `sat`: no encoding can carry it both ways.
+      unit: fc.oneof(
+        fc.constantFrom("sat", "msat", "usd"),
+        nonEmpty.filter((u) => u !== "\u0000"),
+      ),
       singleUse: fc.boolean(),
       mints: fc.array(text, { minLength: 1, maxLength: 4 }),
       description: text,
