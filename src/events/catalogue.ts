@@ -32,13 +32,15 @@
  */
 import { Schema } from "effect"
 import { MAX_AMOUNT } from "../protocol/models.js"
-import { predicateFilter } from "./schema-json.js"
+import { JSON_SAFE, predicateFilter } from "./schema-json.js"
 
 // ---------------------------------------------------------------------------------------------------------
 // Field types
 // ---------------------------------------------------------------------------------------------------------
 
-const pattern = (re: RegExp, expected: string) => Schema.String.check(Schema.isPattern(re, { expected }))
+/** A string matching `re`; `jsonSafe` when `re` admits only printable ASCII without `"` and `\` (`JSON_SAFE`). */
+const pattern = (re: RegExp, expected: string, jsonSafe = false) =>
+  Schema.String.check(Schema.isPattern(re, { expected, ...(jsonSafe ? { [JSON_SAFE]: true } : {}) }))
 
 /** Annotation describing a hex field (lengths and allowed prefixes), for tooling such as test generators. */
 export const HEX_ANNOTATION = "corecashu/hex"
@@ -56,19 +58,20 @@ const hex = (
   predicate: (s: string) => boolean,
   shape: { readonly lengths: ReadonlyArray<number>; readonly prefixes: ReadonlyArray<string> },
   expected: string,
-) => Schema.String.check(predicateFilter(predicate, { expected, [HEX_ANNOTATION]: shape }))
+) => Schema.String.check(predicateFilter(predicate, { expected, [HEX_ANNOTATION]: shape, [JSON_SAFE]: true }))
 
 /** Our own identifiers (wallet ids, operation ids): safe in stream ids and event ids. */
 export const Id = pattern(
   /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
   "an identifier of [A-Za-z0-9._-], ≤ 128 chars",
+  true,
 )
 /** A normalised mint URL (http(s), no trailing slash, as NUT-00 v4 tokens require). */
 export const MintUrl = pattern(/^https?:\/\/\S{0,2040}[^/\s]$/, "a normalised http(s) mint URL")
 /** A currency unit (`sat`, `msat`, `usd`, …). */
-export const Unit = pattern(/^[A-Za-z0-9_-]{1,32}$/, "a unit name")
+export const Unit = pattern(/^[A-Za-z0-9_-]{1,32}$/, "a unit name", true)
 /** A payment method (NUT-04: `[a-z0-9_-]+`). */
-export const Method = pattern(/^[a-z0-9_-]{1,32}$/, "a payment method name")
+export const Method = pattern(/^[a-z0-9_-]{1,32}$/, "a payment method name", true)
 /** A compressed secp256k1 point, lowercase hex (Y, B_, C, C_, public keys). */
 export const Point = hex(
   (s) => s.length === 66 && s.charCodeAt(0) === 48 && (s.charCodeAt(1) | 1) === 51 && lowerHexFrom(s, 2),

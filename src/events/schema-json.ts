@@ -68,6 +68,15 @@ type Mode = "decode" | "encode" | "text"
 const PREDICATE = "corecashu/predicate"
 
 /**
+ * Annotation of a string refinement (`true`) that admits only printable ASCII other than `"` and `\`: the
+ * text encoder then writes the checked string between quotes without scanning it again for escapes (hex
+ * fields, identifiers and units are most of an event's text, and that scan cost as much as their check).
+ * Claiming it for a refinement that admits anything else would write invalid JSON: the tests of the
+ * catalogue check every annotated refinement against that rule.
+ */
+export const JSON_SAFE = "corecashu/jsonSafe"
+
+/**
  * A refinement whose plain boolean predicate the compiled code calls directly (Effect's `run` wraps the same
  * predicate, so both validators agree by construction). For hot checks such as hex fields, where a
  * hand-written loop beats a regular expression.
@@ -111,23 +120,24 @@ const bigintToJsonText = (v: unknown): string => {
   return v <= MAX_SAFE && v >= -MAX_SAFE ? v.toString() : `"${v.toString()}"`
 }
 
+/** Any character but printable ASCII, or `"` or `\\` (a regular expression scans faster than a JS loop). */
+const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/
+
 /**
  * A string as JSON text, exactly as `JSON.stringify` writes it. Strings of plain printable ASCII (every hex
  * field, id and unit) need no escaping, which one scan decides; anything else goes through `JSON.stringify`.
  * Exported for the other hot paths that write small fixed-shape JSON (record fields, payload AADs).
  */
-export const quote = (s: string): string => {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(s)
-  }
-  return `"${s}"`
-}
+export const quote = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`)
 
 /** Keys that JavaScript objects enumerate before the others (array indexes): text mode cannot mimic that. */
 const INDEX_KEY = /^(0|[1-9][0-9]*)$/
 
 const isOptional = (ast: SchemaAST.AST): boolean => ast.context?.isOptional ?? false
+
+/** True when one of the node's refinements is annotated {@link JSON_SAFE}. */
+const isJsonSafe = (ast: SchemaAST.AST): boolean =>
+  ast.checks !== undefined && flattenChecks(ast.checks).some((f) => f.annotations?.[JSON_SAFE] === true)
 
 const literalOf = (ast: SchemaAST.AST): SchemaAST.LiteralValue | undefined =>
   ast._tag === "Literal" && ast.checks === undefined && !isOptional(ast) ? ast.literal : undefined
@@ -275,7 +285,9 @@ class Emitter {
     switch (ast._tag) {
       case "String":
         this.failIf(`typeof ${src} !== "string"`, "expected a string")
-        return this.mode === "text" ? `${this.ref(quote)}(${src})` : src
+        if (this.mode !== "text") return src
+        // Checked to need no escape (the checks follow, and throw before the text is used).
+        return isJsonSafe(ast) ? `'"' + ${src} + '"'` : `${this.ref(quote)}(${src})`
       case "Number":
         this.failIf(`typeof ${src} !== "number" || !Number.isFinite(${src})`, "expected a finite number")
         // JSON writes a finite number as `String` does.

@@ -1,12 +1,14 @@
 import { fc, test } from "@fast-check/vitest"
-import { Schema } from "effect"
+import { Schema, SchemaAST } from "effect"
 import { describe, expect, it } from "vitest"
 import { EVENT_SCHEMAS, EVENT_TYPES, type EventType } from "../../src/events/catalogue.js"
 import {
   compileJson,
   compileJsonText,
   compileTrustedDecoder,
+  JSON_SAFE,
   predicateFilter,
+  quote,
   SchemaMismatch,
 } from "../../src/events/schema-json.js"
 import { anyEventArbitrary, eventArbitrary } from "../support/event-arbitrary.js"
@@ -210,6 +212,42 @@ const junk = fc.constantFrom<unknown>(
   "melt",
   "keep",
 )
+
+/** Every string refinement of `ast` annotated {@link JSON_SAFE}, with the string node it refines. */
+const jsonSafeChecks = (ast: SchemaAST.AST, out: Array<SchemaAST.Filter<unknown>> = []) => {
+  const flat = (c: SchemaAST.Check<unknown>): Array<SchemaAST.Filter<unknown>> =>
+    c._tag === "Filter" ? [c] : c.checks.flatMap(flat)
+  for (const f of (ast.checks ?? []).flatMap(flat)) if (f.annotations?.[JSON_SAFE] === true) out.push(f)
+  if (SchemaAST.isObjects(ast)) for (const p of ast.propertySignatures) jsonSafeChecks(p.type, out)
+  if (SchemaAST.isArrays(ast)) for (const e of [...ast.elements, ...ast.rest]) jsonSafeChecks(e, out)
+  if (SchemaAST.isUnion(ast)) for (const t of ast.types) jsonSafeChecks(t, out)
+  return out
+}
+
+describe("JSON text without escapes", () => {
+  test.prop([fc.oneof(fc.string({ unit: "binary" }), fc.string({ unit: "grapheme" }), fc.string())])(
+    "quote writes exactly the text JSON.stringify writes",
+    (s) => {
+      expect(quote(s)).toBe(JSON.stringify(s))
+    },
+  )
+
+  it("every catalogue refinement marked JSON-safe refuses each character that needs escaping", () => {
+    const checks = new Set(EVENT_TYPES.flatMap((t) => jsonSafeChecks(EVENT_SCHEMAS[t].ast)))
+    expect(checks.size).toBeGreaterThanOrEqual(4) // point, scalar, keyset id, identifier, unit, method
+    // Strings each refinement accepts (at least one per refinement), then broken one character at a time.
+    const samples = ["0".repeat(16), "0".repeat(64), `02${"a".repeat(64)}`, "w1", "sat", "bolt11"]
+    const unsafe = ['"', "\\", "\n", "\u0000", "\u007f", "é", "\ud800", "€"]
+    for (const f of checks) {
+      const is = Schema.is(Schema.String.check(f))
+      const valid = samples.filter(is)
+      expect(valid.length, String(f.annotations?.expected)).toBeGreaterThan(0)
+      for (const v of valid)
+        for (let i = 0; i < v.length; i++)
+          for (const c of unsafe) expect(is(v.slice(0, i) + c + v.slice(i + 1))).toBe(false)
+    }
+  })
+})
 
 describe("compileJson on the catalogue", () => {
   test.prop([anyEventArbitrary], { numRuns: 400 })("round-trips every event through JSON text", (event) => {
