@@ -347,7 +347,7 @@ export const openLevelDbEventStore = (
     // Live events are decoded from the plaintext the writer just encoded (and validated): nothing to open.
     const recordedOfCommitted = (c: CommittedEvent): RecordedEvent => {
       if (sealer === undefined) throw missingKey()
-      const stored = storedEventOf(c.fields, c.record, c.payloadAt)
+      const stored = storedEventOf(c.fields, c.chunk.subarray(c.start, c.end), c.payloadAt - c.start)
       return {
         envelope: stored.envelope,
         event: decodeEvent(c.fields.type, c.fields.schemaVersion, c.plain, decodeOptions),

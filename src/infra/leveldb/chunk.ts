@@ -15,7 +15,9 @@
  *
  * @module
  */
+import { quote } from "../../events/schema-json.js"
 import { readU32, writeU32 } from "./keys.js"
+import { fieldsText, type RecordFields, recordSize, writeRecord } from "./record.js"
 
 /** The framing around one record. */
 const FRAME = 4
@@ -32,6 +34,70 @@ export const chunkValue = (records: ReadonlyArray<Uint8Array>): Buffer => {
     o += FRAME + r.length
   }
   return out
+}
+
+/** Any character outside ASCII: the text's UTF-8 length then differs from its length. */
+const NON_ASCII = /[^\x00-\x7f]/
+
+/** A chunk built by {@link encodeChunk}: its value, where each record sits in it, and the last hash. */
+export interface EncodedChunk {
+  readonly value: Buffer
+  /** Per record: where it starts, where its payload starts and where it ends (offsets into `value`). */
+  readonly starts: number[]
+  readonly payloadAts: number[]
+  readonly ends: number[]
+  /** The hash of the last record (a view into `value`). */
+  readonly lastHash: Buffer
+}
+
+/**
+ * Builds the records of `fields` and `payloads` (in sequence order, chained from `prevHash`) straight into
+ * one chunk value: one allocation per chunk, not one per record plus the copy into the chunk.
+ */
+export const encodeChunk = (
+  prevHash: Uint8Array,
+  fields: ReadonlyArray<RecordFields>,
+  payloads: ReadonlyArray<Uint8Array>,
+): EncodedChunk => {
+  const n = fields.length
+  const texts: string[] = new Array(n)
+  const lengths: number[] = new Array(n)
+  let size = 0
+  let streamId: string | undefined
+  let streamText = ""
+  for (let i = 0; i < n; i++) {
+    const f = fields[i]!
+    // Runs of one stream are the rule (an append's events are consecutive): quote its id once per run.
+    if (f.streamId !== streamId) {
+      streamId = f.streamId
+      streamText = quote(streamId)
+    }
+    const text = fieldsText(f, streamText)
+    const len = NON_ASCII.test(text) ? Buffer.byteLength(text, "utf8") : text.length
+    texts[i] = text
+    lengths[i] = len
+    size += FRAME + recordSize(len, payloads[i]!.length)
+  }
+  const value = Buffer.allocUnsafe(size)
+  const starts: number[] = new Array(n)
+  const payloadAts: number[] = new Array(n)
+  const ends: number[] = new Array(n)
+  let prev: Uint8Array = prevHash
+  let prevAt = 0
+  let o = 0
+  for (let i = 0; i < n; i++) {
+    const at = o + FRAME
+    const hashAt = writeRecord(value, at, prev, prevAt, texts[i]!, lengths[i]!, payloads[i]!)
+    const end = hashAt + 32
+    writeU32(value, o, end - at)
+    starts[i] = at
+    payloadAts[i] = hashAt - payloads[i]!.length
+    ends[i] = end
+    prev = value
+    prevAt = hashAt
+    o = end
+  }
+  return { value, starts, payloadAts, ends, lastHash: value.subarray(prevAt, prevAt + 32) }
 }
 
 /**

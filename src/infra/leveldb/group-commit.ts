@@ -44,14 +44,14 @@ import {
 } from "../../events/errors.js"
 import { identitySealer, type PayloadSealer, payloadAadText } from "../../events/sealer.js"
 import type { AppendResult, ExpectedVersion, NewEvent } from "../../events/store.js"
-import { chunkValue, splitChunk } from "./chunk.js"
+import { encodeChunk, splitChunk } from "./chunk.js"
 import type { ChunkIndex } from "./chunk-index.js"
 import { type Probe, probeOf } from "./id-filter.js"
 import type { IdIndex } from "./id-index.js"
 import { chunkKey, HEAD_KEY, headValue, indexBlockKey, indexBlockValue, type StreamRun } from "./keys.js"
 import type { Db } from "./open-db.js"
 import { describe } from "./open-db.js"
-import { decodeRecord, encodeRecord, type RecordFields } from "./record.js"
+import { decodeRecord, type RecordFields } from "./record.js"
 import type { StreamIndex } from "./stream-index.js"
 
 /** Every way an append can fail. */
@@ -71,8 +71,11 @@ export type AppendCallback = (
 /** An event as committed, kept in the shape it was written so subscribers can be served without a read. */
 export interface CommittedEvent {
   readonly fields: RecordFields
-  readonly record: Buffer
+  /** The chunk value holding the record, and where the record and its payload sit in it. */
+  readonly chunk: Buffer
+  readonly start: number
   readonly payloadAt: number
+  readonly end: number
   /** The encoded payload before sealing: live subscribers decode it without opening the sealed one. */
   readonly plain: Uint8Array
 }
@@ -559,20 +562,17 @@ export class GroupCommitWriter {
   private stage(chunk: Chunk): void {
     const batch = this.filling ?? this.newBatch()
     const sealed = chunk.sealed!
-    const records: Buffer[] = new Array(chunk.events)
+    const fields: RecordFields[] = new Array(chunk.events)
+    const payloads: Uint8Array[] = new Array(chunk.events)
     let k = 0
-    let prev = this.chainHash
     for (let j = 0; j < chunk.appends.length; j++) {
       const a = chunk.appends[j]!
-      const payloads = sealed[j]!
-      for (let i = 0; i < a.fields.length; i++) {
-        const fields = a.fields[i]!
-        const { record, hash, payloadAt } = encodeRecord(prev, fields, payloads[i]!)
-        records[k++] = record
-        batch.events.push({ fields, record, payloadAt, plain: a.plains[i]! })
-        batch.ids.push(fields.eventId)
+      const sealedOfAppend = sealed[j]!
+      for (let i = 0; i < a.fields.length; i++, k++) {
+        fields[k] = a.fields[i]!
+        payloads[k] = sealedOfAppend[i]!
+        batch.ids.push(a.fields[i]!.eventId)
         batch.probes.push(a.probes[i]!)
-        prev = hash
       }
       const first = a.fields[0]!
       batch.runs.push({
@@ -583,12 +583,24 @@ export class GroupCommitWriter {
         count: a.fields.length,
       })
     }
-    batch.chained.put(chunkKey(chunk.firstSequence), chunkValue(records))
+    const built = encodeChunk(this.chainHash, fields, payloads)
+    k = 0
+    for (const a of chunk.appends)
+      for (let i = 0; i < a.plains.length; i++, k++)
+        batch.events.push({
+          fields: fields[k]!,
+          chunk: built.value,
+          start: built.starts[k]!,
+          payloadAt: built.payloadAts[k]!,
+          end: built.ends[k]!,
+          plain: a.plains[i]!,
+        })
+    batch.chained.put(chunkKey(chunk.firstSequence), built.value)
     batch.chunkSizes.push(chunk.events)
-    this.chainHash = prev
+    this.chainHash = built.lastHash
     batch.chunks.push(chunk)
     batch.lastSequence = chunk.lastSequence
-    batch.lastHash = prev
+    batch.lastHash = built.lastHash
   }
 
   private newBatch(): Batch {

@@ -29,29 +29,59 @@ export type RecordFields = Omit<Envelope, "hash" | "prevHash">
 /** SHA-256 as raw bytes. */
 export const sha256 = (data: Uint8Array): Buffer => oneShotHash("sha256", data, "buffer") as unknown as Buffer
 
+/**
+ * The fields JSON of a record: the text `JSON.stringify([sequence, streamId, streamVersion, eventId, type,
+ * schemaVersion, time])` writes (the fields are safe integers and strings), without building the array.
+ * `streamText` is `quote(fields.streamId)`, which the caller may have computed once for many records.
+ */
+export const fieldsText = (fields: RecordFields, streamText = quote(fields.streamId)): string =>
+  `[${fields.sequence},${streamText},${fields.streamVersion},${quote(fields.eventId)},${quote(fields.type)},${fields.schemaVersion},${fields.time}]`
+
+/** The size of a record whose fields JSON takes `fieldsBytes` bytes and whose payload `payloadBytes`. */
+export const recordSize = (fieldsBytes: number, payloadBytes: number): number =>
+  FIELDS_AT + fieldsBytes + payloadBytes + HASH_LEN
+
+/**
+ * Writes a record at `at` in `target` (room for {@link recordSize} bytes): its link is the 32 bytes at
+ * `prevAt` in `prev` (they may lie in `target`, before `at`), then the fields JSON (`json`, `jsonBytes` bytes
+ * of UTF-8), the payload, and its hash. Returns where the hash starts.
+ */
+export const writeRecord = (
+  target: Buffer,
+  at: number,
+  prev: Uint8Array,
+  prevAt: number,
+  json: string,
+  jsonBytes: number,
+  payload: Uint8Array,
+): number => {
+  const payloadAt = at + FIELDS_AT + jsonBytes
+  const hashAt = payloadAt + payload.length
+  target.set(DOMAIN, at)
+  // A byte loop: a sub-view of `prev` would be one more object per record.
+  for (let i = 0; i < HASH_LEN; i++) target[at + PREV_AT + i] = prev[prevAt + i]!
+  target.writeUInt32BE(0, at + LEN_AT)
+  target.writeUInt32BE(jsonBytes, at + LEN_AT + 4)
+  // ASCII text (the usual case: byte length = length) is written as latin1, which is the same bytes.
+  target.write(json, at + FIELDS_AT, jsonBytes, jsonBytes === json.length ? "latin1" : "utf8")
+  target.set(payload, payloadAt)
+  // The digest as hex, written into the record: a one-shot hash into a Buffer allocates native memory per
+  // event (GC pressure on the append path).
+  target.write(sha256Hex(target.subarray(at, hashAt)), hashAt, HASH_LEN, "hex")
+  return hashAt
+}
+
 /** Builds a record and returns it with its hash (the last 32 bytes of the record). */
 export const encodeRecord = (
   prevHash: Uint8Array,
   fields: RecordFields,
   payload: Uint8Array,
 ): { readonly record: Buffer; readonly hash: Buffer; readonly payloadAt: number } => {
-  // The text `JSON.stringify([sequence, streamId, streamVersion, eventId, type, schemaVersion, time])`
-  // writes (the fields are safe integers and strings), without building the array.
-  const json = `[${fields.sequence},${quote(fields.streamId)},${fields.streamVersion},${quote(fields.eventId)},${quote(fields.type)},${fields.schemaVersion},${fields.time}]`
+  const json = fieldsText(fields)
   const len = Buffer.byteLength(json, "utf8")
-  const payloadAt = FIELDS_AT + len
-  const hashAt = payloadAt + payload.length
-  const record = Buffer.allocUnsafe(hashAt + HASH_LEN)
-  DOMAIN.copy(record, 0)
-  record.set(prevHash, PREV_AT)
-  record.writeUInt32BE(0, LEN_AT)
-  record.writeUInt32BE(len, LEN_AT + 4)
-  record.write(json, FIELDS_AT, len, "utf8")
-  record.set(payload, payloadAt)
-  // The digest as hex, written into the record: a one-shot hash into a Buffer allocates native memory per
-  // event (GC pressure on the append path); the returned hash is a view of the record's last 32 bytes.
-  record.write(sha256Hex(record.subarray(0, hashAt)), hashAt, HASH_LEN, "hex")
-  return { record, hash: record.subarray(hashAt), payloadAt }
+  const record = Buffer.allocUnsafe(recordSize(len, payload.length))
+  const hashAt = writeRecord(record, 0, prevHash, 0, json, len, payload)
+  return { record, hash: record.subarray(hashAt), payloadAt: FIELDS_AT + len }
 }
 
 /** The public view of a record just built by {@link encodeRecord} (no parsing needed). */

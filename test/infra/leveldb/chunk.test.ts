@@ -1,7 +1,8 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { chunkValue, readChunk, splitChunk } from "../../../src/infra/leveldb/chunk.js"
+import { chunkValue, encodeChunk, readChunk, splitChunk } from "../../../src/infra/leveldb/chunk.js"
 import { ChunkIndex } from "../../../src/infra/leveldb/chunk-index.js"
+import { encodeRecord, type RecordFields } from "../../../src/infra/leveldb/record.js"
 
 const records = fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), { minLength: 1, maxLength: 20 })
 
@@ -48,6 +49,54 @@ describe("chunk framing", () => {
     expect(splitChunk(Uint8Array.of(0, 0, 0, 0))).toBeUndefined()
     expect(readChunk(Uint8Array.of(0, 0, 0, 1, 7, 0, 0, 0, 0))).toMatchObject({ intact: false })
   })
+})
+
+describe("encodeChunk", () => {
+  const fieldsArb = fc.record({
+    streamId: fc.oneof(fc.constantFrom("wallet/a", "wallet/b"), fc.string({ unit: "binary", maxLength: 8 })),
+    eventId: fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: "binary", maxLength: 12 })),
+    type: fc.constantFrom("ProofsIssued", "WalletCreated"),
+    schemaVersion: fc.integer({ min: 1, max: 9 }),
+    time: fc.nat(),
+    payload: fc.uint8Array({ maxLength: 80 }),
+  })
+
+  it("builds exactly the chunk of the records encodeRecord chains, and says where each one sits", () =>
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.array(fieldsArb, { minLength: 1, maxLength: 12 }),
+        (prevHash, specs) => {
+          const fields: RecordFields[] = specs.map((f, i) => ({
+            sequence: 100 + i,
+            streamId: f.streamId,
+            streamVersion: i + 1,
+            eventId: f.eventId,
+            type: f.type,
+            schemaVersion: f.schemaVersion,
+            time: f.time,
+          }))
+          const payloads = specs.map((f) => f.payload)
+          // The reference: one record at a time, each linked to the one before.
+          const records: Buffer[] = []
+          let prev: Uint8Array = prevHash
+          for (const [i, f] of fields.entries()) {
+            const { record, hash } = encodeRecord(prev, f, payloads[i]!)
+            records.push(record)
+            prev = hash
+          }
+          const built = encodeChunk(prevHash, fields, payloads)
+          expect(built.value).toEqual(chunkValue(records))
+          expect(Buffer.from(built.lastHash)).toEqual(Buffer.from(prev))
+          records.forEach((r, i) => {
+            expect(built.value.subarray(built.starts[i]!, built.ends[i]!)).toEqual(r)
+            expect(built.value.subarray(built.payloadAts[i]!, built.ends[i]! - 32)).toEqual(
+              Buffer.from(payloads[i]!),
+            )
+          })
+        },
+      ),
+    ))
 })
 
 describe("chunk index", () => {
