@@ -37,7 +37,7 @@ export const chunkValue = (records: ReadonlyArray<Uint8Array>): Buffer => {
 }
 
 /** Any character outside ASCII: the text's UTF-8 length then differs from its length. */
-const NON_ASCII = /[^\x00-\x7f]/
+const NON_ASCII = /[^\p{ASCII}]/u
 
 /** A chunk built by {@link encodeChunk}: its value, where each record sits in it, and the last hash. */
 export interface EncodedChunk {
