@@ -110,7 +110,7 @@ export const verifyRange = (
   to: number,
   prevHash: Buffer | undefined,
   endHash: Buffer,
-  pageSize = 64,
+  pageSize = 256,
 ): Effect.Effect<number, StoreCorrupted | StoreUnavailable> =>
   Effect.gen(function* () {
     if (to < from) return 0
