@@ -36,9 +36,6 @@ export const chunkValue = (records: ReadonlyArray<Uint8Array>): Buffer => {
   return out
 }
 
-/** Any character outside ASCII: the text's UTF-8 length then differs from its length. */
-const NON_ASCII = /[^\p{ASCII}]/u
-
 /** A chunk built by {@link encodeChunk}: its value, where each record sits in it, and the last hash. */
 export interface EncodedChunk {
   readonly value: Buffer
@@ -73,7 +70,7 @@ export const encodeChunk = (
       streamText = quote(streamId)
     }
     const text = fieldsText(f, streamText)
-    const len = NON_ASCII.test(text) ? Buffer.byteLength(text, "utf8") : text.length
+    const len = Buffer.byteLength(text, "utf8")
     texts[i] = text
     lengths[i] = len
     size += FRAME + recordSize(len, payloads[i]!.length)
