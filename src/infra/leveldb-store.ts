@@ -86,6 +86,8 @@ export type LevelDbStoreOptions = LevelDbAccess & {
   readonly tailCheck?: number
   /** Events read per page by streams (default 512). */
   readonly pageSize?: number
+  /** LevelDB's memtable size in bytes (default `DEFAULT_WRITE_BUFFER_BYTES`, 64 MiB; see `open-db.ts`). */
+  readonly writeBufferBytes?: number
 }
 
 /** Result of a full chain verification. */
@@ -228,7 +230,7 @@ export const openLevelDbEventStore = (
 > =>
   Effect.gen(function* () {
     const pageSize = Math.max(1, opts.pageSize ?? 512)
-    const db = yield* Effect.acquireRelease(openDb(opts.dataDir), (db) =>
+    const db = yield* Effect.acquireRelease(openDb(opts.dataDir, opts.writeBufferBytes), (db) =>
       Effect.promise(() => db.close().catch(() => undefined)),
     )
     const { sealer, vault } = yield* resolveSealer(db, opts)

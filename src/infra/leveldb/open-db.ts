@@ -26,8 +26,21 @@ const codes = (err: unknown): ReadonlyArray<string> => {
   return out
 }
 
+/**
+ * LevelDB's memtable size by default (64 MiB; LevelDB's own default is 4 MiB). Why larger: every batch
+ * writes keys in three places — its chunks (`s`), its index block (`i`) and the commit marker (`m/head`) — so
+ * each table flushed from the memtable spans the whole `s` range and LevelDB merges it with every table of
+ * the next level instead of moving it down. Measured on raw classic-level with our key layout: those merges
+ * cost ~3 µs of background CPU per event at 4 MiB and nothing measurable at 64 MiB (16× fewer flushes). The
+ * price is memory (up to two memtables) and a longer log replay when opening after a crash.
+ */
+export const DEFAULT_WRITE_BUFFER_BYTES = 64 * 1024 * 1024
+
 /** Opens (creating if needed) the LevelDB database in `dataDir`. */
-export const openDb = (dataDir: string): Effect.Effect<Db, StoreLocked | StoreCorrupted | StoreUnavailable> =>
+export const openDb = (
+  dataDir: string,
+  writeBufferBytes = DEFAULT_WRITE_BUFFER_BYTES,
+): Effect.Effect<Db, StoreLocked | StoreCorrupted | StoreUnavailable> =>
   Effect.tryPromise({
     try: async () => {
       await mkdir(dataDir, { recursive: true })
@@ -37,6 +50,7 @@ export const openDb = (dataDir: string): Effect.Effect<Db, StoreLocked | StoreCo
         // Records are mostly AES-GCM ciphertext and SHA-256 hashes: Snappy cannot shrink them and only burns
         // CPU on every table write. LevelDB marks compression per block, so older files stay readable.
         compression: false,
+        writeBufferSize: writeBufferBytes,
       })
       await db.open()
       return db
