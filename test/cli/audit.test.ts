@@ -3,13 +3,13 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { ClassicLevel } from "classic-level"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { WalletEvent } from "../../src/events/catalogue.js"
 import { openLevelDbEventStore } from "../../src/infra/leveldb-store.js"
 import { MIN_SCRYPT } from "../../src/infra/vault.js"
 import { deleteRecord, getRecord, putRecord } from "../infra/fixtures/chunks.js"
+import { withRaw } from "../infra/fixtures/leveldb-harness.js"
 import { buildHistory } from "../projections/history.js"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
@@ -39,14 +39,6 @@ const copy = (name: string) => {
   cpSync(good, dir, { recursive: true })
   rmSync(join(dir, "LOCK"), { force: true })
   return dir
-}
-
-/** Changes the raw LevelDB records of `dir` (the store must be closed). */
-const rawEdit = async (dir: string, f: (db: ClassicLevel<Uint8Array, Uint8Array>) => Promise<void>) => {
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" })
-  await db.open()
-  await f(db)
-  await db.close()
 }
 
 const writeLog = (dir: string, extra: WalletEvent[] = []) =>
@@ -102,7 +94,7 @@ describe("corecashu audit", () => {
   it("detects a tampered stored event without the passphrase, naming its sequence", async () => {
     const dir = copy("tampered")
     const K = 7
-    await rawEdit(dir, async (db) => {
+    await withRaw(dir, async (db) => {
       const v = await getRecord(db, K)
       v[v.length - 40]! ^= 0x01 // inside the sealed payload, before the 32-byte hash
       await putRecord(db, K, v)
@@ -121,7 +113,7 @@ describe("corecashu audit", () => {
 
   it("detects a removed event", async () => {
     const dir = copy("removed")
-    await rawEdit(dir, (db) => deleteRecord(db, 4))
+    await withRaw(dir, (db) => deleteRecord(db, 4))
     const r = cli("--data-dir", dir, "--json")
     expect(r.code).toBe(1)
     expect(json(r.stdout).violation).toMatchObject({ sequence: 4, kind: "chain" })

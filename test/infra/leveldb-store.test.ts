@@ -1,9 +1,9 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ClassicLevel } from "classic-level"
-import { Cause, Effect, Exit, Fiber, Logger, Scope, Stream } from "effect"
-import { afterEach, describe, expect, it } from "vitest"
+import type { ClassicLevel } from "classic-level"
+import { Effect, Exit, Fiber, Logger, Scope, Stream } from "effect"
+import { describe, expect, it } from "vitest"
 import { GENESIS_HASH, verifyEventHash } from "../../src/events/envelope.js"
 import { EventStore, type NewEvent } from "../../src/events/store.js"
 import { probeOf } from "../../src/infra/leveldb/id-filter.js"
@@ -28,60 +28,18 @@ import { INSECURE_TEST_VAULT_OPTIONS, unlockVault } from "../../src/infra/vault.
 import { auditLog, payloadDecoder } from "../../src/projections/audit.js"
 import { runEventStoreContract } from "../events/store-contract.js"
 import { deleteRecord, getRecord, putChunk, putRecord } from "./fixtures/chunks.js"
+import { fails, failureOf, leveldbHarness, openFailure, withRaw } from "./fixtures/leveldb-harness.js"
 import { MNEMONIC, newEvents, proofSecret, walletCreated } from "./fixtures/sample-events.js"
 
 // ---------------------------------------------------------------------------------------------------------
 // Harness: stores opened in their own scopes, raw access to the files, typed failures.
 // ---------------------------------------------------------------------------------------------------------
 
-const dirs: string[] = []
-const scopes: Scope.Closeable[] = []
-
-const freshDir = async (): Promise<string> => {
-  const dir = await mkdtemp(join(tmpdir(), "corecashu-leveldb-"))
-  dirs.push(dir)
-  return dir
-}
-
-/** Opens a store in a scope closed after the test (or earlier by `store.close`). */
-const open = async (opts: LevelDbStoreOptions): Promise<LevelDbEventStore> => {
-  const scope = await Effect.runPromise(Scope.make())
-  scopes.push(scope)
-  return Effect.runPromise(Scope.provide(scope)(openLevelDbEventStore(opts)))
-}
-
-/** The typed failure of opening a store. */
-const openFailure = async (opts: LevelDbStoreOptions) => {
-  const exit = await Effect.runPromiseExit(Effect.scoped(openLevelDbEventStore(opts)))
-  return failureOf(exit)
-}
-
-const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
-  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
-  const err = Cause.findErrorOption(exit.cause)
-  if (err._tag === "None") throw new Error(`expected a typed failure, got ${Cause.pretty(exit.cause)}`)
-  return err.value
-}
+const { freshDir, open } = leveldbHarness()
 
 const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect)
-const fails = async <A, E>(effect: Effect.Effect<A, E>): Promise<E> =>
-  failureOf(await Effect.runPromiseExit(effect))
 const collect = async <A, E>(stream: Stream.Stream<A, E>): Promise<A[]> =>
   Array.from(await run(Stream.runCollect(stream)))
-
-/** Opens the data directory with classic-level directly (the store must be closed). */
-const withRaw = async <A>(
-  dir: string,
-  f: (db: ClassicLevel<Uint8Array, Uint8Array>) => Promise<A>,
-): Promise<A> => {
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" })
-  await db.open()
-  try {
-    return await f(db)
-  } finally {
-    await db.close()
-  }
-}
 
 /** A store with `n` events in `streams` round-robin streams, one event per append; closed on return. */
 const filled = async (n: number, opts: Partial<LevelDbStoreOptions> = {}): Promise<string> => {
@@ -91,11 +49,6 @@ const filled = async (n: number, opts: Partial<LevelDbStoreOptions> = {}): Promi
   await run(store.close)
   return dir
 }
-
-afterEach(async () => {
-  for (const scope of scopes.splice(0)) await Effect.runPromise(Scope.close(scope, Exit.void))
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true })
-})
 
 // ---------------------------------------------------------------------------------------------------------
 // The shared contract, with reopen

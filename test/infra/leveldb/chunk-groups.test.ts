@@ -1,50 +1,17 @@
-/**
- * Concurrent appends (one chunk of the writer) are sealed as ONE group across their streams: every stream
- * still reads back exactly its own events, the audit and every read position still hold, and tampering with
- * another stream's member of the group is caught when this stream is read.
- */
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { ClassicLevel } from "classic-level"
-import { Cause, Effect, Exit, Scope, Stream } from "effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { Cause, Effect, Exit, Stream } from "effect"
+import { describe, expect, it } from "vitest"
 import type { NewEvent } from "../../../src/events/store.js"
 import { chunkKey, VAULT_KEY } from "../../../src/infra/leveldb/keys.js"
 import { decodeRecord, encodeRecord } from "../../../src/infra/leveldb/record.js"
-import {
-  type LevelDbEventStore,
-  type LevelDbStoreOptions,
-  openLevelDbEventStore,
-} from "../../../src/infra/leveldb-store.js"
 import { unlockVault } from "../../../src/infra/vault.js"
 import { auditLog, payloadDecoder } from "../../../src/projections/audit.js"
 import { chunkHolding, deleteRecord, getRecord, putChunk, putRecord } from "../fixtures/chunks.js"
+import { fails, leveldbHarness, openFailure, withRaw } from "../fixtures/leveldb-harness.js"
 import { newEvents, walletCreated } from "../fixtures/sample-events.js"
 
-const scopes: Scope.Closeable[] = []
-const dirs: string[] = []
-afterEach(async () => {
-  for (const scope of scopes.splice(0)) await Effect.runPromise(Scope.close(scope, Exit.void))
-  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true })
-})
-
+const { freshDir, open } = leveldbHarness("corecashu-chunks-")
 const key = new Uint8Array(32).fill(11)
 const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect)
-const open = async (opts: LevelDbStoreOptions): Promise<LevelDbEventStore> => {
-  const scope = await Effect.runPromise(Scope.make())
-  scopes.push(scope)
-  return Effect.runPromise(Scope.provide(scope)(openLevelDbEventStore(opts)))
-}
-const withRaw = async <A>(dir: string, f: (db: ClassicLevel<Uint8Array, Uint8Array>) => Promise<A>) => {
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" })
-  await db.open()
-  try {
-    return await f(db)
-  } finally {
-    await db.close()
-  }
-}
 
 /** `rounds` rounds in which `streams` streams each append `per` events in the same turn (one chunk). */
 const concurrentLog = async (
@@ -53,8 +20,7 @@ const concurrentLog = async (
   per: number,
   kind: "proofs" | "wallets" = "proofs",
 ) => {
-  const dir = await mkdtemp(join(tmpdir(), "corecashu-chunk-groups-"))
-  dirs.push(dir)
+  const dir = await freshDir()
   const store = await open({ dataDir: dir, key, pageSize: 5 })
   const expected = new Map<string, NewEvent[]>()
   for (let r = 0; r < rounds; r++)
@@ -142,21 +108,12 @@ describe("LevelDB event store: one sealed group per chunk of concurrent appends"
 })
 
 describe("LevelDB event store: a chunk of records per value, damage named at the record", () => {
-  /** The typed failure of an effect. */
-  const failure = async <A, E>(effect: Effect.Effect<A, E>) => {
-    const exit = await Effect.runPromiseExit(effect)
-    const err = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : undefined
-    return err?._tag === "Some" ? err.value : undefined
-  }
-  const openFailure = async (opts: LevelDbStoreOptions) => failure(Effect.scoped(openLevelDbEventStore(opts)))
-
   /**
    * Chunks 1–8, 9–16 and 17–24 of streams s0, s1 and s2: one append of eight events each, awaited in turn,
    * so each is a chunk of its own (concurrent appends share chunks as timing has it).
    */
   const chunkedLog = async () => {
-    const dir = await mkdtemp(join(tmpdir(), "corecashu-chunks-"))
-    dirs.push(dir)
+    const dir = await freshDir()
     const store = await open({ dataDir: dir, key, pageSize: 5 })
     for (let s = 0; s < 3; s++) await run(store.append(`wallet/s${s}`, 0, newEvents(`s${s}`, 0, 8)))
     await run(store.close)
@@ -192,10 +149,10 @@ describe("LevelDB event store: a chunk of records per value, damage named at the
     })
     // The tail check from 17 on passes; everything that reads the chunk 9–16 names sequence 12.
     const store = await open({ dataDir: dir, key, tailCheck: 4 })
-    expect(await failure(store.verifyChain)).toMatchObject({ _tag: "StoreCorrupted", firstBadSequence: 12 })
-    expect(await failure(Stream.runCollect(store.readAll()))).toMatchObject({ firstBadSequence: 12 })
-    expect(await failure(Stream.runCollect(store.readRaw(10)))).toMatchObject({ firstBadSequence: 12 })
-    expect(await failure(store.read(stream))).toMatchObject({ _tag: "StoreCorrupted" })
+    expect(await fails(store.verifyChain)).toMatchObject({ _tag: "StoreCorrupted", firstBadSequence: 12 })
+    expect(await fails(Stream.runCollect(store.readAll()))).toMatchObject({ firstBadSequence: 12 })
+    expect(await fails(Stream.runCollect(store.readRaw(10)))).toMatchObject({ firstBadSequence: 12 })
+    expect(await fails(store.read(stream))).toMatchObject({ _tag: "StoreCorrupted" })
   })
 
   it("names the first record that broken framing hides, and a whole missing chunk at its start", async () => {
@@ -218,7 +175,7 @@ describe("LevelDB event store: a chunk of records per value, damage named at the
       firstBadSequence: 9,
     })
     const store = await open({ dataDir: gone, key, tailCheck: 4 })
-    expect(await failure(store.read("wallet/s1"))).toMatchObject({
+    expect(await fails(store.read("wallet/s1"))).toMatchObject({
       _tag: "StoreCorrupted",
       firstBadSequence: 9,
     })
