@@ -15,7 +15,6 @@ import {
   INDEX_START,
   indexBlockKey,
   indexBlockValue,
-  VAULT_KEY,
 } from "../../src/infra/leveldb/keys.js"
 import { decodeRecord, encodeRecord } from "../../src/infra/leveldb/record.js"
 import {
@@ -28,7 +27,14 @@ import { INSECURE_TEST_VAULT_OPTIONS, unlockVault } from "../../src/infra/vault.
 import { auditLog, payloadDecoder } from "../../src/projections/audit.js"
 import { runEventStoreContract } from "../events/store-contract.js"
 import { deleteRecord, getRecord, putChunk, putRecord } from "./fixtures/chunks.js"
-import { fails, failureOf, leveldbHarness, openFailure, withRaw } from "./fixtures/leveldb-harness.js"
+import {
+  fails,
+  failureOf,
+  leveldbHarness,
+  materialOf,
+  openFailure,
+  withRaw,
+} from "./fixtures/leveldb-harness.js"
 import { MNEMONIC, newEvents, proofSecret, walletCreated } from "./fixtures/sample-events.js"
 
 // ---------------------------------------------------------------------------------------------------------
@@ -606,8 +612,6 @@ describe("LevelDB event store: sealed groups", () => {
     }
     return { dir, store, n }
   }
-  const materialOf = (dir: string) =>
-    withRaw(dir, async (db) => JSON.parse(Buffer.from((await db.get(VAULT_KEY))!).toString()) as unknown)
 
   it("stores multi-event appends as one sealed group, single events as before", async () => {
     const { store } = await grouped(4)

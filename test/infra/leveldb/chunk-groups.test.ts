@@ -1,12 +1,12 @@
 import { Cause, Effect, Exit, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import type { NewEvent } from "../../../src/events/store.js"
-import { chunkKey, VAULT_KEY } from "../../../src/infra/leveldb/keys.js"
+import { chunkKey } from "../../../src/infra/leveldb/keys.js"
 import { decodeRecord, encodeRecord } from "../../../src/infra/leveldb/record.js"
 import { unlockVault } from "../../../src/infra/vault.js"
 import { auditLog, payloadDecoder } from "../../../src/projections/audit.js"
 import { chunkHolding, deleteRecord, getRecord, putChunk, putRecord } from "../fixtures/chunks.js"
-import { fails, leveldbHarness, openFailure, withRaw } from "../fixtures/leveldb-harness.js"
+import { fails, leveldbHarness, materialOf, openFailure, withRaw } from "../fixtures/leveldb-harness.js"
 import { newEvents, walletCreated } from "../fixtures/sample-events.js"
 
 const { freshDir, open } = leveldbHarness("corecashu-chunks-")
@@ -70,10 +70,7 @@ describe("LevelDB event store: one sealed group per chunk of concurrent appends"
         Array.from(all).slice(from - 1),
       )
     await run(store.close)
-    const vault = unlockVault(
-      JSON.parse(Buffer.from((await withRaw(dir, (db) => db.get(VAULT_KEY)))!).toString()),
-      { key },
-    )
+    const vault = unlockVault(await materialOf(dir), { key })
     const audited = await open({ dataDir: dir, chainOnly: true })
     expect(await run(auditLog(audited, payloadDecoder(vault)))).toEqual({
       ok: true,
