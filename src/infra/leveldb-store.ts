@@ -22,8 +22,10 @@
  *   migration).
  * - `readAll`, `readRaw` and the catch-up of `subscribe` read in pages through iterators, never the whole
  *   log at once, and check every record as they go (hash, link to its predecessor, no gap): damage fails
- *   the read with `StoreCorrupted` instead of handing out altered events. `read` checks each record's hash. `subscribe` registers its live listener *before* it reads the catch-up range, then drops
- *   live events it already delivered, so the hand-over has no gap and no duplicate.
+ *   the read with `StoreCorrupted` instead of handing out altered events. `read` checks each chunk it reads
+ *   (hashes, and the links inside the chunk). `subscribe` registers its live listener *before* it reads the
+ *   catch-up range, then drops live events it already delivered, so the hand-over has no gap and no
+ *   duplicate.
  *
  * @module
  */
@@ -368,9 +370,10 @@ export const openLevelDbEventStore = (
     }
 
     /**
-     * Reads the stored chunks holding `from..last` (`from` starts a chunk). The iterator's `highWaterMarkBytes` is raised from classic-level's
-     * 16 KiB so that a page comes back in a few native round trips instead of one per ~16 KiB (each a hop to
-     * libuv's thread pool and back); it adds no memory, since the whole page is collected anyway.
+     * Reads the stored chunks holding `from..last` (`from` starts a chunk). The iterator's
+     * `highWaterMarkBytes` is raised from classic-level's 16 KiB so that a page comes back in a few native
+     * round trips instead of one per ~16 KiB (each a hop to libuv's thread pool and back); it adds no memory,
+     * since the whole page is collected anyway.
      */
     const readEntries = (from: number, last: number): Promise<Entries> =>
       db.iterator({ gte: chunkKey(from), lte: chunkKey(last), highWaterMarkBytes: PAGE_READ_BYTES }).all()
@@ -382,7 +385,10 @@ export const openLevelDbEventStore = (
       readonly entries: Promise<Entries>
     }
 
-    /** A page: whole chunks from `from` (a chunk's first record) to the end of the one holding `from + pageSize - 1`. */
+    /**
+     * A page of whole chunks: from `from` (a chunk's first record) to the end of the chunk holding
+     * `from + pageSize - 1`.
+     */
     const startPage = (from: number, to: number): PendingPage => {
       const last = writer.chunks.endOf(Math.min(to, from + pageSize - 1), to)
       const entries = readEntries(from, last)
