@@ -41,7 +41,7 @@ import { MNEMONIC, newEvents, proofSecret, walletCreated } from "./fixtures/samp
 // Harness: stores opened in their own scopes, raw access to the files, typed failures.
 // ---------------------------------------------------------------------------------------------------------
 
-const { freshDir, open } = leveldbHarness()
+const { freshDir, open, auditClosed } = leveldbHarness()
 
 const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect)
 const collect = async <A, E>(stream: Stream.Stream<A, E>): Promise<A[]> =>
@@ -629,9 +629,8 @@ describe("LevelDB event store: sealed groups", () => {
   it("reads from every sequence, across page boundaries that cut groups, the same events as one pass", async () => {
     const { dir, store, n } = await grouped(12, 3, "wallets")
     await run(store.close)
-    const vault = unlockVault(await materialOf(dir), { key })
-    const audited = await open({ dataDir: dir, chainOnly: true })
-    expect(await run(auditLog(audited, payloadDecoder(vault)))).toEqual({
+    const { store: audited, report } = await auditClosed(dir, key)
+    expect(report).toEqual({
       ok: true,
       scope: "full",
       events: n,

@@ -1,7 +1,8 @@
 /**
  * Verification of a run of stored records, chunk by chunk (`chunk.ts`): contiguous sequences, well-formed
- * chunks and records, hashes that hold and links from each record to its predecessor. Used by the open-time tail check and by the full
- * `verifyChain` scan, which only differ in where they start and how much they read.
+ * chunks and records, hashes that hold and links from each record to its predecessor. Used by the open-time
+ * tail check and by the full `verifyChain` scan, which only differ in where they start and how much they
+ * read.
  *
  * @module
  */

@@ -17,9 +17,10 @@
  *    sealed as one group, whatever their streams: node:crypto's fixed cost per AES-GCM operation (~10 µs,
  *    more than the AES work on a few hundred bytes) was the largest single cost of an append.
  * 5. Sealed chunks are taken strictly in order: their records are built and hashed onto the chain and put
- *    into the write batch being filled, each chunk as ONE value (`chunk.ts`). When no write is in flight, that batch gets its index block (the
- *    event-id probes, chunk sizes and stream runs of its appends, `keys.ts`) and the commit marker (`m/head`) and is
- *    written with `sync: true`. An append's callback runs only after its batch is on disk.
+ *    into the write batch being filled, each chunk as ONE value (`chunk.ts`). When no write is in flight,
+ *    that batch gets its index block (the event-id probes, chunk sizes and stream runs of its appends,
+ *    `keys.ts`) and the commit marker (`m/head`) and is written with `sync: true`. An append's callback
+ *    runs only after its batch is on disk.
  *
  * Why this split: validation and sequencing decide the append's answer (a conflict is reported at once) and
  * need only the tail state, so they run on arrival; the hash chain needs the sealed bytes, so it follows the
@@ -149,8 +150,6 @@ interface Batch {
   readonly probes: Probe[]
   /** One run per append (with its stream id's bytes), for the index block and the stream index. */
   readonly runs: Array<StreamRun & { readonly streamBytes: Uint8Array }>
-  /** Events per chunk, in order (the index block records them; readers locate chunks with them). */
-  readonly chunkSizes: number[]
   readonly firstSequence: number
   readonly events: CommittedEvent[]
   lastSequence: number
@@ -596,7 +595,6 @@ export class GroupCommitWriter {
           plain: a.plains[i]!,
         })
     batch.chained.put(chunkKey(chunk.firstSequence), built.value)
-    batch.chunkSizes.push(chunk.events)
     this.chainHash = built.lastHash
     batch.chunks.push(chunk)
     batch.lastSequence = chunk.lastSequence
@@ -610,7 +608,6 @@ export class GroupCommitWriter {
       ids: [],
       probes: [],
       runs: [],
-      chunkSizes: [],
       firstSequence: this.chainSequence() + 1,
       events: [],
       lastSequence: this.chainSequence(),
@@ -632,7 +629,11 @@ export class GroupCommitWriter {
     this.inFlight = batch
     batch.chained.put(
       indexBlockKey(batch.firstSequence),
-      indexBlockValue(batch.probes, batch.chunkSizes, batch.runs),
+      indexBlockValue(
+        batch.probes,
+        batch.chunks.map((c) => c.events),
+        batch.runs,
+      ),
     )
     batch.chained.put(HEAD_KEY, headValue(batch.lastSequence, batch.lastHash))
     batch.chained.write({ sync: true }).then(

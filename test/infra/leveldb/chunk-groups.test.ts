@@ -3,13 +3,11 @@ import { describe, expect, it } from "vitest"
 import type { NewEvent } from "../../../src/events/store.js"
 import { chunkKey } from "../../../src/infra/leveldb/keys.js"
 import { decodeRecord, encodeRecord } from "../../../src/infra/leveldb/record.js"
-import { unlockVault } from "../../../src/infra/vault.js"
-import { auditLog, payloadDecoder } from "../../../src/projections/audit.js"
 import { chunkHolding, deleteRecord, getRecord, putChunk, putRecord } from "../fixtures/chunks.js"
-import { fails, leveldbHarness, materialOf, openFailure, withRaw } from "../fixtures/leveldb-harness.js"
+import { fails, leveldbHarness, openFailure, withRaw } from "../fixtures/leveldb-harness.js"
 import { newEvents, walletCreated } from "../fixtures/sample-events.js"
 
-const { freshDir, open } = leveldbHarness("corecashu-chunks-")
+const { freshDir, open, auditClosed } = leveldbHarness("corecashu-chunks-")
 const key = new Uint8Array(32).fill(11)
 const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect)
 
@@ -70,9 +68,7 @@ describe("LevelDB event store: one sealed group per chunk of concurrent appends"
         Array.from(all).slice(from - 1),
       )
     await run(store.close)
-    const vault = unlockVault(await materialOf(dir), { key })
-    const audited = await open({ dataDir: dir, chainOnly: true })
-    expect(await run(auditLog(audited, payloadDecoder(vault)))).toEqual({
+    expect((await auditClosed(dir, key)).report).toEqual({
       ok: true,
       scope: "full",
       events: n,
