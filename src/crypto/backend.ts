@@ -1,6 +1,6 @@
 /**
- * The secp256k1 backend seam: the few group operations Cashu's hot paths need (NUT-00 BDHKE, NUT-12 DLEQ), and
- * the start-up choice between three implementations of them.
+ * The secp256k1 backend seam: the few group operations Cashu's hot paths need (NUT-00 BDHKE, NUT-12 DLEQ, BIP340
+ * verification for NUT-11/14/20), and the start-up choice between three implementations of them.
  *
  * - `native` — libsecp256k1 through the `secp256k1` npm binding (fastest; only when its compiled binary loads).
  * - `wasm` — libsecp256k1 compiled to WebAssembly (`tiny-secp256k1`).
@@ -53,6 +53,12 @@ export interface Secp256k1Backend {
   negate(p: Uint8Array): Uint8Array
   /** The 65-byte uncompressed encoding (`04 || x || y`) of P. */
   uncompress(p: Uint8Array): Uint8Array
+  /**
+   * BIP340 verification of a 64-byte `signature` over a 32-byte `digest` by a 32-byte x-only key. Every input is
+   * public (variable-time is fine). Malformed input is simply `false`: this never throws. Used by NUT-11/14
+   * spending conditions, where a witness may ask for many checks.
+   */
+  verifySchnorr(signature: Uint8Array, digest: Uint8Array, xOnlyKey: Uint8Array): boolean
 }
 
 const ORDER: ReadonlyArray<BackendName> = ["native", "wasm", "noble"]

@@ -13,6 +13,11 @@
  *   `pubkeys`). Signatures are BIP340 over SHA256(utf8(secret)), or over the SIG_ALL message; what counts is
  *   the number of DISTINCT keys with a valid signature.
  * - SIG_ALL: all inputs share kind, data and tags, and only the first input's witness is read.
+ * - Bounded work (NUT-11 sets no limits, so these are ours): a lock lists at most {@link MAX_LOCK_KEYS} keys,
+ *   a witness carries at most {@link MAX_WITNESS_SIGNATURES} signatures and never the same one twice (each a
+ *   {@link DecodeError}); each signature is matched to one key, each (signature, key) pair checked at most once,
+ *   and a pathway stops as soon as its `n_sigs` is reached or out of reach. Checks run on the selected backend
+ *   (libsecp256k1 when it loads).
  *
  * `now` is always a parameter (unix seconds): nothing here reads a clock.
  *
@@ -22,15 +27,10 @@ import { sha256 } from "@noble/hashes/sha2.js"
 import { randomBytes } from "@noble/hashes/utils.js"
 import { type CorecashuError, DecodeError, isCorecashuError, VerificationError } from "../errors.js"
 import type { Amount, BlindedMessage, Proof } from "../protocol/models.js"
+import { getBackend } from "./backend.js"
 import { bytesToHex, hexToBytesOrUndefined } from "./bytes.js"
 import { encodeSecret, parseSecret, sameTags, type Tag, type WellKnownSecret } from "./nut10.js"
-import {
-  decodeCompressedPoint,
-  type PrivateKeyInput,
-  sha256Utf8,
-  signDigest,
-  verifyDigest,
-} from "./schnorr.js"
+import { decodeCompressedPoint, type PrivateKeyInput, sha256Utf8, signDigest } from "./schnorr.js"
 
 /** NUT-11 signature flag. */
 export type SigFlag = "SIG_INPUTS" | "SIG_ALL"
@@ -85,8 +85,16 @@ export interface LockOptions {
   readonly nonce?: string
 }
 
-/** Most signatures one witness may carry. */
-export const MAX_WITNESS_SIGNATURES = 64
+/**
+ * Most signatures one witness may carry. NUT-11 sets no limit; every signature may have to be checked against
+ * every key of a pathway, so this and {@link MAX_LOCK_KEYS} bound a witness's work to 32 × 32 BIP340 checks.
+ */
+export const MAX_WITNESS_SIGNATURES = 32
+/**
+ * Most keys one lock may list, both pathways together (`data`, `pubkeys`, `refund`). NUT-11 sets no limit
+ * (NUT-28 blinds at most 11 slots); a lock over more keys is malformed.
+ */
+export const MAX_LOCK_KEYS = 32
 /** Longest witness string accepted. */
 export const MAX_WITNESS_LENGTH = 16 * 1024
 
@@ -160,8 +168,13 @@ export const parseSpendingConditions = (secret: WellKnownSecret): SpendingCondit
   else if (HASH_HEX.test(secret.data)) data = secret.data.toLowerCase()
   else throw malformed("HTLC data is not a 32-byte hex hash")
   const extra = byKey.get("pubkeys")?.slice(1) ?? []
-  const mainKeys = parseKeys(kind === "P2PK" ? [secret.data, ...extra] : extra, "main")
-  const refundKeys = parseKeys(byKey.get("refund")?.slice(1) ?? [], "refund")
+  const mainList = kind === "P2PK" ? [secret.data, ...extra] : extra
+  const refundList = byKey.get("refund")?.slice(1) ?? []
+  if (mainList.length + refundList.length > MAX_LOCK_KEYS) {
+    throw new DecodeError({ reason: "limit", message: `lock lists more than ${MAX_LOCK_KEYS} keys` })
+  }
+  const mainKeys = parseKeys(mainList, "main")
+  const refundKeys = parseKeys(refundList, "refund")
   const nSigs = parseCount(byKey.get("n_sigs"), mainKeys.length, "n_sigs")
   const nSigsRefund = parseCount(byKey.get("n_sigs_refund"), refundKeys.length, "n_sigs_refund")
   const locktime = parseLocktime(byKey.get("locktime"))
@@ -171,8 +184,8 @@ export const parseSpendingConditions = (secret: WellKnownSecret): SpendingCondit
 
 /**
  * Parses a witness string `{"preimage"?: hex, "signatures"?: [hex64]}`. Malformed JSON, wrong types, a
- * signature that is not 64 bytes of hex, or more than {@link MAX_WITNESS_SIGNATURES} signatures is a
- * {@link DecodeError}.
+ * signature that is not 64 bytes of hex, the same signature twice, or more than
+ * {@link MAX_WITNESS_SIGNATURES} signatures is a {@link DecodeError}.
  */
 export const parseWitness = (witness: string): Witness => {
   if (witness.length > MAX_WITNESS_LENGTH) {
@@ -198,9 +211,13 @@ export const parseWitness = (witness: string): Witness => {
         message: `witness has more than ${MAX_WITNESS_SIGNATURES} signatures`,
       })
     }
+    const seen = new Set<string>()
     for (const s of signatures) {
       if (typeof s !== "string" || !SIG_HEX.test(s))
         throw malformed("witness signature is not 64 bytes of hex")
+      const lower = s.toLowerCase()
+      if (seen.has(lower)) throw malformed("witness lists the same signature twice", "duplicate")
+      seen.add(lower)
     }
     sigs = signatures as string[]
   }
@@ -239,18 +256,64 @@ const toSeconds = (t: UnixSeconds, what: string): bigint => {
   return BigInt(t)
 }
 
-/** How many distinct `keys` (compressed hex) have a valid signature among `signatures`, stopping at `needed`. */
-const countSigners = (
-  keys: ReadonlyArray<string>,
-  signatures: ReadonlyArray<string>,
-  digest: Uint8Array,
-  needed: number,
-): number => {
+/**
+ * The signatures of one witness over one digest, checked lazily and each (signature, key) pair at most once
+ * across both pathways. A BIP340 signature verifies under at most one x-only key (two keys would need a
+ * SHA-256 collision), so once signature `i` has matched a key it is never tried against another.
+ */
+interface SignatureChecks {
+  readonly sigs: ReadonlyArray<Uint8Array>
+  readonly digest: Uint8Array
+  /** The x-only hex of the key signature `i` verified under, once found. */
+  readonly matched: Array<string | undefined>
+  /** `${i}:${xOnlyHex}` pairs already checked and found invalid. */
+  readonly failed: Set<string>
+}
+
+const signatureChecks = (signatures: ReadonlyArray<string>, digest: Uint8Array): SignatureChecks => ({
+  sigs: signatures.map((s) => hexToBytesOrUndefined(s)!),
+  digest,
+  matched: signatures.map(() => undefined),
+  failed: new Set(),
+})
+
+const signedBy = (checks: SignatureChecks, i: number, x: string, xOnly: Uint8Array): boolean => {
+  const m = checks.matched[i]
+  if (m !== undefined) return m === x
+  const pair = `${i}:${x}`
+  if (checks.failed.has(pair)) return false
+  if (getBackend().verifySchnorr(checks.sigs[i]!, checks.digest, xOnly)) {
+    checks.matched[i] = x
+    return true
+  }
+  checks.failed.add(pair)
+  return false
+}
+
+/**
+ * How many distinct `keys` (compressed hex) of one pathway have a valid signature, stopping as soon as `needed`
+ * is reached or can no longer be reached. Each signature is matched to at most one key and each key counted
+ * once; the search for signature `i` starts after the key the previous match took, so signatures given in
+ * key order cost one check each. At most `keys × signatures` checks, each on the selected backend.
+ */
+const countSigners = (keys: ReadonlyArray<string>, checks: SignatureChecks, needed: number): number => {
+  const open = keys.map((k) => ({ x: k.slice(2), bytes: hexToBytesOrUndefined(k.slice(2))! }))
+  const total = checks.sigs.length
   let count = 0
-  for (const key of keys) {
-    const xOnly = hexToBytesOrUndefined(key.slice(2))!
-    if (signatures.some((sig) => verifyDigest(sig, digest, xOnly))) count++
-    if (count >= needed) break
+  let start = 0
+  for (let i = 0; i < total && count < needed; i++) {
+    // Fail fast: even if every remaining signature matched a remaining key, `needed` stays out of reach.
+    if (count + Math.min(open.length, total - i) < needed) break
+    for (let t = 0; t < open.length; t++) {
+      const j = (start + t) % open.length
+      const key = open[j]!
+      if (signedBy(checks, i, key.x, key.bytes)) {
+        count++
+        open.splice(j, 1)
+        start = open.length === 0 ? 0 : j % open.length
+        break
+      }
+    }
   }
   return count
 }
@@ -273,12 +336,14 @@ const unmetReason = (
   const expired = cond.locktime !== undefined && now >= cond.locktime
   if (expired && cond.refundKeys.length === 0) return undefined
   const w = witness === undefined ? { signatures: [] } : parseWitness(witness)
+  const checks = signatureChecks(w.signatures, digest)
   const hashOk = cond.kind === "P2PK" || opensHashLock(cond.data, w.preimage)
   const needMain = cond.kind === "HTLC" && cond.mainKeys.length === 0 ? 0 : cond.nSigs
-  const main = needMain === 0 ? 0 : countSigners(cond.mainKeys, w.signatures, digest, needMain)
+  // Without the preimage the main pathway cannot open, whatever its signatures: do not check them.
+  const main = needMain === 0 || !hashOk ? 0 : countSigners(cond.mainKeys, checks, needMain)
   if (hashOk && main >= needMain) return undefined
   if (expired) {
-    const refund = countSigners(cond.refundKeys, w.signatures, digest, cond.nSigsRefund)
+    const refund = countSigners(cond.refundKeys, checks, cond.nSigsRefund)
     if (refund >= cond.nSigsRefund) return undefined
     return `neither pathway is satisfied (main ${main}/${needMain}, refund ${refund}/${cond.nSigsRefund})`
   }

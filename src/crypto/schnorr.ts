@@ -1,15 +1,16 @@
 /**
  * Small BIP340 Schnorr and key helpers for the "key and condition" NUTs (11, 14, 20, 27, 28).
  *
- * These paths sign or verify a handful of messages per operation, so they use `@noble/curves` directly rather
- * than the tuned backend used for blinding. Every helper fails with a tagged error or returns `false`; none
- * lets a library `Error` escape.
+ * These paths sign a handful of messages per operation, so signing uses `@noble/curves` directly; verification
+ * goes through the selected backend (a hostile NUT-11 witness can ask for many checks). Every helper fails with
+ * a tagged error or returns `false`; none lets a library `Error` escape.
  *
  * @module
  */
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js"
 import { sha256 } from "@noble/hashes/sha2.js"
 import { CryptoError } from "../errors.js"
+import { getBackend } from "./backend.js"
 import { bytesToBigInt, bytesToHex, hexToBytesOrUndefined, utf8 } from "./bytes.js"
 
 /** A private key: 32 big-endian bytes, or their hex. */
@@ -70,18 +71,15 @@ export const signDigest = (digest: Uint8Array, privateKey: PrivateKeyInput): str
 }
 
 /**
- * Verifies a BIP340 signature (hex) over a 32-byte digest for an x-only public key (32 bytes). Any malformed
- * input is simply "not valid": this never throws.
+ * Verifies a BIP340 signature (hex) over a 32-byte digest for an x-only public key (32 bytes), on the selected
+ * secp256k1 backend (libsecp256k1 unless `noble` is forced). Any malformed input is simply "not valid": this
+ * never throws.
  */
 export const verifyDigest = (signatureHex: string, digest: Uint8Array, xOnlyKey: Uint8Array): boolean => {
   if (signatureHex.length !== 128 || xOnlyKey.length !== 32) return false
   const sig = hexToBytesOrUndefined(signatureHex)
   if (sig === undefined) return false
-  try {
-    return schnorr.verify(sig, digest, xOnlyKey)
-  } catch {
-    return false
-  }
+  return getBackend().verifySchnorr(sig, digest, xOnlyKey)
 }
 
 /**

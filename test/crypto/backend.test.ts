@@ -1,5 +1,5 @@
 import { createRequire } from "node:module"
-import { secp256k1 } from "@noble/curves/secp256k1.js"
+import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js"
 import { numberToBytesBE } from "@noble/curves/utils.js"
 import fc from "fast-check"
 import { afterEach, describe, expect, it } from "vitest"
@@ -159,6 +159,38 @@ describe.each(backends)("%s backend", (_name, b: Secp256k1Backend) => {
       }),
       runs,
     )
+  })
+
+  it("agrees with noble on BIP340 verification, and never throws on malformed input", () => {
+    const msgArb = fc.uint8Array({ minLength: 32, maxLength: 32 })
+    fc.assert(
+      fc.property(scalarArb, scalarArb, msgArb, fc.nat(63), (sk, other, msg, at) => {
+        const x = schnorr.getPublicKey(sk)
+        const sig = schnorr.sign(msg, sk)
+        expect(b.verifySchnorr(sig, msg, x)).toBe(true)
+        const bent = sig.slice()
+        bent[at] = bent[at]! ^ 1
+        expect(b.verifySchnorr(bent, msg, x)).toBe(nobleBackend.verifySchnorr(bent, msg, x))
+        expect(b.verifySchnorr(bent, msg, x)).toBe(false)
+        const y = schnorr.getPublicKey(other)
+        expect(b.verifySchnorr(sig, msg, y)).toBe(nobleBackend.verifySchnorr(sig, msg, y))
+      }),
+      runs,
+    )
+    const sig = schnorr.sign(new Uint8Array(32), be32(3n))
+    const x = schnorr.getPublicKey(be32(3n))
+    // x = 5 is not the x of any point (found with noble: lift_x fails), wrong lengths, an all-ones signature.
+    const offX = be32(5n)
+    expect(() => secp256k1.Point.fromBytes(Uint8Array.from([2, ...offX]))).toThrow()
+    for (const [s, m, k] of [
+      [sig, new Uint8Array(32), offX],
+      [sig.slice(1), new Uint8Array(32), x],
+      [sig, new Uint8Array(31), x],
+      [sig, new Uint8Array(32), x.slice(1)],
+      [new Uint8Array(64).fill(0xff), new Uint8Array(32), x],
+    ] as const) {
+      expect(b.verifySchnorr(s, m, k)).toBe(false)
+    }
   })
 
   it("refuses a sum or difference at infinity with a tagged error", () => {

@@ -1,6 +1,7 @@
 import { schnorr } from "@noble/curves/secp256k1.js"
 import fc from "fast-check"
-import { describe, expect, it } from "vitest"
+import { describe, expect, it, vi } from "vitest"
+import { getBackend } from "../../src/crypto/backend.js"
 import { bytesToHex } from "../../src/crypto/bytes.js"
 import { encodeSecret, parseWellKnownSecret } from "../../src/crypto/nut10.js"
 import {
@@ -8,6 +9,8 @@ import {
   checkSpendingConditions,
   createP2pkSecret,
   encodeWitness,
+  MAX_LOCK_KEYS,
+  MAX_WITNESS_SIGNATURES,
   parseSpendingConditions,
   parseWitness,
   type SignedOutput,
@@ -19,7 +22,7 @@ import {
   verifyP2pkSpend,
   verifySpendingConditions,
 } from "../../src/crypto/p2pk.js"
-import { publicKeyHex, sha256Utf8 } from "../../src/crypto/schnorr.js"
+import { publicKeyHex, sha256Utf8, signDigest } from "../../src/crypto/schnorr.js"
 import { isCorecashuError } from "../../src/errors.js"
 import type { Proof } from "../../src/protocol/models.js"
 import { expectTagged } from "../support/errors.js"
@@ -118,11 +121,13 @@ describe("NUT-11 SIG_INPUTS vectors", () => {
     expect(outcome(single(future.proof, 99999999999))).toBe("valid")
   })
 
-  it("counts distinct keys, not signatures: one signature repeated does not make 2-of-n", () => {
+  it("one signature repeated does not make 2-of-n: a witness listing a signature twice is malformed", () => {
     const failing = v.sig_inputs.vectors[3].proof
     const sig = parseWitness(failing.witness).signatures[0]!
     const doubled = { ...failing, witness: encodeWitness({ signatures: [sig, sig] }) }
-    expect(outcome(single(doubled))).toBe("invalid")
+    expectTagged(() => verifySpendingConditions(single(doubled)), "DecodeError", "duplicate")
+    const upper = { ...failing, witness: encodeWitness({ signatures: [sig, sig.toUpperCase()] }) }
+    expectTagged(() => verifySpendingConditions(single(upper)), "DecodeError", "duplicate")
   })
 
   it("the 11.md inline example is valid", () => {
@@ -560,5 +565,187 @@ describe("properties", () => {
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe("bounded work under hostile witnesses (issue 10, item 8)", () => {
+  /** Distinct valid private keys for up to 65535 signers. */
+  const signer = (n: number): Uint8Array => {
+    const k = new Uint8Array(32)
+    k[0] = 0x24
+    k[30] = n >> 8
+    k[31] = n & 0xff
+    return k
+  }
+  const pubs = (from: number, count: number): string[] =>
+    Array.from({ length: count }, (_, i) => publicKeyHex(signer(from + i)))
+  const C = publicKeyHex(key(77))
+  const lockWith = (tags: string[][], data: string): Proof => ({
+    amount: 1n,
+    id: "009a1f293253e41e",
+    secret: encodeSecret({ kind: "P2PK", nonce: "hostile", data, tags: tags as never }),
+    C,
+  })
+  /** `count` signatures over the proof's secret by keys that are NOT in any lock below (seeds 5000+). */
+  const junk = (proof: Proof, count: number): string[] =>
+    Array.from({ length: count }, (_, i) => signDigest(sha256Utf8(proof.secret), signer(5000 + i)))
+  const withSigs = (proof: Proof, signatures: string[]): Proof => ({
+    ...proof,
+    witness: encodeWitness({ signatures }),
+  })
+
+  /** Records every BIP340 check the verifier makes, as `signature:key` pairs. */
+  const recordChecks = (): { pairs: string[]; restore: () => void } => {
+    const backend = getBackend()
+    const original = backend.verifySchnorr
+    const pairs: string[] = []
+    const spy = vi.spyOn(backend, "verifySchnorr").mockImplementation((sig, digest, x) => {
+      pairs.push(`${bytesToHex(sig)}:${bytesToHex(x)}`)
+      return original(sig, digest, x)
+    })
+    return { pairs, restore: () => spy.mockRestore() }
+  }
+
+  it("the 64-key, 64-signature proof of the issue is refused before any signature check", () => {
+    const keys = pubs(1, 64)
+    const proof = lockWith([["pubkeys", ...keys.slice(1)]], keys[0]!)
+    const hostile = withSigs(proof, junk(proof, 64))
+    const rec = recordChecks()
+    try {
+      expectTagged(() => verifySpendingConditions({ inputs: [hostile], now: NOW }), "DecodeError", "limit")
+      const err = checkSpendingConditions({ inputs: [hostile], now: NOW })
+      expect(err?._tag).toBe("DecodeError")
+      expect(rec.pairs).toHaveLength(0)
+    } finally {
+      rec.restore()
+    }
+  })
+
+  it("so is one main key with 63 expired refund keys (both pathways count towards the limit)", () => {
+    const keys = pubs(100, 64)
+    const proof = lockWith(
+      [
+        ["locktime", "1"],
+        ["refund", ...keys.slice(1)],
+      ],
+      keys[0]!,
+    )
+    const hostile = withSigs(proof, junk(proof, 64))
+    expectTagged(() => verifySpendingConditions({ inputs: [hostile], now: NOW }), "DecodeError", "limit")
+    expectTagged(
+      () => createP2pkSecret(keys[0]!, { locktime: 1, refund: keys.slice(1, 33) }),
+      "DecodeError",
+      "limit",
+    )
+    // 32 keys in all is still a lock.
+    const ok = parseSpendingConditions(
+      parseWellKnownSecret(createP2pkSecret(keys[0]!, { locktime: 1, refund: keys.slice(1, 32) })),
+    )
+    expect(ok.mainKeys.length + ok.refundKeys.length).toBe(MAX_LOCK_KEYS)
+  })
+
+  it("a witness with more than 32 signatures is malformed", () => {
+    expect(MAX_WITNESS_SIGNATURES).toBe(32)
+    const proof = lockWith([], publicKeyHex(signer(1)))
+    expectTagged(() => parseWitness(encodeWitness({ signatures: junk(proof, 33) })), "DecodeError", "limit")
+    expect(parseWitness(encodeWitness({ signatures: junk(proof, 32) })).signatures).toHaveLength(32)
+  })
+
+  it("at the limits, junk signatures cost at most one check per (signature, key) pair", () => {
+    const keys = pubs(200, 32)
+    const proof = lockWith([["pubkeys", ...keys.slice(1)]], keys[0]!)
+    const hostile = withSigs(proof, junk(proof, 32))
+    const rec = recordChecks()
+    try {
+      expectTagged(() => verifySpendingConditions({ inputs: [hostile], now: NOW }), "VerificationError")
+      expect(rec.pairs.length).toBeLessThanOrEqual(32 * 32)
+      expect(new Set(rec.pairs).size).toBe(rec.pairs.length)
+    } finally {
+      rec.restore()
+    }
+  })
+
+  it("stops as soon as n_sigs is out of reach", () => {
+    const keys = pubs(300, 32)
+    const proof = lockWith(
+      [
+        ["pubkeys", ...keys.slice(1)],
+        ["n_sigs", "32"],
+      ],
+      keys[0]!,
+    )
+    const rec = recordChecks()
+    try {
+      // 32 junk signatures for 32-of-32: the first fails against every key, then 32 are out of reach.
+      expectTagged(
+        () => verifySpendingConditions({ inputs: [withSigs(proof, junk(proof, 32))], now: NOW }),
+        "VerificationError",
+      )
+      expect(rec.pairs.length).toBe(32)
+      // Fewer signatures than n_sigs: nothing is checked at all.
+      rec.pairs.length = 0
+      expectTagged(
+        () => verifySpendingConditions({ inputs: [withSigs(proof, junk(proof, 31))], now: NOW }),
+        "VerificationError",
+      )
+      expect(rec.pairs).toHaveLength(0)
+    } finally {
+      rec.restore()
+    }
+  })
+
+  it("stops as soon as n_sigs is reached, and signatures in key order cost one check each", () => {
+    const seeds = Array.from({ length: 32 }, (_, i) => 400 + i)
+    const keys = seeds.map((s) => publicKeyHex(signer(s)))
+    const proof = lockWith(
+      [
+        ["pubkeys", ...keys.slice(1)],
+        ["n_sigs", "32"],
+      ],
+      keys[0]!,
+    )
+    const sigs = seeds.map((s) => signDigest(sha256Utf8(proof.secret), signer(s)))
+    const rec = recordChecks()
+    try {
+      expect(outcome({ inputs: [withSigs(proof, sigs)], now: NOW })).toBe("valid")
+      expect(rec.pairs).toHaveLength(32)
+      rec.pairs.length = 0
+      // Any order still verifies, within keys × signatures checks.
+      expect(outcome({ inputs: [withSigs(proof, [...sigs].reverse())], now: NOW })).toBe("valid")
+      expect(rec.pairs.length).toBeLessThanOrEqual((32 * 33) / 2)
+      rec.pairs.length = 0
+      // 1-of-32 with every signer present: one check.
+      const one = lockWith([["pubkeys", ...keys.slice(1)]], keys[0]!)
+      const oneSigs = seeds.map((s) => signDigest(sha256Utf8(one.secret), signer(s)))
+      expect(outcome({ inputs: [withSigs(one, oneSigs)], now: NOW })).toBe("valid")
+      expect(rec.pairs).toHaveLength(1)
+    } finally {
+      rec.restore()
+    }
+  })
+
+  it("a signature matched on the main pathway is not checked again for the refund pathway", () => {
+    const [a, b, r] = [signer(600), signer(601), signer(602)]
+    const proof = lockWith(
+      [
+        ["pubkeys", publicKeyHex(b)],
+        ["n_sigs", "2"],
+        ["locktime", "1"],
+        ["refund", publicKeyHex(a), publicKeyHex(r)],
+        ["n_sigs_refund", "2"],
+      ],
+      publicKeyHex(a),
+    )
+    const digest = sha256Utf8(proof.secret)
+    const signed = withSigs(proof, [signDigest(digest, a), signDigest(digest, r)])
+    const rec = recordChecks()
+    try {
+      // Main: a matches (1 check), r fails against b (1 check) → 1/2. Refund: a reused, r vs r (1 check).
+      expect(outcome({ inputs: [signed], now: NOW })).toBe("valid")
+      expect(rec.pairs).toHaveLength(3)
+      expect(new Set(rec.pairs).size).toBe(3)
+    } finally {
+      rec.restore()
+    }
   })
 })

@@ -11,6 +11,7 @@
  *   constant-time `ecmult_const`. (`publicKeyTweakMul` would be ~25% faster but uses the variable-time
  *   `secp256k1_ecmult`; measurably faster for sparse scalars, so it must not see secrets.)
  * - `mulPublic` / `mulAddPublic` → `publicKeyTweakMul` / `publicKeyTweakAdd` / `publicKeyCombine`.
+ * - `verifySchnorr` → the binding has none; libsecp256k1's through WASM (`tiny-secp256k1`) when it loads.
  *
  * @module
  */
@@ -18,6 +19,8 @@ import { createRequire } from "node:module"
 import type { Secp256k1Backend } from "../backend.js"
 import { bytesToHex } from "../bytes.js"
 import { assertPointShape, assertScalar, atInfinity, invalidPoint, negateUnchecked } from "./common.js"
+import { nobleVerifySchnorr } from "./noble.js"
+import { loadWasmSchnorrVerify } from "./wasm.js"
 
 /** The part of the binding this backend uses (see node_modules/secp256k1/lib/index.js). */
 interface Native {
@@ -37,7 +40,7 @@ interface Native {
 
 const G_HEX = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
 
-const create = (n: Native): Secp256k1Backend => {
+const create = (n: Native, verifySchnorr: Secp256k1Backend["verifySchnorr"]): Secp256k1Backend => {
   const isPoint = (p: Uint8Array): boolean =>
     p instanceof Uint8Array && p.length === 33 && (p[0] === 2 || p[0] === 3) && n.publicKeyVerify(p)
 
@@ -126,6 +129,7 @@ const create = (n: Native): Secp256k1Backend => {
       assertPointShape(p)
       return call(() => n.publicKeyConvert(p, false), [p])
     },
+    verifySchnorr,
   }
 }
 
@@ -136,7 +140,8 @@ export const loadNativeBackend = (): Secp256k1Backend | null => {
     const one = new Uint8Array(32)
     one[31] = 1
     if (bytesToHex(n.publicKeyCreate(one, true)) !== G_HEX) return null
-    return create(n)
+    // The binding has no BIP340 functions: libsecp256k1's own through WASM when it loads, else noble.
+    return create(n, loadWasmSchnorrVerify() ?? nobleVerifySchnorr)
   } catch {
     return null
   }

@@ -16,7 +16,7 @@
  * @module
  */
 import type { WeierstrassPoint } from "@noble/curves/abstract/weierstrass.js"
-import { secp256k1 } from "@noble/curves/secp256k1.js"
+import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js"
 import { bytesToNumberBE } from "@noble/curves/utils.js"
 import type { Secp256k1Backend } from "../backend.js"
 import { bytesToHex } from "../bytes.js"
@@ -101,6 +101,20 @@ export const nobleMulConstantTime = (p: Uint8Array, k: Uint8Array): Uint8Array =
   return encode(multiplierBase(p).multiply(s), true)
 }
 
+/** BIP340 verification in `@noble/curves` (~2.8 ms here); `false` for any malformed input, never a throw. */
+export const nobleVerifySchnorr = (
+  signature: Uint8Array,
+  digest: Uint8Array,
+  xOnlyKey: Uint8Array,
+): boolean => {
+  if (signature.length !== 64 || digest.length !== 32 || xOnlyKey.length !== 32) return false
+  try {
+    return schnorr.verify(signature, digest, xOnlyKey)
+  } catch {
+    return false
+  }
+}
+
 /** The `noble` backend. */
 export const nobleBackend: Secp256k1Backend = {
   name: "noble",
@@ -129,4 +143,5 @@ export const nobleBackend: Secp256k1Backend = {
   sub: (p, q) => encode(decodePoint(p).subtract(decodePoint(q)), true),
   negate: (p) => encode(decodePoint(p).negate(), true),
   uncompress: (p) => decodePoint(p).toBytes(false),
+  verifySchnorr: nobleVerifySchnorr,
 }

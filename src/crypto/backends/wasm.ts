@@ -26,7 +26,21 @@ interface Tiny {
   pointAdd(a: Uint8Array, b: Uint8Array, compressed?: boolean): Uint8Array | null
   pointAddScalar(p: Uint8Array, tweak: Uint8Array, compressed?: boolean): Uint8Array | null
   pointCompress(p: Uint8Array, compressed?: boolean): Uint8Array
+  verifySchnorr(h: Uint8Array, Q: Uint8Array, signature: Uint8Array): boolean
 }
+
+/** BIP340 verification through libsecp256k1 (~6× faster than noble here); `false` for malformed input. */
+const schnorrVerifier =
+  (t: Tiny) =>
+  (signature: Uint8Array, digest: Uint8Array, xOnlyKey: Uint8Array): boolean => {
+    if (signature.length !== 64 || digest.length !== 32 || xOnlyKey.length !== 32) return false
+    try {
+      // tiny-secp256k1 throws when the key's x is not on the curve; that is an invalid signature here.
+      return t.verifySchnorr(digest, xOnlyKey, signature)
+    } catch {
+      return false
+    }
+  }
 
 /** G, compressed: the known answer for 1·G. */
 const G_HEX = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
@@ -91,19 +105,34 @@ const create = (t: Tiny): Secp256k1Backend => {
       assertPointShape(p)
       return call(() => t.pointCompress(p, false))
     },
+    verifySchnorr: schnorrVerifier(t),
   }
 }
 
-/** Loads the `wasm` backend, or returns null when `tiny-secp256k1` is missing or misbehaves. Never throws. */
-export const loadWasmBackend = (): Secp256k1Backend | null => {
+const loadTiny = (): Tiny | null => {
   try {
     const t = createRequire(import.meta.url)("tiny-secp256k1") as Tiny
     const one = new Uint8Array(32)
     one[31] = 1
     const g = t.pointFromScalar(one, true)
     if (g === null || bytesToHex(g) !== G_HEX) return null
-    return create(t)
+    return t
   } catch {
     return null
   }
+}
+
+/** Loads the `wasm` backend, or returns null when `tiny-secp256k1` is missing or misbehaves. Never throws. */
+export const loadWasmBackend = (): Secp256k1Backend | null => {
+  const t = loadTiny()
+  return t === null ? null : create(t)
+}
+
+/**
+ * libsecp256k1's BIP340 verification through WASM, or null when `tiny-secp256k1` does not load. The native
+ * binding (`secp256k1` 5.x) exposes no Schnorr functions, so the `native` backend verifies with this too.
+ */
+export const loadWasmSchnorrVerify = (): Secp256k1Backend["verifySchnorr"] | null => {
+  const t = loadTiny()
+  return t === null ? null : schnorrVerifier(t)
 }
