@@ -10,7 +10,7 @@
  * | `InFlight` | the kind's recovery: swap/send/receive `recoverSwapLike`, mint `recoverMint`, melt `recoverMelt`; restore/checkstate (read-only) are compensated `cancelled` |
  * | `PaymentPending` | `recoverMelt` (only the quote state decides a melt) |
  * | `Signed` | finish from the stored signatures (swap-like: all outputs answered → finalise; else restore the outputs by `B_`); mint: `recoverMint`; melt: `recoverMelt`; restore: complete with nothing (a new restore finds it all) |
- * | `AwaitingPayment` | a mint quote: compensate `quote-expired` once its expiry passed, else leave it |
+ * | `AwaitingPayment` | a mint quote: left alone until its expiry passed; then the mint's answer decides (`settleQuote`: PAID → claimed, UNPAID and expired → compensated `quote-expired`, no answer → pending) |
  *
  * Operations this process is driving right now (`rt.live`: a live request, or another recovery pass) are
  * skipped and counted pending: recovering an operation whose request may still reach the mint could release
@@ -29,7 +29,7 @@ import type { EngineInvariant } from "./errors.js"
 import { stepEvents } from "./ops/batch.js"
 import { type OpContext, opContextOf } from "./ops/context.js"
 import { recoverMelt } from "./ops/melt.js"
-import { recoverMint } from "./ops/mint.js"
+import { recoverMint, settleQuote } from "./ops/mint.js"
 import { recoverSwapLike, restoreOutputs } from "./ops/recover-swap.js"
 import { advancePastSignedOutputs, sawOutputsSigned } from "./ops/restore.js"
 import { recovering } from "./ops/steps.js"
@@ -44,7 +44,7 @@ export interface RecoveryReport {
   readonly pending: number
 }
 
-const compensated = (reason: "cancelled" | "quote-expired"): Settled => ({
+const compensated = (reason: "cancelled"): Settled => ({
   _tag: "Compensated",
   reason,
   code: undefined,
@@ -122,14 +122,9 @@ const recoverOne = (
     switch (phase._tag) {
       case "Done":
         return undefined
-      case "AwaitingPayment": {
-        const s = ctx.started
-        const expired =
-          s.kind === "mint" && s.expiry !== undefined && s.expiry > 0 && rt.services.now() / 1000 > s.expiry
-        if (!expired) return undefined // waiting for the user's payment is not "in doubt"
-        yield* compensate(rt, ctx, "quote-expired", undefined)
-        return compensated("quote-expired")
-      }
+      case "AwaitingPayment":
+        // Never written off on our clock: only the mint's answer decides a quote's fate.
+        return kind === "mint" ? yield* settleQuote(rt, ctx) : undefined
       case "NotSent":
         // A prepared mint would only be lost by a compensation (its quote may be paid): leave it pending.
         if (kind === "mint") return inDoubt

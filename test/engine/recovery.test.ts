@@ -138,6 +138,92 @@ describe("recovery: mint", () => {
   })
 })
 
+describe("recovery: a mint quote past its expiry is the mint's to decide (issue 10, item 4)", () => {
+  const statusOf = (w: Wallet, operationId: string) =>
+    w.history().find((o) => o.operationId === operationId)?.status
+
+  it("a quote the mint holds PAID is claimed, not written off, when our clock says it expired", async () => {
+    let clock = Date.now()
+    const { mint, engine, alice } = await setup("rec-quote-paid", { now: () => clock })
+    mint.config.autoPay = false
+    const q = await alice.mintQuote({ mintUrl: mint.baseUrl, amount: 5n })
+    mint.payQuote(mint.quoteIds("mint").at(-1)!)
+    clock += 2 * 3600 * 1000
+    expect(await alice.recover()).toEqual({ recovered: 1, compensated: 0, pending: 0 })
+    expect(statusOf(alice, q.operationId)).toBe("completed")
+    expect(alice.balance()).toBe(69n)
+    // mint() on the settled quote answers with what it brought in.
+    await expect(alice.mint(q.operationId)).resolves.toMatchObject({ amount: 5n })
+    await consistent(engine, mint, alice)
+  })
+
+  it("an expired quote stays open while the mint cannot be asked, and closes on its UNPAID answer", async () => {
+    let clock = Date.now()
+    const { mint, engine, alice } = await setup("rec-quote-down", { now: () => clock })
+    mint.config.autoPay = false
+    const q = await alice.mintQuote({ mintUrl: mint.baseUrl, amount: 5n })
+    const path = `/v1/mint/quote/bolt11/${mint.quoteIds("mint").at(-1)!}`
+    clock += 2 * 3600 * 1000
+    mint.faults.next({ path, kind: "drop-request", times: 50 })
+    expect(await alice.recover()).toEqual({ recovered: 0, compensated: 0, pending: 1 })
+    expect(statusOf(alice, q.operationId)).toBe("started")
+    mint.faults.clear()
+    expect(await alice.recover()).toEqual({ recovered: 0, compensated: 1, pending: 0 })
+    expect(alice.history().find((o) => o.operationId === q.operationId)).toMatchObject({
+      status: "compensated",
+      compensation: "quote-expired",
+    })
+    await consistent(engine, mint, alice)
+  })
+
+  it("an expired quote left open (the mint could not be asked) is claimed by mint() once paid", async () => {
+    let clock = Date.now()
+    const { mint, engine, alice } = await setup("rec-quote-late", { now: () => clock })
+    mint.config.autoPay = false
+    const q = await alice.mintQuote({ mintUrl: mint.baseUrl, amount: 7n })
+    const quoteId = mint.quoteIds("mint").at(-1)!
+    clock += 2 * 3600 * 1000
+    mint.faults.next({ path: `/v1/mint/quote/bolt11/${quoteId}`, kind: "drop-request", times: 50 })
+    await alice.recover()
+    mint.faults.clear()
+    mint.payQuote(quoteId)
+    const r = await alice.mint(q.operationId)
+    expect(r.amount).toBe(7n)
+    expect(alice.balance()).toBe(71n)
+    await consistent(engine, mint, alice)
+  })
+
+  it("mint() claims a quote an older version wrote off on expiry while the mint holds it PAID", async () => {
+    const { mint, engine, alice } = await setup("rec-quote-legacy")
+    mint.config.autoPay = false
+    const q = await alice.mintQuote({ mintUrl: mint.baseUrl, amount: 9n })
+    mint.payQuote(mint.quoteIds("mint").at(-1)!)
+    // What the old recovery appended: a compensation on our clock, without asking the mint.
+    await Effect.runPromise(
+      alice.runtime.write((append) =>
+        append(
+          stepEvents(q.operationId, "compensated", [
+            {
+              _tag: "OperationCompensated",
+              operationId: q.operationId,
+              kind: "mint",
+              reason: "quote-expired",
+            },
+          ]),
+        ),
+      ),
+    )
+    const r = await alice.mint(q.operationId)
+    expect(r.amount).toBe(9n)
+    expect(r.operationId).not.toBe(q.operationId)
+    expect(alice.balance()).toBe(73n)
+    // Claimed once: a second call finds the quote issued.
+    await expect(alice.mint(q.operationId)).rejects.toMatchObject({ _tag: "QuoteNotClaimable" })
+    expect(alice.balance()).toBe(73n)
+    await consistent(engine, mint, alice)
+  })
+})
+
 describe("recovery: operations that never sent anything", () => {
   it("compensates them cancelled and releases what they reserved", async () => {
     const { mint, engine, alice } = await setup("rec-unsent")

@@ -13,6 +13,13 @@
  * `PAID` → the request was not processed: send the same bytes again; `UNPAID`/`PENDING` → back to waiting
  * (the quote may still be paid); unreachable → leave it for the next pass.
  *
+ * **Only the mint's answer decides a quote's fate** ({@link settleQuote}). A quote past its expiry on our
+ * clock is asked about (`GET` its state), never written off: `PAID` → it is claimed (the payer's money is
+ * there, whatever our clock says); `UNPAID` with its expiry passed → the only answer that closes it
+ * (`quote-expired`); `PENDING`, `ISSUED` without outputs of ours, an expiry the mint still honours, or no
+ * answer → it stays open. A quote an older version wrote off on expiry is asked about again by `mint()` and
+ * claimed under a new operation when the mint still holds it paid ({@link mintProofs}).
+ *
  * @module
  */
 import { Effect } from "effect"
@@ -362,6 +369,97 @@ const claimWithFreshOutputs = (
     return yield* requestMint(rt, prepared.success)
   })
 
+/** Whether `expiry` (unix seconds; absent or 0: none) has passed on the wallet's clock. */
+const pastExpiry = (rt: WalletRuntime, expiry: number | undefined): boolean =>
+  expiry !== undefined && expiry > 0 && rt.services.now() / 1000 > expiry
+
+/**
+ * Claims a quote the mint reports PAID: appends the intent (once: another call may have prepared it
+ * meanwhile) and sends it.
+ */
+const claimPaidQuote = (rt: WalletRuntime, ctx0: OpContext): Effect.Effect<Settled, WalletError> =>
+  Effect.gen(function* () {
+    const ctx = yield* rt.write((append) =>
+      Effect.gen(function* () {
+        const fresh = yield* loadOpContext(rt, ctx0.operationId)
+        if (fresh.prepared !== undefined || fresh.ended !== undefined) return fresh
+        return yield* appendMintIntent(rt, append, fresh)
+      }),
+    )
+    if (ctx.ended === "completed") return { _tag: "Completed", completed: undefined, proofs: [] } as Settled
+    if (ctx.ended === "compensated") {
+      const op = rt.view().operation(ctx.operationId)
+      return { _tag: "Compensated", reason: op?.compensation ?? "rejected", code: op?.code } as Settled
+    }
+    return yield* requestMint(rt, ctx)
+  })
+
+/**
+ * Recovery of a recorded quote nothing was prepared for (see the module comment): nothing happens before
+ * its expiry passed on our clock (waiting for the user's payment is not in doubt); after that only the
+ * mint's answer decides. Undefined: left open, not in doubt.
+ */
+export const settleQuote = (
+  rt: WalletRuntime,
+  ctx: OpContext,
+): Effect.Effect<Settled | undefined, EngineInvariant> =>
+  Effect.gen(function* () {
+    const started = ctx.started as MintStarted
+    if (!pastExpiry(rt, started.expiry)) return undefined
+    const state = yield* rt.services.mint
+      .mintQuoteState(started.mintUrl, started.method, started.quoteId)
+      .pipe(Effect.result)
+    if (state._tag === "Failure") return { _tag: "InDoubt", code: codeOf(state.failure) } as Settled
+    const quote = state.success
+    if (quote.state === "PAID") {
+      const claimed = yield* claimPaidQuote(rt, ctx).pipe(Effect.result)
+      if (claimed._tag === "Success") return claimed.success
+      if (claimed.failure._tag === "EngineInvariant") return yield* claimed.failure
+      return { _tag: "InDoubt", code: undefined } as Settled
+    }
+    if (quote.state === "UNPAID" && pastExpiry(rt, quote.expiry ?? started.expiry)) {
+      yield* compensate(rt, ctx, "quote-expired", undefined, {
+        recovery: recovering(ctx, "quote-state", "compensated"),
+      })
+      return { _tag: "Compensated", reason: "quote-expired", code: undefined } as Settled
+    }
+    // PENDING, ISSUED to someone else (no outputs of ours ever left), or an expiry the mint still honours.
+    return undefined
+  })
+
+/**
+ * A quote an older version compensated `quote-expired` on its own clock: when the mint still holds it PAID
+ * (never issued), claim it under a new operation (nothing was ever sent for the old one).
+ */
+const claimWrittenOff = (
+  rt: WalletRuntime,
+  ctx: OpContext,
+): Effect.Effect<MintResult | undefined, WalletError> =>
+  Effect.gen(function* () {
+    const started = ctx.started as MintStarted
+    if (ctx.prepared !== undefined || rt.view().operation(ctx.operationId)?.compensation !== "quote-expired")
+      return undefined
+    const quote = yield* rt.services.mint.mintQuoteState(started.mintUrl, started.method, started.quoteId)
+    if (quote.state !== "PAID") return undefined
+    const operationId = newOperationId(rt.services.now())
+    const next: MintStarted = { ...started, operationId }
+    yield* rt.write((append) => append(stepEvents(operationId, "started", [next])))
+    const fresh: OpContext = {
+      operationId,
+      started: next,
+      prepared: undefined,
+      attempts: 0,
+      firstSentAt: undefined,
+      recoveries: 0,
+      pendings: 0,
+      ended: undefined,
+    }
+    const settled = yield* claimPaidQuote(rt, fresh)
+    const done = yield* settledOrFail(fresh, settled)
+    const amount = done.completed?.kind === "mint" ? done.completed.amount : sumAmounts(done.proofs)
+    return { operationId, amount, proofs: done.proofs.length }
+  })
+
 /** Options of {@link mintProofs}. */
 export interface MintOptions {
   /** Wait for the payment, polling every `quotePollMs` (default true). */
@@ -377,7 +475,7 @@ export const mintProofs = (
   options: MintOptions = {},
 ): Effect.Effect<MintResult, WalletError> =>
   Effect.gen(function* () {
-    let ctx = yield* loadOpContext(rt, operationId)
+    const ctx = yield* loadOpContext(rt, operationId)
     if (ctx.started.kind !== "mint")
       return yield* new EngineInvariant({ message: `operation ${operationId} is not a mint` })
     const started = ctx.started
@@ -385,21 +483,24 @@ export const mintProofs = (
       const op = rt.view().operation(operationId)
       return { operationId, amount: op?.amount ?? 0n, proofs: op?.outputs ?? 0 }
     }
-    if (ctx.ended === "compensated")
+    if (ctx.ended === "compensated") {
+      const claimed = yield* claimWrittenOff(rt, ctx)
+      if (claimed !== undefined) return claimed
       return yield* new QuoteNotClaimable({
         operationId,
         state: "EXPIRED",
         message: "the mint operation has ended",
       })
+    }
     if (ctx.prepared === undefined) {
       // Wait until the quote is paid.
       const deadline = rt.services.now() + (options.timeoutMs ?? 600_000)
       const poll = rt.services.mint.mintQuoteState(started.mintUrl, started.method, started.quoteId)
       let quote = yield* poll
       while (quote.state === "UNPAID" || quote.state === "PENDING") {
-        const expired =
-          started.expiry !== undefined && started.expiry > 0 && rt.services.now() / 1000 > started.expiry
-        if (expired) {
+        // Only the mint's UNPAID answer with the quote's expiry passed closes it (a PENDING one may still
+        // turn PAID).
+        if (quote.state === "UNPAID" && pastExpiry(rt, quote.expiry ?? started.expiry)) {
           yield* compensate(rt, ctx, "quote-expired", undefined)
           return yield* new QuoteNotClaimable({
             operationId,
@@ -422,16 +523,7 @@ export const mintProofs = (
           state: "ISSUED",
           message: "the mint quote was already issued (to someone else: no outputs of ours were sent)",
         })
-      const c0 = ctx
-      ctx = yield* rt.write((append) =>
-        Effect.gen(function* () {
-          // Another call may have prepared this quote meanwhile: prepare once.
-          const fresh = yield* loadOpContext(rt, operationId)
-          if (fresh.prepared !== undefined) return fresh
-          return yield* appendMintIntent(rt, append, c0)
-        }),
-      )
-      const settled = yield* requestMint(rt, ctx)
+      const settled = yield* claimPaidQuote(rt, ctx)
       const done = yield* settledOrFail(ctx, settled)
       const amount = done.completed?.kind === "mint" ? done.completed.amount : sumAmounts(done.proofs)
       return { operationId: done.completed?.operationId ?? operationId, amount, proofs: done.proofs.length }
