@@ -20,6 +20,7 @@ import { publicKeyHex } from "../../crypto/schnorr.js"
 import type { OperationStarted, StoredProof } from "../../events/catalogue.js"
 import { newOperationId } from "../../events/ids.js"
 import { operationsOf, operationsProjection } from "../../projections/operations.js"
+import { sumAmounts as sumAmountsChecked } from "../../protocol/amount.js"
 import { feeForInputs } from "../../protocol/fees.js"
 import type { Proof } from "../../protocol/models.js"
 import { decodeToken } from "../../protocol/token.js"
@@ -28,7 +29,7 @@ import { normaliseMintUrl, syncMint } from "../mints.js"
 import { keysOf } from "../outputs.js"
 import { attempt } from "../pure.js"
 import type { WalletRuntime } from "../runtime.js"
-import { ifAny, sumAmounts } from "./batch.js"
+import { ifAny } from "./batch.js"
 import { loadCompleted, loadOpContext } from "./context.js"
 import { recoverSwapAdvancing } from "./restore.js"
 import { activeKeysetOrFail, outputsFor } from "./send.js"
@@ -154,7 +155,8 @@ export const receive = (
     }
     if (new Set(proofs.map((p) => p.Y)).size !== proofs.length)
       return yield* reject("empty", "the token holds the same proof twice")
-    const amount = sumAmounts(proofs)
+    // Checked: each amount fits u64 but their sum need not; it is refused (AmountError) before any append.
+    const amount = yield* attempt(() => sumAmountsChecked(proofs.map((p) => p.amount)))
     const fee = yield* attempt(() => feeForInputs(proofs, (id) => view.keyset(id)?.inputFeePpk))
     if (fee >= amount)
       return yield* reject("fees-exceed-value", "the token is worth less than the fee to receive it")
