@@ -17,6 +17,12 @@
  * refuses the swap with 11001 (ambiguous to the engine), recovery finds the inputs SPENT and none of our
  * outputs signed, and the swap is compensated `token-spent` with its inputs recorded spent.
  *
+ * A locked send (P2PK) is reclaimed only as far as the wallet can sign for it (`../locks.ts`): its own key
+ * on the main pathway, or after the locktime a refund key of its own (or no refund key at all). Proofs
+ * locked to someone else stay pending with the send — they are the recipient's until checkstate says
+ * spent — and a reclaim that finds nothing it can sign for fails before anything is recorded. A reclaim
+ * that ends without effect hands locked proofs back to the send, never to `unspent` (`compensate`).
+ *
  * @module
  */
 import { Effect } from "effect"
@@ -25,6 +31,8 @@ import { newOperationId } from "../../events/ids.js"
 import { feeForInputs } from "../../protocol/fees.js"
 import { matchProofStates } from "../../protocol/schemas/checkstate.js"
 import { EngineInvariant, OperationFailed, type WalletError } from "../errors.js"
+import { walletPrivateKey } from "../keys.js"
+import { spendableInput } from "../locks.js"
 import { attempt } from "../pure.js"
 import { recoverWallet } from "../recovery.js"
 import type { WalletRuntime } from "../runtime.js"
@@ -188,7 +196,22 @@ export const reclaim = (
           })
         const { mintUrl, unit } = first
         const keyset = yield* activeKeysetOrFail(view, mintUrl, unit)
-        const inputs = held.map((p) => p.proof)
+        // Only what the wallet can sign for (locks to other keys stay the recipient's, pending here).
+        const key = walletPrivateKey(rt.seed)
+        const nowSeconds = rt.services.now() / 1000
+        const inputs = held.flatMap((p) => {
+          const input = spendableInput(p.proof, key, nowSeconds)
+          return input === undefined ? [] : [input]
+        })
+        if (inputs.length === 0)
+          return yield* new OperationFailed({
+            operationId: sendOperationId,
+            kind: "send",
+            reason: "cancelled",
+            code: undefined,
+            message:
+              "the send is locked to a key this wallet cannot sign for: its proofs stay with the send until the recipient claims them (or its locktime lets a refund key of this wallet take them back)",
+          })
         const fee = yield* attempt(() => feeForInputs(inputs, (id) => view.keyset(id)?.inputFeePpk))
         const total = sumAmounts(inputs)
         if (total <= fee)

@@ -37,6 +37,7 @@ import { encodeMintRequest } from "../../protocol/decode.js"
 import { supportsNut } from "../../protocol/schemas/info.js"
 import { SwapRequestSchema } from "../../protocol/schemas/swap.js"
 import { EngineInvariant, OperationFailed, OperationInDoubt } from "../errors.js"
+import { isLocked } from "../locks.js"
 import {
   type OutputRequest,
   planOutputs,
@@ -264,7 +265,9 @@ export const finalizeSwap = (
 /**
  * Ends an operation without effect: releases the inputs it still holds (reserved or pending under it).
  * Inputs that are not ours to release (a receive's incoming proofs) stay as they are, unless `spent` says
- * the mint reported them spent.
+ * the mint reported them spent. A reclaim hands locked inputs back to its send (released, then reserved and
+ * pending under the send again): a locked proof never lands in `unspent`, where coin selection would spend
+ * it unsigned and the balance would count value the recipient can still claim.
  */
 export const compensate = (
   rt: WalletRuntime,
@@ -290,10 +293,24 @@ export const compensate = (
       })
       const known = ys.filter((y) => view.proof(y) !== undefined)
       const recovery = options.recovery
+      const started = ctx.started
+      const send =
+        started.kind === "swap" && started.purpose === "reclaim" ? started.relatedOperationId : undefined
+      const backToSend =
+        send === undefined
+          ? []
+          : held.filter((y) => {
+              const p = view.proof(y)
+              return p !== undefined && isLocked(p.proof)
+            })
       const events: WalletEvent[] = [
         ...(options.spent === true
           ? ifAny(known, (k) => ({ _tag: "ProofsSpent", operationId, ys: k }))
-          : ifAny(held, (h) => ({ _tag: "ProofsReleased", operationId, ys: h }))),
+          : [
+              ...ifAny(held, (h) => ({ _tag: "ProofsReleased", operationId, ys: h })),
+              ...ifAny(backToSend, (b) => ({ _tag: "ProofsReserved", operationId: send!, ys: b })),
+              ...ifAny(backToSend, (b) => ({ _tag: "ProofsPending", operationId: send!, ys: b })),
+            ]),
         {
           _tag: "OperationCompensated",
           operationId,

@@ -160,3 +160,91 @@ describe("reclaim", () => {
     expect((await engine.audit()).ok).toBe(true)
   })
 })
+
+describe("reclaim of a locked send (issue 10, item 5)", () => {
+  /** A mint and an engine on one clock the test moves (P2PK locktimes are judged by both). */
+  const clocked = async (name: string) => {
+    const clock = { now: Date.now() }
+    const mint = testMint(name, { cacheTtlSeconds: null, nowMs: () => clock.now })
+    const engine = await open([mint], { now: () => clock.now })
+    const alice = await engine.createWallet({ walletId: "alice" })
+    const bob = await engine.createWallet({ walletId: "bob" })
+    await alice.addMint(mint.baseUrl)
+    await bob.addMint(mint.baseUrl)
+    await fund(alice, mint, 64n)
+    return { clock, mint, engine, alice, bob }
+  }
+
+  it("leaves proofs locked to another wallet with the send: no balance gained, the recipient still claims them", async () => {
+    const { mint, engine, alice, bob } = await clocked("reclaim-foreign")
+    const s = await alice.send({ mintUrl: mint.baseUrl, amount: 20n, lock: { pubkey: bob.publicKey() } })
+    const before = alice.balance()
+    const swaps = mint.stats().requests["POST /v1/swap"] ?? 0
+    await expect(alice.reclaim(s.operationId)).rejects.toMatchObject({
+      _tag: "OperationFailed",
+      reason: "cancelled",
+    })
+    // Nothing was asked of the mint, nothing moved: the proofs are still the send's, pending.
+    expect(mint.stats().requests["POST /v1/swap"] ?? 0).toBe(swaps)
+    expect(alice.balance()).toBe(before)
+    expect(pendingOf(alice, s.operationId)).toBe(20n)
+    expect(alice.balances()[0]?.unspent).toBe(before)
+    expect(await bob.receive(s.token)).toMatchObject({ amount: 20n })
+    await alice.checkPending()
+    expect(pendingOf(alice, s.operationId)).toBe(0n)
+    expect(alice.balance()).toBe(before)
+    expect(mint.stats().outstanding).toBe(alice.balance() + bob.balance())
+    expect((await engine.audit()).ok).toBe(true)
+  })
+
+  it("signs for a send locked to its own key and takes it back", async () => {
+    const { mint, engine, alice } = await clocked("reclaim-own")
+    const s = await alice.send({ mintUrl: mint.baseUrl, amount: 20n, lock: { pubkey: alice.publicKey() } })
+    const r = await alice.reclaim(s.operationId)
+    expect(r.amount).toBe(20n)
+    expect(alice.balance()).toBe(64n)
+    expect(alice.pending()).toEqual([])
+    expect(mint.stats().outstanding).toBe(64n)
+    expect((await engine.audit()).ok).toBe(true)
+  })
+
+  it("takes a send back through its own refund key once the locktime passed, not before", async () => {
+    const { clock, mint, engine, alice, bob } = await clocked("reclaim-refund")
+    const locktime = Math.floor(clock.now / 1000) + 3600
+    const s = await alice.send({
+      mintUrl: mint.baseUrl,
+      amount: 20n,
+      lock: { pubkey: bob.publicKey(), locktime, refund: [alice.publicKey()] },
+    })
+    await expect(alice.reclaim(s.operationId)).rejects.toMatchObject({ _tag: "OperationFailed" })
+    expect(alice.balance()).toBe(44n)
+    expect(pendingOf(alice, s.operationId)).toBe(20n)
+    clock.now += 2 * 3600 * 1000
+    const r = await alice.reclaim(s.operationId)
+    expect(r.amount).toBe(20n)
+    expect(alice.balance()).toBe(64n)
+    await expect(bob.receive(s.token)).rejects.toBeDefined()
+    expect(bob.balance()).toBe(0n)
+    expect(mint.stats().outstanding).toBe(64n)
+    expect((await engine.audit()).ok).toBe(true)
+  })
+
+  it("hands locked proofs back to the send when the reclaim ends without effect", async () => {
+    const { mint, engine, alice } = await clocked("reclaim-back")
+    const s = await alice.send({ mintUrl: mint.baseUrl, amount: 20n, lock: { pubkey: alice.publicKey() } })
+    mint.faults.next({ path: "/v1/swap", kind: "error-500" })
+    await expect(alice.reclaim(s.operationId)).rejects.toMatchObject({
+      _tag: "OperationFailed",
+      reason: "not-processed",
+    })
+    expect(alice.balance()).toBe(44n)
+    expect(alice.balances()[0]?.unspent).toBe(44n)
+    expect(pendingOf(alice, s.operationId)).toBe(20n)
+    expect((await engine.audit()).ok).toBe(true)
+    const r = await alice.reclaim(s.operationId)
+    expect(r.amount).toBe(20n)
+    expect(alice.balance()).toBe(64n)
+    expect(mint.stats().outstanding).toBe(64n)
+    expect((await engine.audit()).ok).toBe(true)
+  })
+})
