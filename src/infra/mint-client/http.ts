@@ -5,7 +5,13 @@
  * timeout (`timeouts.ts`) → the exchange itself.
  *
  * The exchange reads the body as text with a hard size cap, parses it with the bounded `parseJson` and decodes it
- * with the protocol schemas. Failures are classified per RELIABILITY §0.2: a refusal is `MintRejected`, an
+ * with the protocol schemas. Every endpoint (melt too) has an idle bound: the answer's headers, then each
+ * piece of its body, must come within it, or the call fails as an ambiguous `MintTimeout` (`timeouts.ts`).
+ * A request whose connection failed before anything was answered is sent once more on a fresh connection when
+ * that cannot apply anything twice: always when the connection was refused (nothing left this process), and
+ * for every endpoint but swap/mint/melt when it was reset or closed (a mint such as nutshell closes idle
+ * keep-alive connections after 5 s, and Node may reuse one just then). Quote creation is also retried once
+ * after any no-answer failure: no money moves, an extra quote costs nothing. Failures are classified per RELIABILITY §0.2: a refusal is `MintRejected`, an
  * answer that does not settle the outcome is `MintAmbiguous`, no answer is `MintUnreachable`/`MintTimeout`, and
  * a request that never left is `MintNotSent`. Paths may carry quote ids, so no path, URL, body or response
  * text ever reaches an error, a span or a metric — only the mint's origin, the endpoint name and the mint's
@@ -46,6 +52,7 @@ import { type CallVerdict, type CircuitBreakerOptions, makeCircuitBreaker } from
 import { MintSaidWait, makeRateLimiter, parseRetryAfter, type RateLimitOptions } from "./rate-limit.js"
 import {
   type AttemptError,
+  backoff,
   DEFAULT_REPLAY,
   DEFAULT_RETRY,
   type ReplayOptions,
@@ -65,7 +72,15 @@ import {
   MintUnreachable,
 } from "./service.js"
 import { instrument, mintOrigin, recordBreakerState } from "./telemetry.js"
-import { resolveTimeouts, type TimeoutOverrides, timeoutOf, withTimeout } from "./timeouts.js"
+import {
+  type IdleTimeoutOverrides,
+  resolveIdleTimeouts,
+  resolveTimeouts,
+  type TimeoutOverrides,
+  timeoutOf,
+  withIdleBound,
+  withTimeout,
+} from "./timeouts.js"
 
 /** Largest response body read (8 MiB); a longer success is `MintAmbiguous("malformed")`. */
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -80,8 +95,13 @@ export interface MintClientOptions {
   readonly replay?: Partial<ReplayOptions>
   readonly circuitBreaker?: Partial<CircuitBreakerOptions>
   readonly rateLimit?: Partial<RateLimitOptions>
-  /** Response body size cap in bytes (default {@link DEFAULT_MAX_BODY_BYTES}). */
+  /** Response body size cap in bytes, every endpoint (default {@link DEFAULT_MAX_BODY_BYTES}). */
   readonly maxBodyBytes?: number
+  /**
+   * Per-endpoint idle bounds in ms: the longest wait for the headers, then between two pieces of the body
+   * (default 120 s for `melt`, 30 s elsewhere; `timeouts.ts`).
+   */
+  readonly idleTimeouts?: IdleTimeoutOverrides
 }
 
 /** {@link MintClientOptions} plus the `fetch` the `FetchHttpClient` uses (default `globalThis.fetch`). */
@@ -145,6 +165,36 @@ const quoteOfBody = (body: string): ReadonlyArray<string> => {
   }
 }
 
+/** The `code`s along an error's `cause` chain (Node: `ECONNRESET`; undici: `UND_ERR_SOCKET`), a few deep. */
+const causeCodes = (e: unknown): string[] => {
+  const out: string[] = []
+  let at: unknown = e
+  for (let depth = 0; depth < 5 && typeof at === "object" && at !== null; depth++) {
+    const code = (at as { code?: unknown }).code
+    if (typeof code === "string") out.push(code)
+    at = (at as { cause?: unknown }).cause
+  }
+  return out
+}
+
+/** The connection was never made: nothing of the request reached the mint. */
+const NEVER_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"])
+/** The connection broke before any answer: for an endpoint that moves no money, safe to send again. */
+const CONNECTION_BROKE = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"])
+/** Endpoints whose request may move money: never sent again here once it may have reached the mint. */
+const MONEY_POSTS: ReadonlySet<MintEndpoint> = new Set(["swap", "mint", "melt"])
+
+/**
+ * Whether a transport failure before any answer may be sent again at once on a fresh connection (see the
+ * module notes). The check is on the error's cause codes only, never its text.
+ */
+const resendable = (endpoint: MintEndpoint, e: HttpClientError.HttpClientError): boolean => {
+  if (e.reason._tag !== "TransportError") return false
+  const codes = causeCodes(e.reason.cause)
+  if (codes.some((c) => NEVER_CONNECTED.has(c))) return true
+  return !MONEY_POSTS.has(endpoint) && codes.some((c) => CONNECTION_BROKE.has(c))
+}
+
 const normalise = (mintUrl: string): string => mintUrl.replace(/\/+$/, "")
 const seg = (s: string): string => encodeURIComponent(s)
 
@@ -180,6 +230,7 @@ export const makeHttpMintClient = (
   Effect.gen(function* () {
     const http = yield* HttpClient.HttpClient
     const timeouts = resolveTimeouts(options.timeouts)
+    const idle = resolveIdleTimeouts(options.idleTimeouts)
     const retry: RetryOptions = { ...DEFAULT_RETRY, ...options.retry }
     const replay: ReplayOptions = { ...DEFAULT_REPLAY, ...options.replay }
     const breaker = makeCircuitBreaker(options.circuitBreaker, recordBreakerState)
@@ -191,10 +242,14 @@ export const makeHttpMintClient = (
 
     const where = (c: Call<unknown, unknown>): string => `${c.endpoint} at ${mintOrigin(c.mintUrl)}`
 
-    /** Reads the body, at most `maxBody` bytes; `undefined` when it is longer. */
+    /**
+     * Reads the body, at most `maxBody` bytes; `undefined` when it is longer (an endless body stops there).
+     * `touch` is run on every piece received (the idle bound).
+     */
     const readBody = (
       c: Call<unknown, unknown>,
       res: HttpClientResponse.HttpClientResponse,
+      touch: Effect.Effect<void>,
     ): Effect.Effect<string | undefined, MintUnreachable> => {
       const declared = Number(res.headers["content-length"])
       if (Number.isFinite(declared) && declared > maxBody) return Effect.succeed(undefined)
@@ -205,7 +260,7 @@ export const makeHttpMintClient = (
           size += chunk.length
           if (size > maxBody) return Effect.fail(new BodyTooLarge())
           chunks.push(chunk)
-          return Effect.void
+          return touch
         }),
         Effect.map(() => {
           const all = new Uint8Array(size)
@@ -254,6 +309,7 @@ export const makeHttpMintClient = (
     const answer = <T, E>(
       c: Call<T, E>,
       res: HttpClientResponse.HttpClientResponse,
+      touch: Effect.Effect<void>,
     ): Effect.Effect<T, AttemptError> => {
       const status = res.status
       if (status === 429) {
@@ -261,13 +317,12 @@ export const makeHttpMintClient = (
           const retryAt = parseRetryAfter(res.headers["retry-after"], now, rateDefaults.defaultRetryAfterMs)
           // Drain the (small) body so the connection is released; its content does not matter.
           return Effect.andThen(
-            Effect.andThen(Effect.ignore(readBody(c, res)), limiter.blockUntil(c.mintUrl, retryAt)),
+            Effect.andThen(Effect.ignore(readBody(c, res, touch)), limiter.blockUntil(c.mintUrl, retryAt)),
             Effect.fail(new MintSaidWait({ mintUrl: c.mintUrl, endpoint: c.endpoint, retryAt })),
           )
         })
       }
-      return Effect.flatMap(readBody(c, res), (text): Effect.Effect<T, AttemptError> => {
-        if (status < 200 || status > 299) return Effect.fail(errorAnswer(c, status, text ?? ""))
+      return Effect.flatMap(readBody(c, res, touch), (text): Effect.Effect<T, AttemptError> => {
         const malformed = (why: string) =>
           new MintAmbiguous({
             mintUrl: c.mintUrl,
@@ -278,7 +333,9 @@ export const makeHttpMintClient = (
             detail: "",
             message: `${where(c)}: HTTP ${status} with ${why}`,
           })
+        // An oversized error body could hide an ambiguous Cashu code: it settles nothing either.
         if (text === undefined) return Effect.fail(malformed(`a body over ${maxBody} bytes`))
+        if (status < 200 || status > 299) return Effect.fail(errorAnswer(c, status, text))
         try {
           return Effect.succeed(decodeMintResponse(c.schema, text, limits))
         } catch (e) {
@@ -322,9 +379,25 @@ export const makeHttpMintClient = (
         return Effect.fail(invalid(c))
       }
       if (c.body !== undefined) request = HttpClientRequest.bodyText(request, c.body, "application/json")
-      const exchange = http.execute(request).pipe(
-        Effect.mapError((e) => transportFailure(c, e)),
-        Effect.flatMap((res) => answer(c, res)),
+      // One more send on a fresh connection when the first provably did not apply (see the module notes).
+      const send = http
+        .execute(request)
+        .pipe(Effect.retry({ times: 1, while: (e) => resendable(c.endpoint, e) }))
+      const idleMs = idle[c.endpoint]
+      const onIdle = (ms: number) =>
+        new MintTimeout({
+          mintUrl: c.mintUrl,
+          endpoint: c.endpoint,
+          afterMs: ms,
+          message: `${where(c)}: the answer stalled (nothing received for ${ms} ms)`,
+        })
+      const exchange = withIdleBound(idleMs, onIdle, (touch) =>
+        send.pipe(
+          Effect.mapError((e) => transportFailure(c, e)),
+          Effect.tap(() => touch),
+          Effect.flatMap((res) => answer(c, res, touch)),
+        ),
+      ).pipe(
         withTimeout(
           timeoutOf(timeouts, c.endpoint),
           (ms) =>
@@ -366,6 +439,12 @@ export const makeHttpMintClient = (
       retryRead(c.endpoint, retry)(attempt(c)).pipe(Effect.mapError(finalError))
     const once = <T, E>(c: Call<T, E>): Effect.Effect<T, MintCallError> =>
       attempt(c).pipe(Effect.mapError(finalError))
+    /** Quote creation: one retry (with backoff) after no answer; a second quote costs nothing. */
+    const quote = <T, E>(c: Call<T, E>): Effect.Effect<T, MintCallError> =>
+      attempt(c).pipe(
+        Effect.retry({ schedule: backoff(retry, 1), while: (e) => e._tag === "MintUnreachable" }),
+        Effect.mapError(finalError),
+      )
 
     const info = (mintUrl: string): Effect.Effect<InfoResponse, MintCallError> =>
       read({ endpoint: "info", mintUrl, method: "GET", path: "/v1/info", schema: InfoResponseSchema }).pipe(
@@ -445,7 +524,7 @@ export const makeHttpMintClient = (
           mintUrl,
         )(
           Effect.flatMap(encode("mint-quote", mintUrl, MintQuoteBolt11RequestSchema, request), (body) =>
-            once({
+            quote({
               endpoint: "mint-quote",
               mintUrl,
               method: "POST",
@@ -493,7 +572,7 @@ export const makeHttpMintClient = (
           mintUrl,
         )(
           Effect.flatMap(encode("melt-quote", mintUrl, MeltQuoteBolt11RequestSchema, request), (body) =>
-            once({
+            quote({
               endpoint: "melt-quote",
               mintUrl,
               method: "POST",

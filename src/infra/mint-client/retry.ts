@@ -5,8 +5,12 @@
  *   times, after a failure that another attempt may cure — no answer, a timeout, a 5xx, a garbled 2xx, or a 429
  *   (sent again once the mint's `Retry-After` has passed). A well-formed Cashu error answer is not retried:
  *   asking again gets the same answer.
- * - **Quote creation** (`mint-quote`, `melt-quote`) and **melt**: never sent twice; each send creates a quote
- *   or may pay an invoice.
+ * - **Quote creation** (`mint-quote`, `melt-quote`): sent once more, after a backoff, when no answer came
+ *   (`MintUnreachable`) — no money moves; at worst the mint holds an unused quote.
+ * - **melt**: never sent twice here; it may pay an invoice.
+ * - Below these, `http.ts` sends any request once more on a fresh connection when its connection was refused
+ *   (it never left), and non-money requests also when the connection broke before any answer (a reused
+ *   keep-alive connection the mint had just closed).
  * - **swap / mint**: *replayed* — the identical bytes sent again so the mint's NUT-19 cache answers — only
  *   after no answer at all (connection failure or timeout; never after an HTTP status), only when the mint's
  *   info lists the endpoint in `cached_endpoints`, and only while `now < firstSentAt + ttl` (ttl `null` → 300 s,

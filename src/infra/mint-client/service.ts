@@ -13,7 +13,11 @@
  * - `swap`/`mint` are replayed only when the mint lists the endpoint in NUT-19 `cached_endpoints`, the same
  *   bytes are sent, and `now < firstSentAt + ttl` (`firstSentAt` from {@link PostOptions}; CDK uses 300 s when
  *   the ttl is null). Never after an HTTP status answer: only after a timeout or a connection failure.
- * - `melt` has no timeout at all (NUT-05: a synchronous melt may take as long as the payment).
+ * - `melt` has no overall timeout (NUT-05: a synchronous melt may take as long as the payment), but like every
+ *   call it has an idle bound (120 s by default) and a body size cap, so a stalling or dripping mint fails it
+ *   as an ambiguous `MintTimeout` (recovery settles it) instead of holding the caller for ever.
+ * - Quote creation is retried once after no answer; any call is sent once more on a fresh connection when its
+ *   connection was refused, and non-money calls also when it broke before any answer (`./http.ts`).
  *
  * @module
  */
@@ -84,7 +88,10 @@ export class MintUnreachable extends Data.TaggedError("MintUnreachable")<{
   readonly message: string
 }> {}
 
-/** No answer within the endpoint's timeout (never raised by `melt`). Ambiguous. */
+/**
+ * No answer within the endpoint's timeout, or the answer stalled past the endpoint's idle bound (nothing for
+ * `afterMs`: the headers, or the next piece of the body). `melt` has no timeout, only the idle bound. Ambiguous.
+ */
 export class MintTimeout extends Data.TaggedError("MintTimeout")<{
   readonly mintUrl: string
   readonly endpoint: MintEndpoint

@@ -276,18 +276,24 @@ describe("MintClient over HTTP: retries", () => {
     expect(seen(mint, "GET /v1/mint/quote/bolt11/{id}")).toBe(1)
   })
 
-  it("never retries quote creation", async () => {
+  it("retries quote creation once after no answer (no money moves), never after an answer", async () => {
     const { mint, client, url } = await setup()
     mint.faults.next({ path: "/v1/mint/quote/bolt11", kind: "error-500", apply: true })
-    mint.faults.next({ path: "/v1/melt/quote/bolt11", kind: "drop-response" })
     expect((await fail(client.mintQuote(url, "bolt11", { amount: 1n, unit: "sat" })))._tag).toBe(
       "MintAmbiguous",
     )
+    expect(seen(mint, "POST /v1/mint/quote/bolt11")).toBe(1)
+    mint.faults.next({ path: "/v1/melt/quote/bolt11", kind: "drop-response" })
+    const q = await run(client.meltQuote(url, "bolt11", { request: mint.invoice(1n), unit: "sat" }))
+    expect(q.state).toBe("UNPAID")
+    expect(seen(mint, "POST /v1/melt/quote/bolt11")).toBe(2)
+    // Once only: two lost answers in a row are the caller's to handle.
+    mint.faults.next({ path: "/v1/melt/quote/bolt11", kind: "drop-response" })
+    mint.faults.next({ path: "/v1/melt/quote/bolt11", kind: "drop-response" })
     expect(
       (await fail(client.meltQuote(url, "bolt11", { request: mint.invoice(1n), unit: "sat" })))._tag,
     ).toBe("MintUnreachable")
-    expect(seen(mint, "POST /v1/mint/quote/bolt11")).toBe(1)
-    expect(seen(mint, "POST /v1/melt/quote/bolt11")).toBe(1)
+    expect(seen(mint, "POST /v1/melt/quote/bolt11")).toBe(4)
   })
 })
 

@@ -3,10 +3,13 @@ import { Data, Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect } from "vitest"
 import {
+  DEFAULT_IDLE_TIMEOUTS,
   DEFAULT_TIMEOUTS,
+  resolveIdleTimeouts,
   resolveTimeouts,
   type TimeoutOverrides,
   timeoutOf,
+  withIdleBound,
   withTimeout,
 } from "../../../src/infra/mint-client/timeouts.js"
 
@@ -44,6 +47,45 @@ describe("timeouts", () => {
       )
       yield* TestClock.adjust(3_600_000)
       expect(yield* Fiber.join(fiber)).toBe("done")
+    }),
+  )
+})
+
+describe("idle bounds", () => {
+  it("every endpoint has one, melt included (120 s); overrides apply, nonsense is ignored", () => {
+    expect(DEFAULT_IDLE_TIMEOUTS.melt).toBe(120_000)
+    for (const ms of Object.values(DEFAULT_IDLE_TIMEOUTS)) expect(ms).toBeGreaterThan(0)
+    const t = resolveIdleTimeouts({ melt: 5, swap: -1, info: Number.NaN })
+    expect(t.melt).toBe(5)
+    expect(t.swap).toBe(DEFAULT_IDLE_TIMEOUTS.swap)
+    expect(t.info).toBe(DEFAULT_IDLE_TIMEOUTS.info)
+  })
+
+  it.effect("trips only after `ms` without progress, however long the whole takes", () =>
+    Effect.gen(function* () {
+      // Progress every 90 ms for 10 pieces (900 ms in all) under a 100 ms idle bound: completes.
+      const steady = yield* Effect.forkChild(
+        withIdleBound(
+          100,
+          (ms) => new TooSlow({ ms }),
+          (touch) => Effect.as(Effect.repeat(Effect.andThen(Effect.sleep(90), touch), { times: 9 }), "done"),
+        ),
+      )
+      for (let i = 0; i < 10; i++) yield* TestClock.adjust(90)
+      expect(yield* Fiber.join(steady)).toBe("done")
+      // One gap of 100 ms: fails, and the work is interrupted.
+      const stalled = yield* Effect.forkChild(
+        Effect.flip(
+          withIdleBound(
+            100,
+            (ms) => new TooSlow({ ms }),
+            (touch) => Effect.andThen(Effect.andThen(Effect.sleep(50), touch), Effect.sleep(1_000)),
+          ),
+        ),
+      )
+      yield* TestClock.adjust(50)
+      yield* TestClock.adjust(100)
+      expect(yield* Fiber.join(stalled)).toEqual(new TooSlow({ ms: 100 }))
     }),
   )
 })
