@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
 import type { MintClientHttpOptions } from "../../../src/infra/mint-client/http.js"
 import type { MintCallError } from "../../../src/infra/mint-client/service.js"
-import { DEFAULT_IDLE_TIMEOUTS } from "../../../src/infra/mint-client/timeouts.js"
+import { DEFAULT_IDLE_TIMEOUTS, type IdleTimeoutOverrides } from "../../../src/infra/mint-client/timeouts.js"
 import { clientOver, FAST, fail, run } from "./harness.js"
 
 /** What a scripted connection does with one request: its first line (`POST /v1/melt/bolt11`) and its index. */
@@ -85,7 +85,7 @@ const within = <A>(promise: Promise<A>, ms: number): Promise<A | "still running"
 
 const MELT_BODY = JSON.stringify({ quote: "q", inputs: [] })
 
-const client = (idleTimeouts: MintClientHttpOptions["idleTimeouts"], extra: MintClientHttpOptions = {}) =>
+const client = (idleTimeouts: IdleTimeoutOverrides, extra: MintClientHttpOptions = {}) =>
   clientOver(globalThis.fetch, { ...FAST, idleTimeouts, ...extra })
 
 describe("a melt through a mint that stalls or drips its answer", () => {
