@@ -93,12 +93,17 @@ def print_invoice(amount_sat: str) -> int:
         print("usage: mint.sh invoice AMOUNT_SAT (a positive integer)", file=sys.stderr)
         return 2
     from bolt11 import Bolt11, MilliSatoshi, TagChar, Tags, encode
+    from bolt11.models.features import Feature, Features, FeatureState
 
     tags = Tags()
     tags.add(TagChar.payment_hash, os.urandom(32).hex())
     tags.add(TagChar.payment_secret, os.urandom(32).hex())
     tags.add(TagChar.description, "corecashu test payee")
     tags.add(TagChar.expire_time, 3600)
+    # BOLT 11 feature bits (tag `9`, 5-bit value 5): var_onion_optin required (bit 8) and payment_secret
+    # required (bit 14), as every current node writes. CDK's parser refuses an invoice without them.
+    features = {Feature.var_onion_optin: FeatureState.required, Feature.payment_secret: FeatureState.required}
+    tags.add(TagChar.features, Features.from_feature_list(features))
     invoice = Bolt11(
         currency="bc",
         amount_msat=MilliSatoshi(int(amount_sat) * 1000),
