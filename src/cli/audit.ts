@@ -16,13 +16,14 @@
  *
  * @module
  */
-import { existsSync, readFileSync } from "node:fs"
-import { join } from "node:path"
-import { ClassicLevel } from "classic-level"
-import { Effect, References } from "effect"
+import { readFileSync } from "node:fs"
+import { Cause, Effect, References } from "effect"
 import { StoreCorrupted, VaultError } from "../events/errors.js"
 import { identitySealer, type PayloadSealer } from "../events/sealer.js"
 import { VAULT_KEY } from "../infra/leveldb/keys.js"
+import { closeDb, type DataDirState, inspectDataDir, openDb, readFailure } from "../infra/leveldb/open-db.js"
+import { snapshotDataDir } from "../infra/leveldb/snapshot.js"
+import { checkWriteAheadLogs } from "../infra/leveldb/wal-check.js"
 import { openLevelDbEventStore } from "../infra/leveldb-store.js"
 import { unlockVaultEffect } from "../infra/vault.js"
 import { type AuditResult, auditLog, payloadDecoder } from "../projections/audit.js"
@@ -58,28 +59,25 @@ class CannotAudit {
   constructor(readonly message: string) {}
 }
 
-/** The vault record of the directory: `none`, `external`, or the material JSON (read before the store opens). */
-const readVaultRecord = async (dataDir: string): Promise<string | undefined> => {
-  const db = new ClassicLevel<Uint8Array, Uint8Array>(dataDir, {
-    keyEncoding: "view",
-    valueEncoding: "view",
-    createIfMissing: false,
-  })
-  try {
-    await db.open()
-  } catch (e) {
-    const codes = [(e as { code?: string }).code, (e as { cause?: { code?: string } }).cause?.code]
-    throw new CannotAudit(
-      codes.includes("LEVEL_LOCKED")
-        ? "the data directory is open in another process"
-        : "the data directory cannot be opened",
-    )
+/** The vault record of the (snapshot) directory: `none`, `external`, or the material JSON. */
+const readVaultRecord = async (dir: string): Promise<string | undefined> => {
+  const exit = await Effect.runPromiseExit(openDb(dir, { create: false }))
+  if (exit._tag === "Failure") {
+    const error = Cause.findErrorOption(exit.cause)
+    if (error._tag === "Some" && error.value instanceof StoreCorrupted) throw error.value
+    throw new CannotAudit("the data directory cannot be opened")
   }
+  const db = exit.value
   try {
-    const v = await db.get(VAULT_KEY)
+    const v = await db.get(VAULT_KEY).catch((e: unknown) => {
+      throw readFailure("reading the store header")(e)
+    })
     return v === undefined ? undefined : Buffer.from(v).toString("utf8")
+  } catch (e) {
+    if (e instanceof StoreCorrupted) throw e
+    throw new CannotAudit("the data directory cannot be read")
   } finally {
-    await db.close()
+    await closeDb(db)
   }
 }
 
@@ -120,11 +118,20 @@ const sealerFor = async (
   return { sealer: vault, destroy: () => vault.destroy() }
 }
 
-/** Runs the audit; returns the result, plus what open recovered when it removed a torn tail. */
-const run = async (
-  args: Args,
-): Promise<{ result: AuditResult; note: string | undefined; recovered: unknown }> => {
-  if (!existsSync(join(args.dataDir, "CURRENT"))) throw new CannotAudit(`no event log in ${args.dataDir}`)
+/** A finding made before the log could be replayed (the directory or LevelDB's own files are damaged). */
+const damaged = (sequence: number, message: string, scope: AuditResult["scope"]): AuditResult => ({
+  ok: false,
+  scope,
+  events: 0,
+  head: 0,
+  violation: { sequence, kind: "chain", message },
+})
+
+/**
+ * Runs the audit. It never writes to the data directory: LevelDB's write-ahead logs are checked in place
+ * (read only), and the log is opened from a private snapshot (`snapshot.ts`), because opening LevelDB writes.
+ */
+const run = async (args: Args): Promise<{ result: AuditResult; note: string | undefined }> => {
   let passphrase: string | undefined
   if (args.passphraseFile !== undefined) {
     try {
@@ -134,40 +141,79 @@ const run = async (
     }
     if (passphrase.length === 0) throw new CannotAudit("the passphrase file is empty")
   }
-  const { sealer, note, destroy } = await sealerFor(await readVaultRecord(args.dataDir), passphrase)
+  const scope = passphrase === undefined ? "chain" : "full"
+  let state: DataDirState
   try {
-    const program = Effect.scoped(
-      Effect.gen(function* () {
-        const store = yield* openLevelDbEventStore({ dataDir: args.dataDir, chainOnly: true, tailCheck: 0 })
-        const result = yield* auditLog(store, sealer === undefined ? undefined : payloadDecoder(sealer))
-        return { result, recovered: store.opened.recovered }
-      }),
-    ).pipe(
-      // Open found the log damaged before the audit could start: that is the audit's finding.
-      Effect.catchIf(
-        (e): e is StoreCorrupted => e instanceof StoreCorrupted,
-        (e) =>
-          Effect.succeed({
-            result: {
-              ok: false,
-              scope: sealer === undefined ? "chain" : "full",
-              events: 0,
-              head: 0,
-              violation: { sequence: e.firstBadSequence, kind: "chain", message: e.message },
-            } satisfies AuditResult,
-            recovered: undefined,
-          }),
+    state = await inspectDataDir(args.dataDir)
+  } catch {
+    throw new CannotAudit("the data directory cannot be read")
+  }
+  if (state === "missing" || state === "empty") throw new CannotAudit(`no event log in ${args.dataDir}`)
+  if (state === "foreign")
+    return {
+      result: damaged(
+        0,
+        "the directory holds LevelDB files but no CURRENT file: the log cannot be found",
+        scope,
       ),
-      Effect.mapError((e) =>
-        e instanceof VaultError ? new CannotAudit(`vault: ${e.message}`) : new CannotAudit(e.message),
+      note: undefined,
+    }
+  const wal = await checkWriteAheadLogs(args.dataDir).catch(() => {
+    throw new CannotAudit("LevelDB's write-ahead log cannot be read")
+  })
+  if (wal !== undefined)
+    return {
+      result: damaged(
+        0,
+        `LevelDB's write-ahead log ${wal.file} is damaged at byte ${wal.offset} (${wal.what}); ` +
+          "acknowledged batches may be lost",
+        scope,
       ),
-      // Warnings (a torn tail removed at open) are reported below, not logged over the output.
-      Effect.provideService(References.MinimumLogLevel, "None"),
-    )
-    const out = await Effect.runPromise(program)
-    return { ...out, note }
+      note: undefined,
+    }
+  const snapshot = await snapshotDataDir(args.dataDir).catch(() => {
+    throw new CannotAudit("the data directory cannot be copied for the audit")
+  })
+  try {
+    let record: string | undefined
+    try {
+      record = await readVaultRecord(snapshot.dir)
+    } catch (e) {
+      if (e instanceof StoreCorrupted)
+        return { result: damaged(e.firstBadSequence, e.message, scope), note: undefined }
+      throw e
+    }
+    const { sealer, note, destroy } = await sealerFor(record, passphrase)
+    try {
+      const program = Effect.scoped(
+        Effect.gen(function* () {
+          const store = yield* openLevelDbEventStore({
+            dataDir: snapshot.dir,
+            chainOnly: true,
+            tailCheck: 0,
+            create: false,
+          })
+          return yield* auditLog(store, sealer === undefined ? undefined : payloadDecoder(sealer))
+        }),
+      ).pipe(
+        // Open found the log damaged before the audit could start: that is the audit's finding.
+        Effect.catchIf(
+          (e): e is StoreCorrupted => e instanceof StoreCorrupted,
+          (e) =>
+            Effect.succeed(damaged(e.firstBadSequence, e.message, sealer === undefined ? "chain" : "full")),
+        ),
+        Effect.mapError((e) =>
+          e instanceof VaultError ? new CannotAudit(`vault: ${e.message}`) : new CannotAudit(e.message),
+        ),
+        Effect.provideService(References.MinimumLogLevel, "None"),
+      )
+      const result = await Effect.runPromise(program)
+      return { result, note }
+    } finally {
+      destroy?.()
+    }
   } finally {
-    destroy?.()
+    await snapshot.remove()
   }
 }
 
@@ -191,16 +237,10 @@ export const auditCommand = async (argv: ReadonlyArray<string>): Promise<number>
     return 2
   }
   try {
-    const { result, note, recovered } = await run(args)
+    const { result, note } = await run(args)
     if (args.json)
-      process.stdout.write(
-        `${JSON.stringify({ ...result, ...(note === undefined ? {} : { note }), ...(recovered === undefined ? {} : { recovered }) })}\n`,
-      )
-    else {
-      process.stdout.write(describeResult(result, note))
-      if (recovered !== undefined)
-        process.stdout.write(`note: open removed a torn tail (${JSON.stringify(recovered)})\n`)
-    }
+      process.stdout.write(`${JSON.stringify({ ...result, ...(note === undefined ? {} : { note }) })}\n`)
+    else process.stdout.write(describeResult(result, note))
     return result.ok ? 0 : 1
   } catch (e) {
     const message = e instanceof CannotAudit ? e.message : "unexpected failure"

@@ -1,13 +1,17 @@
 /**
  * The LevelDB event store: the production {@link EventStore} backend, on classic-level.
  *
- * - One process per data directory: LevelDB's lock makes a second opener fail with `StoreLocked`.
+ * - One process per data directory: LevelDB's lock makes a second opener fail with `StoreLocked`, and a
+ *   registry of the directories this process holds refuses a second opener in the same process before
+ *   LevelDB's failing open could release that lock (`leveldb/open-db.ts`). A new log is created only in a
+ *   missing or empty directory; LevelDB's write-ahead logs are verified before LevelDB replays them
+ *   (`leveldb/wal-check.ts`), because LevelDB silently drops damaged log records.
  * - Appends from every wallet go through one group-commit writer (`leveldb/group-commit.ts`): each append is
  *   validated and sequenced on arrival, sealed and hash-chained with the appends of its turn, and
  *   acknowledged only once the `sync: true` batch carrying it is on disk.
  * - Records are the chain-hash input itself (`leveldb/record.ts`), stored a chunk at a time (`leveldb/chunk.ts`:
  *   the records one turn of the writer committed, one LevelDB value); keys are laid out in `leveldb/keys.ts`.
- * - Opening verifies the end of the log and removes a torn tail past the commit marker, saying so
+ * - Opening verifies the end of the log and refuses anything past the commit marker, deleting nothing
  *   (`leveldb/open-check.ts`); `verifyChain` checks the whole log (the audit's entry point) and needs no key.
  * - Payloads are sealed with associated data binding them to their envelope (`events/sealer.ts`); the
  *   envelope stays in clear. With the vault, the appends committed together in one chunk (one turn of
@@ -53,7 +57,7 @@ import {
 import { type CommittedEvent, GroupCommitWriter } from "./leveldb/group-commit.js"
 import { chunkKey, FORMAT_KEY, FORMAT_TAG, OLD_FORMAT_TAGS, VAULT_KEY } from "./leveldb/keys.js"
 import { checkOnOpen, type OpenReport } from "./leveldb/open-check.js"
-import { type Db, describe, openDb } from "./leveldb/open-db.js"
+import { closeDb, type Db, describe, openDb, readFailure } from "./leveldb/open-db.js"
 import { type RecordFields, type RecordView, storedEventOf } from "./leveldb/record.js"
 import {
   createVaultEffect,
@@ -80,8 +84,13 @@ export type LevelDbAccess =
 
 /** Options of {@link openLevelDbEventStore}. */
 export type LevelDbStoreOptions = LevelDbAccess & {
-  /** Directory of the LevelDB files (created if missing). */
+  /**
+   * Directory of the LevelDB files. A new log is created only when it is missing or empty (and `create`
+   * is not false); a directory holding anything else without a LevelDB store is refused.
+   */
   readonly dataDir: string
+  /** Create a new log when the directory has none (default true; false: fail with `StoreUnavailable`). */
+  readonly create?: boolean
   /** Vault options (scrypt cost of a new passphrase vault; test-only weak KDF). */
   readonly vault?: VaultOptions
   /** Events whose chain is verified at open, back from the head (default 1024). */
@@ -143,11 +152,14 @@ const secretOf = (opts: LevelDbAccess): VaultSecret | undefined =>
 const resolveSealer = (
   db: Db,
   opts: LevelDbStoreOptions,
-): Effect.Effect<{ sealer: PayloadSealer | undefined; vault?: VaultShape }, VaultError | StoreUnavailable> =>
+): Effect.Effect<
+  { sealer: PayloadSealer | undefined; vault?: VaultShape },
+  VaultError | StoreUnavailable | StoreCorrupted
+> =>
   Effect.gen(function* () {
     const [format, record] = yield* Effect.tryPromise({
       try: () => db.getMany([FORMAT_KEY, VAULT_KEY]),
-      catch: ioError("reading the store header"),
+      catch: readFailure("reading the store header"),
     })
     const secret = secretOf(opts)
     const writeHeader = (vault: string) =>
@@ -163,6 +175,17 @@ const resolveSealer = (
         catch: ioError("writing the store header"),
       })
     if (format === undefined) {
+      // A header is written before anything else, so a log without one must be empty: never put a new
+      // vault (which could not open the old payloads) over existing records.
+      const any = yield* Effect.tryPromise({
+        try: () => db.keys({ limit: 1 }).all(),
+        catch: readFailure("reading the event log"),
+      })
+      if (any.length > 0)
+        return yield* new StoreCorrupted({
+          firstBadSequence: 0,
+          message: "the store header is missing but the log holds data; refusing to create a vault over it",
+        })
       if ("chainOnly" in opts) return { sealer: undefined }
       if ("unencrypted" in opts) {
         yield* writeHeader("none")
@@ -232,8 +255,12 @@ export const openLevelDbEventStore = (
 > =>
   Effect.gen(function* () {
     const pageSize = Math.max(1, opts.pageSize ?? 512)
-    const db = yield* Effect.acquireRelease(openDb(opts.dataDir, opts.writeBufferBytes), (db) =>
-      Effect.promise(() => db.close().catch(() => undefined)),
+    const db = yield* Effect.acquireRelease(
+      openDb(opts.dataDir, {
+        ...(opts.writeBufferBytes !== undefined ? { writeBufferBytes: opts.writeBufferBytes } : {}),
+        ...(opts.create !== undefined ? { create: opts.create } : {}),
+      }),
+      (db) => Effect.promise(() => closeDb(db).catch(() => undefined)),
     )
     const { sealer, vault } = yield* resolveSealer(db, opts)
     if (vault !== undefined) yield* Effect.addFinalizer(() => Effect.sync(() => vault.destroy()))
@@ -410,7 +437,7 @@ export const openLevelDbEventStore = (
       end: () => void,
     ): Effect.Effect<ReadonlyArray<A>, StoreError> =>
       Effect.flatMap(
-        Effect.tryPromise({ try: () => page.entries, catch: ioError("reading the event log") }),
+        Effect.tryPromise({ try: () => page.entries, catch: readFailure("reading the event log") }),
         (entries) =>
           Effect.try({
             try: () => {
@@ -510,7 +537,7 @@ export const openLevelDbEventStore = (
           const page = starts.slice(at, at + pageSize)
           const values = yield* Effect.tryPromise({
             try: () => db.getMany(page.map(chunkKey)),
-            catch: ioError("reading events"),
+            catch: readFailure("reading events"),
           })
           yield* Effect.try({
             try: () => {
@@ -582,7 +609,7 @@ export const openLevelDbEventStore = (
       return Effect.promise(async () => {
         await writer.close()
         PubSub.publishUnsafe(pubsub, CLOSED)
-        await db.close().catch(() => undefined)
+        await closeDb(db).catch(() => undefined)
         vault?.destroy()
       })
     })

@@ -1,11 +1,14 @@
 import { spawnSync } from "node:child_process"
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { createHash } from "node:crypto"
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { WalletEvent } from "../../src/events/catalogue.js"
+import { HEAD_KEY, headValue } from "../../src/infra/leveldb/keys.js"
+import { decodeRecord } from "../../src/infra/leveldb/record.js"
 import { openLevelDbEventStore } from "../../src/infra/leveldb-store.js"
 import { MIN_SCRYPT } from "../../src/infra/vault.js"
 import { deleteRecord, getRecord, putRecord } from "../infra/fixtures/chunks.js"
@@ -151,5 +154,70 @@ describe("corecashu audit", () => {
     expect(json(wrong.stdout)).toEqual({ ok: false, error: "wrong passphrase" })
     expect(cli("--data-dir", join(base, "nothing-here")).code).toBe(2)
     expect(cli("--passphrase-file", passFile).code).toBe(2)
+  })
+
+  /** Every file of `dir` (recursively) with its bytes' hash: what "the audit never writes" compares. */
+  const fingerprint = (dir: string): Record<string, string> => {
+    const out: Record<string, string> = {}
+    for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+      const path = join(dir, name)
+      if (statSync(path).isFile()) out[name] = createHash("sha256").update(readFileSync(path)).digest("hex")
+    }
+    return out
+  }
+
+  it("never writes: a rewound commit marker is a violation on every run, and the directory is unchanged", async () => {
+    const dir = copy("rewound")
+    await withRaw(dir, async (db) => {
+      const r = decodeRecord(await getRecord(db, 5))!
+      await db.put(HEAD_KEY, headValue(5, r.hash))
+    })
+    const before = fingerprint(dir)
+    for (let run = 0; run < 2; run++) {
+      const r = cli("--data-dir", dir, "--passphrase-file", passFile, "--json")
+      expect(r.code).toBe(1)
+      expect(json(r.stdout)).toMatchObject({ ok: false, violation: { sequence: 6 } })
+    }
+    expect(fingerprint(dir)).toEqual(before)
+    // The clean log is left as it was too (opening LevelDB in place would have rewritten its files).
+    const good0 = fingerprint(good)
+    expect(cli("--data-dir", good).code).toBe(0)
+    expect(fingerprint(good)).toEqual(good0)
+  })
+
+  it("a directory whose CURRENT file is gone is a violation, not an empty log", () => {
+    const dir = copy("no-current")
+    rmSync(join(dir, "CURRENT"))
+    const r = cli("--data-dir", dir, "--json")
+    expect(r.code).toBe(1)
+    expect(json(r.stdout).violation.message).toMatch(/CURRENT/)
+  })
+
+  it("a flipped byte in LevelDB's write-ahead log is a violation (LevelDB alone would drop the batch)", () => {
+    const dir = copy("wal-flip")
+    const log = readdirSync(dir)
+      .filter((n) => /^\d+\.log$/.test(n))
+      .sort()
+      .at(-1)!
+    const bytes = readFileSync(join(dir, log))
+    bytes[bytes.length - 60]! ^= 0x04
+    writeFileSync(join(dir, log), bytes)
+    const r = cli("--data-dir", dir, "--json")
+    expect(r.code).toBe(1)
+    expect(json(r.stdout).violation.message).toMatch(/write-ahead log/)
+  })
+
+  it("a truncated table file is reported as damage, typed, never as an unexpected failure", async () => {
+    const dir = copy("truncated-table")
+    // Opening once turns LevelDB's log into a table file.
+    await withRaw(dir, async () => undefined)
+    const table = readdirSync(dir).find((n) => n.endsWith(".ldb"))!
+    expect(table).toBeDefined()
+    const bytes = readFileSync(join(dir, table))
+    writeFileSync(join(dir, table), bytes.subarray(0, Math.floor(bytes.length / 2)))
+    const r = cli("--data-dir", dir, "--json")
+    expect(r.stdout + r.stderr).not.toMatch(/unexpected/)
+    expect(r.code).toBe(1)
+    expect(json(r.stdout)).toMatchObject({ ok: false, violation: { kind: "chain" } })
   })
 })

@@ -149,3 +149,29 @@ describe("LevelDB event store: lock across processes", () => {
     )
   })
 })
+
+describe("LevelDB event store: the lock survives a refused second opener in the same process", () => {
+  it("a second open in this process is refused without releasing the OS lock another process tests", async () => {
+    const dir = (await mkdtemp(join(tmpdir(), "corecashu-lock-"))) as string
+    dirs.push(dir)
+    await run(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const first = yield* openLevelDbEventStore({ dataDir: dir, key: KEY })
+          // The refused second opener: before the fix, LevelDB's failing open closed its own descriptor of
+          // LOCK, and POSIX then dropped the first handle's lock too.
+          const second = yield* Effect.exit(Effect.scoped(openLevelDbEventStore({ dataDir: dir, key: KEY })))
+          expect(Exit.isFailure(second) && Cause.findErrorOption(second.cause)).toMatchObject({
+            _tag: "Some",
+            value: { _tag: "StoreLocked" },
+          })
+          const child = start(dir, "try")
+          expect(yield* Effect.promise(() => child.exited)).toBe(0)
+          expect(child.lines).toEqual(["StoreLocked"])
+          // The first handle still writes, and nothing else did.
+          expect(yield* first.head).toBe(0)
+        }),
+      ),
+    )
+  })
+})

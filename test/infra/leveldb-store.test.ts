@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises"
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { ClassicLevel } from "classic-level"
-import { Effect, Exit, Fiber, Logger, Scope, Stream } from "effect"
+import { Effect, Exit, Fiber, Scope, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import { GENESIS_HASH, verifyEventHash } from "../../src/events/envelope.js"
 import { EventStore, type NewEvent } from "../../src/events/store.js"
@@ -15,6 +15,7 @@ import {
   INDEX_START,
   indexBlockKey,
   indexBlockValue,
+  VAULT_KEY,
 } from "../../src/infra/leveldb/keys.js"
 import { decodeRecord, encodeRecord } from "../../src/infra/leveldb/record.js"
 import {
@@ -336,10 +337,9 @@ describe("LevelDB event store: corruption never passes silently", () => {
     })
   })
 
-  it("removes a torn tail past the commit marker, reports it, and continues the log from the marker", async () => {
-    const dir = await filled(30)
-    // Records 31..33 with their index entries but no commit marker: a batch that never completed.
-    await damage(dir, async (db) => {
+  /** Records 31..33 with their index entry but no commit marker covering them. */
+  const pastTheMarker = async (dir: string) =>
+    damage(dir, async (db) => {
       const last = decodeRecord(await getRecord(db, 30))!
       let prev = last.hash
       const records = []
@@ -347,9 +347,9 @@ describe("LevelDB event store: corruption never passes silently", () => {
         const fields = {
           ...last.fields,
           sequence: seq,
-          streamId: "wallet/torn",
+          streamId: "wallet/past",
           streamVersion: seq - 30,
-          eventId: `torn-${seq}`,
+          eventId: `past-${seq}`,
         }
         const { record, hash } = encodeRecord(prev, fields, last.payload)
         prev = hash
@@ -359,44 +359,108 @@ describe("LevelDB event store: corruption never passes silently", () => {
       await db.put(
         indexBlockKey(31),
         indexBlockValue(
-          [31, 32, 33].map((seq) => probeOf(`torn-${seq}`)),
+          [31, 32, 33].map((seq) => probeOf(`past-${seq}`)),
           [3],
-          [{ streamBytes: Buffer.from("wallet/torn"), firstVersion: 1, count: 3 }],
+          [{ streamBytes: Buffer.from("wallet/past"), firstVersion: 1, count: 3 }],
         ),
       )
     })
-    const store = await open({ dataDir: dir, unencrypted: true })
-    expect(store.opened).toEqual({
-      head: 30,
-      verifiedTail: 30,
-      recovered: { truncatedFrom: 31, removedChunks: 1, removedIndexEntries: 1 },
+
+  it("refuses records past the commit marker (a batch writes both at once) and never deletes them", async () => {
+    const dir = await filled(30)
+    await pastTheMarker(dir)
+    expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({
+      _tag: "StoreCorrupted",
+      firstBadSequence: 31,
     })
-    expect(await run(store.head)).toBe(30)
-    expect(await run(store.streamVersion("wallet/torn"))).toBe(0)
-    // The removed ids are free again, and the chain continues from the last complete batch.
-    const res = await run(store.append("wallet/torn", 0, [{ eventId: "torn-31", event: walletCreated("t") }]))
-    expect(res).toEqual({ firstSequence: 31, lastSequence: 31, streamVersion: 1, deduplicated: false })
-    expect(await run(store.verifyChain)).toEqual({ head: 31, verified: 31 })
-    await run(store.close)
-    const again = await open({ dataDir: dir, unencrypted: true })
-    expect(again.opened).toEqual({ head: 31, verifiedTail: 31 })
+    // The evidence is still there for the next look.
+    await withRaw(dir, async (db) => expect((await getRecord(db, 33)).length).toBeGreaterThan(0))
+    expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({ firstBadSequence: 31 })
   })
 
-  it("says so through the logger when it recovers", async () => {
-    const dir = await filled(3)
+  it("refuses a rewound commit marker: the batches after it stay and are named", async () => {
+    const dir = await filled(30)
     await damage(dir, async (db) => {
-      const last = decodeRecord(await getRecord(db, 3))!
-      const { record } = encodeRecord(last.hash, { ...last.fields, sequence: 4, eventId: "x" }, last.payload)
-      await putChunk(db, 4, [record])
+      const r = decodeRecord(await getRecord(db, 20))!
+      await db.put(HEAD_KEY, headValue(20, r.hash))
     })
-    const lines: string[] = []
-    const logger = Logger.make(({ message }) => lines.push(String(message)))
-    await Effect.runPromise(
-      Effect.scoped(openLevelDbEventStore({ dataDir: dir, unencrypted: true })).pipe(
-        Effect.provide(Logger.layer([logger])),
-      ),
-    )
-    expect(lines.join("\n")).toMatch(/torn tail past sequence 3/)
+    expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({
+      _tag: "StoreCorrupted",
+      firstBadSequence: 21,
+    })
+    await withRaw(dir, async (db) => expect((await getRecord(db, 30)).length).toBeGreaterThan(0))
+  })
+})
+
+describe("LevelDB event store: opening never creates over existing data", () => {
+  const key = new Uint8Array(32).fill(3)
+  const damage = withRaw
+  it("refuses a directory whose CURRENT file is gone, and leaves every file in place", async () => {
+    const dir = await filled(10)
+    await rm(join(dir, "CURRENT"))
+    const before = (await readdir(dir)).sort()
+    expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({ _tag: "StoreCorrupted" })
+    expect(await openFailure({ dataDir: dir, key })).toMatchObject({ _tag: "StoreCorrupted" })
+    expect((await readdir(dir)).sort()).toEqual(before)
+  })
+
+  it("refuses a directory holding other files, creates in a missing or empty one", async () => {
+    const dir = await freshDir()
+    await writeFile(join(dir, "notes.txt"), "mine")
+    expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({ _tag: "StoreCorrupted" })
+    const empty = await freshDir()
+    expect(await run((await open({ dataDir: empty, unencrypted: true })).head)).toBe(0)
+    const missing = join(await freshDir(), "new", "dir")
+    expect(await run((await open({ dataDir: missing, unencrypted: true })).head)).toBe(0)
+  })
+
+  it("with create: false, a missing log is StoreUnavailable and nothing is created", async () => {
+    const dir = await freshDir()
+    expect(await openFailure({ dataDir: dir, unencrypted: true, create: false })).toMatchObject({
+      _tag: "StoreUnavailable",
+    })
+    expect(await readdir(dir)).toEqual([])
+  })
+
+  it("refuses to put a vault over records whose store header is gone", async () => {
+    const dir = await filled(5)
+    await damage(dir, async (db) => {
+      await db.del(FORMAT_KEY)
+      await db.del(VAULT_KEY)
+    })
+    expect(await openFailure({ dataDir: dir, key })).toMatchObject({ _tag: "StoreCorrupted" })
+  })
+})
+
+describe("LevelDB event store: LevelDB's write-ahead log", () => {
+  /** The newest LevelDB log file of a closed store. */
+  const newestLog = async (dir: string) => {
+    const logs = (await readdir(dir)).filter((n) => /^\d+\.log$/.test(n)).sort()
+    return join(dir, logs[logs.length - 1]!)
+  }
+
+  it("refuses to open when a byte of an acknowledged batch in the log flipped (LevelDB would drop it)", async () => {
+    const dir = await filled(40)
+    const log = await newestLog(dir)
+    const bytes = await readFile(log)
+    expect(bytes.length).toBeGreaterThan(100)
+    // A byte near the end: inside the newest batches.
+    bytes[bytes.length - 50]! ^= 0x20
+    await writeFile(log, bytes)
+    const failure = await openFailure({ dataDir: dir, unencrypted: true })
+    expect(failure).toMatchObject({ _tag: "StoreCorrupted" })
+    expect(String((failure as { message: string }).message)).toMatch(/write-ahead log/)
+  })
+
+  it("accepts a torn last write (a record cut by the end of the file): it was never acknowledged", async () => {
+    const dir = await filled(40)
+    const log = await newestLog(dir)
+    const bytes = await readFile(log)
+    await writeFile(log, bytes.subarray(0, bytes.length - 20))
+    const store = await open({ dataDir: dir, unencrypted: true })
+    // The last batch is gone with its marker; everything before it is intact.
+    expect(await run(store.verifyChain)).toMatchObject({ head: expect.any(Number) })
+    expect(await run(store.head)).toBeLessThan(40)
   })
 })
 

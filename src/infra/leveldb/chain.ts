@@ -8,10 +8,10 @@
  */
 import { Effect } from "effect"
 import { GENESIS_HASH } from "../../events/envelope.js"
-import { StoreCorrupted, StoreUnavailable } from "../../events/errors.js"
+import { StoreCorrupted, type StoreUnavailable } from "../../events/errors.js"
 import { readChunk } from "./chunk.js"
 import { CHUNKS_END, chunkKey, sequenceOfKey } from "./keys.js"
-import { type Db, describe } from "./open-db.js"
+import { type Db, readFailure } from "./open-db.js"
 import { hexEqualsAt, PREV_HASH_AT, type RecordView, verifiedHashHexOf, viewRecord } from "./record.js"
 
 /** The hash before the first event, as bytes. */
@@ -95,9 +95,6 @@ export class ChainWalker {
   }
 }
 
-const io = (what: string) => (err: unknown) =>
-  new StoreUnavailable({ reason: "io", message: `${what} failed: ${describe(err)}` })
-
 const ignore: RecordSink = () => undefined
 
 /**
@@ -123,7 +120,7 @@ export const verifyRange = (
           db.iterator({ gte: chunkKey(start), lte: chunkKey(to), limit: pageSize }).all() as Promise<
             Array<[Uint8Array, Uint8Array]>
           >,
-        catch: io("reading the event log"),
+        catch: readFailure("reading the event log"),
       })
       if (page.length === 0) return yield* corrupted(start, "missing")
       for (const [k, v] of page) {
@@ -140,8 +137,11 @@ export const verifyRange = (
   })
 
 /** Keys of chunks that start past `head` (there should be none). */
-export const recordsPast = (db: Db, head: number): Effect.Effect<Uint8Array[], StoreUnavailable> =>
+export const recordsPast = (
+  db: Db,
+  head: number,
+): Effect.Effect<Uint8Array[], StoreCorrupted | StoreUnavailable> =>
   Effect.tryPromise({
     try: () => db.keys({ gt: chunkKey(head), lt: CHUNKS_END }).all(),
-    catch: io("scanning the end of the event log"),
+    catch: readFailure("scanning the end of the event log"),
   })

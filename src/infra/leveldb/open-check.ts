@@ -2,10 +2,10 @@
  * What opening a LevelDB event log checks, recovers and loads before the first append.
  *
  * - The commit marker `m/head` names the last event of the last complete batch. Chunks and index blocks
- *   *past* it cannot come from a complete batch (every batch writes the marker atomically
- *   with its records), so they are a torn tail: they are deleted, durably, and the recovery is reported
- *   (`OpenReport.recovered` and a warning through Effect's logger). Nothing at or before the marker is ever
- *   dropped: those events were acknowledged.
+ *   *past* it cannot come from a crash: every batch writes its records and the marker in ONE LevelDB write
+ *   batch, which LevelDB applies whole or not at all. So they prove that the marker was rewound or records
+ *   were added, and open fails with `StoreCorrupted`. Nothing is ever deleted: evidence stays for the audit.
+ *   (Earlier versions deleted them as a "torn tail", which let a rewound marker erase acknowledged events.)
  * - The last `tailCheck` events up to the marker must be present, contiguous, well-formed, correctly hashed
  *   and linked, and the last one must carry the marker's hash; otherwise open fails with `StoreCorrupted`
  *   naming the first bad sequence. The whole log is checked by `verifyChain` (the audit), not at every open.
@@ -17,7 +17,7 @@
  * @module
  */
 import { Effect } from "effect"
-import { StoreCorrupted, StoreUnavailable } from "../../events/errors.js"
+import { StoreCorrupted, type StoreUnavailable } from "../../events/errors.js"
 import { corrupted, GENESIS, recordsPast, verifyRange } from "./chain.js"
 import { ChunkIndex } from "./chunk-index.js"
 import { IdIndex } from "./id-index.js"
@@ -30,7 +30,7 @@ import {
   INDEX_END,
   INDEX_START,
 } from "./keys.js"
-import { type Db, describe } from "./open-db.js"
+import { type Db, readFailure } from "./open-db.js"
 import { StreamIndex } from "./stream-index.js"
 
 /** What open found and did. */
@@ -39,13 +39,6 @@ export interface OpenReport {
   readonly head: number
   /** Events whose chain was verified at open. */
   readonly verifiedTail: number
-  /** Present when a torn tail was removed: the first removed sequence and what was deleted. */
-  readonly recovered?: {
-    readonly truncatedFrom: number
-    /** Chunks removed (each holds one or more records). */
-    readonly removedChunks: number
-    readonly removedIndexEntries: number
-  }
 }
 
 /** The state handed to the writer. */
@@ -58,13 +51,10 @@ export interface OpenState {
   readonly report: OpenReport
 }
 
-const io = (what: string) => (err: unknown) =>
-  new StoreUnavailable({ reason: "io", message: `${what} failed: ${describe(err)}` })
+const attempt = <A>(what: string, f: () => Promise<A>): Effect.Effect<A, StoreCorrupted | StoreUnavailable> =>
+  Effect.tryPromise({ try: f, catch: readFailure(what) })
 
-const attempt = <A>(what: string, f: () => Promise<A>): Effect.Effect<A, StoreUnavailable> =>
-  Effect.tryPromise({ try: f, catch: io(what) })
-
-/** Checks the log's end, removes a torn tail, and loads the writer's state. */
+/** Checks the log's end (nothing may lie past the marker) and loads the writer's state. */
 export const checkOnOpen = (
   db: Db,
   tailCheck: number,
@@ -95,24 +85,17 @@ export const checkOnOpen = (
     const from = chunks.startOf(Math.max(1, head - tailCheck))
     const verifiedTail = head === 0 ? 0 : yield* verifyRange(db, from, head, undefined, headHash)
 
-    // Anything past the marker is a torn tail.
+    // Anything past the marker was put there after its batch: refused, and left in place as evidence.
     const extraRecords = yield* recordsPast(db, head)
-
-    let recovered: OpenReport["recovered"]
-    if (extraRecords.length > 0 || blocksPast.length > 0) {
-      const ops = [...extraRecords, ...blocksPast].map((key) => ({ type: "del" as const, key }))
-      yield* attempt("removing the torn tail", () => db.batch(ops, { sync: true }))
-      recovered = {
-        truncatedFrom: head + 1,
-        removedChunks: extraRecords.length,
-        removedIndexEntries: blocksPast.length,
-      }
-      yield* Effect.logWarning(
-        `event log: removed a torn tail past sequence ${head} (${extraRecords.length} chunks, ` +
-          `${blocksPast.length} index entries); the log ends at the last complete batch`,
-      )
-    }
-    const report: OpenReport = recovered ? { head, verifiedTail, recovered } : { head, verifiedTail }
+    if (extraRecords.length > 0 || blocksPast.length > 0)
+      return yield* new StoreCorrupted({
+        firstBadSequence: head + 1,
+        message:
+          `the log holds ${extraRecords.length} chunks and ${blocksPast.length} index entries past its ` +
+          `commit marker (sequence ${head}); a batch writes both at once, so the marker was rewound or ` +
+          "records were added",
+      })
+    const report: OpenReport = { head, verifiedTail }
     return { head, headHash, streams, chunks, ids, report }
   })
 
