@@ -49,7 +49,7 @@ export const checkProofEvents = (view: WalletView, batch: ReadonlyArray<WalletEv
     for (const y of ys) {
       const r = proofTransition(current(y), { tag: e._tag, operationId: e.operationId })
       if (!r.ok) return r.refusal.message
-      local.set(y, { state: r.state, owner: r.owner })
+      local.set(y, r.state === undefined ? undefined : { state: r.state, owner: r.owner })
     }
   }
   return undefined

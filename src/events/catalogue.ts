@@ -490,6 +490,14 @@ export type ProofsReleased = typeof ProofsReleased.Type
 export const ProofsPending = Schema.TaggedStruct("ProofsPending", { operationId: Id, ys: nonEmpty(Point) })
 export type ProofsPending = typeof ProofsPending.Type
 
+/**
+ * Incoming proofs leave the wallet: the receive that brought them in ended without effect (refused, a
+ * forged token, never processed), so they were never ours. Back to never held: receiving the same token
+ * again records them anew.
+ */
+export const ProofsDropped = Schema.TaggedStruct("ProofsDropped", { operationId: Id, ys: nonEmpty(Point) })
+export type ProofsDropped = typeof ProofsDropped.Type
+
 /** The mint consumed the proofs (by our operation, or as observed by a checkstate). Terminal. */
 export const ProofsSpent = Schema.TaggedStruct("ProofsSpent", {
   operationId: Schema.optionalKey(Id),
@@ -505,6 +513,7 @@ export type ProofEvent =
   | ProofsReleased
   | ProofsPending
   | ProofsSpent
+  | ProofsDropped
 
 const PROOF_EVENT_TAGS: ReadonlySet<string> = new Set([
   "ProofsIssued",
@@ -513,6 +522,7 @@ const PROOF_EVENT_TAGS: ReadonlySet<string> = new Set([
   "ProofsReleased",
   "ProofsPending",
   "ProofsSpent",
+  "ProofsDropped",
 ])
 
 /** True for the proof transitions (the events every proof-keyed projection folds). */
@@ -543,6 +553,7 @@ export const EVENT_SCHEMAS = {
   ProofsReleased,
   ProofsPending,
   ProofsSpent,
+  ProofsDropped,
 } as const
 
 /** Every event type (`_tag`). */

@@ -38,6 +38,7 @@ export const SCHEMA_VERSIONS: { readonly [K in EventType]: number } = {
   ProofsReleased: 1,
   ProofsPending: 1,
   ProofsSpent: 1,
+  ProofsDropped: 1,
 }
 
 /**

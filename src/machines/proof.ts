@@ -5,7 +5,7 @@
  *   (unknown) ──Issued──► unspent ──Reserved(op)──► reserved(op) ──Pending(op)──► pending(op)
  *       │                    ▲                           │                           │
  *       │                    └──────── Released(op) ─────┴───────────────────────────┘
- *       └──Received──► incoming
+ *       └──Received──► incoming ──Dropped──► (unknown)
  *   incoming | unspent | reserved | pending ──Spent──► spent (final)
  * ```
  *
@@ -65,8 +65,12 @@ export const proofMachine = setup({
       },
     },
     incoming: {
-      // Never spendable by us: the receive's swap (or the sender) consumes it.
-      on: { ProofsSpent: { target: "spent", actions: "dropOwner" } },
+      // Never spendable by us: the receive's swap (or the sender) consumes it, or the receive ended without
+      // effect and drops it (it was never ours).
+      on: {
+        ProofsSpent: { target: "spent", actions: "dropOwner" },
+        ProofsDropped: { target: "unknown", actions: "dropOwner" },
+      },
     },
     unspent: {
       on: {
@@ -98,9 +102,9 @@ export interface ProofCurrent {
   readonly owner: string | undefined
 }
 
-/** The outcome of one proof event on one proof. */
+/** The outcome of one proof event on one proof (`state` undefined: the wallet no longer holds it). */
 export type ProofTransitionResult =
-  | { readonly ok: true; readonly state: ProofState; readonly owner: string | undefined }
+  | { readonly ok: true; readonly state: ProofState | undefined; readonly owner: string | undefined }
   | { readonly ok: false; readonly refusal: Refusal }
 
 const VERB: Record<ProofEventTag, string> = {
@@ -110,6 +114,7 @@ const VERB: Record<ProofEventTag, string> = {
   ProofsReleased: "release",
   ProofsPending: "pending",
   ProofsSpent: "spend",
+  ProofsDropped: "drop",
 }
 
 const refuse = (kind: RefusalKind, message: string): Refusal => ({ kind, message })
@@ -140,6 +145,8 @@ const refusalOf = (state: ProofMachineState, tag: ProofEventTag, guarded: boolea
       return refuse("illegal-transition", `release of a ${state} proof (nothing to release)`)
     case "ProofsSpent":
       return refuse("double-spend", "a proof is spent a second time")
+    case "ProofsDropped":
+      return refuse("illegal-transition", `drop of a ${state} proof (only incoming proofs can be dropped)`)
   }
 }
 
@@ -185,7 +192,11 @@ export const proofTransition = (
 /** A cached decision: the refusal, or the next state and whose the reservation is then. */
 type Decision =
   | { readonly ok: false; readonly refusal: Refusal }
-  | { readonly ok: true; readonly state: ProofState; readonly owner: "none" | "event" | "current" }
+  | {
+      readonly ok: true
+      readonly state: ProofState | undefined
+      readonly owner: "none" | "event" | "current"
+    }
 
 /** Decisions by (state, owner relation, tag) class; see {@link proofTransition}. */
 const decisions = new Map<string, Decision>()
@@ -204,5 +215,6 @@ const decide = (
     return { ok: false, refusal: refusalOf(from, event.tag, guarded) }
   }
   const [next] = transition(proofMachine, snapshot, ev)
-  return { ok: true, state: next.value as ProofState, owner: next.context.owner }
+  const state = next.value as ProofMachineState
+  return { ok: true, state: state === "unknown" ? undefined : state, owner: next.context.owner }
 }

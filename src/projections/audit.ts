@@ -237,6 +237,7 @@ export class InvariantChecker {
       case "ProofsReleased":
       case "ProofsPending":
       case "ProofsSpent":
+      case "ProofsDropped":
         return this.proofEvent(rec, w, where, violation)
       default:
         return undefined
@@ -277,7 +278,8 @@ export class InvariantChecker {
       e._tag === "ProofsReserved" ||
       e._tag === "ProofsReleased" ||
       e._tag === "ProofsPending" ||
-      e._tag === "ProofsSpent"
+      e._tag === "ProofsSpent" ||
+      e._tag === "ProofsDropped"
     ) {
       const to = targetState(e._tag)
       for (const [i, y] of e.ys.entries()) {
@@ -288,6 +290,12 @@ export class InvariantChecker {
             refusal?.kind ?? "unknown-proof",
             `${where}: proof ${i}: ${refusal?.message ?? ""}`,
           )
+        if (to === undefined) {
+          // Dropped (an incoming proof of a receive that ended without effect): no longer held.
+          touched.add(held.bucket)
+          w.proofs.delete(y)
+          continue
+        }
         move(held.bucket, held.amount, held.state, to)
         held.state = to
         held.owner = ownerAfter(e._tag, e.operationId)

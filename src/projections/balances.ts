@@ -122,9 +122,14 @@ const applyEvent = (w: WalletWork, e: ProofEvent): void => {
     const slot = index.get(y)
     if (slot === undefined || checkTransition(slot.state, slot.owner, e._tag, e.operationId) !== undefined)
       continue
-    index.set(y, { bucket: slot.bucket, amount: slot.amount, state: to, owner })
     const t = tallyOf(w, slot.bucket)
     tally(t, slot.state, -slot.amount)
+    if (to === undefined) {
+      // Dropped: the wallet no longer holds the proof (it was never its value).
+      index.delete(y)
+      continue
+    }
+    index.set(y, { bucket: slot.bucket, amount: slot.amount, state: to, owner })
     tally(t, to, slot.amount)
   }
 }

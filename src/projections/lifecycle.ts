@@ -6,14 +6,15 @@
  *            ProofsIssued ──► unspent ──Reserved(op)──► reserved(op) ──Pending(op)──► pending(op)
  *                               ▲                           │                            │
  *                               └──────── Released(op) ─────┴────────────────────────────┘
- *          ProofsReceived ──► incoming
+ *          ProofsReceived ──► incoming ──Dropped──► (never held)
  *   any state but spent ──Spent──► spent (terminal)
  * ```
  *
  * - Only an unspent proof can be reserved (compare-and-set, RELIABILITY §0.6); only the operation holding a
  *   reservation may move it to pending or release it.
  * - Incoming proofs (a received token, not yet swapped) are never spendable: they end spent (the receive's
- *   swap consumed them, or the sender got there first) or stay incoming.
+ *   swap consumed them, or the sender got there first) or are dropped (the receive ended without effect:
+ *   they were never ours, and the wallet no longer holds them — a new receive may take them up again).
  * - `Spent` is accepted from any live state whatever operation reports it: it is the mint's verdict (our
  *   own swap, or a checkstate observing a proof spent elsewhere). Spent twice is a double spend.
  * - A proof issued or received while this wallet already holds it would sit in two states at once.
@@ -35,6 +36,7 @@ export type ProofEventTag =
   | "ProofsReleased"
   | "ProofsPending"
   | "ProofsSpent"
+  | "ProofsDropped"
 
 /** Why a transition is refused. */
 export type RefusalKind = "unknown-proof" | "two-states" | "double-spend" | "illegal-transition" | "not-owner"
@@ -45,8 +47,10 @@ export interface Refusal {
   readonly message: string
 }
 
-/** The state a proof event moves a proof to. */
-export const targetState = (tag: ProofEventTag): ProofState => {
+/** The state a proof event moves a proof to (undefined: the wallet no longer holds it). */
+export function targetState(tag: Exclude<ProofEventTag, "ProofsDropped">): ProofState
+export function targetState(tag: ProofEventTag): ProofState | undefined
+export function targetState(tag: ProofEventTag): ProofState | undefined {
   switch (tag) {
     case "ProofsIssued":
     case "ProofsReleased":
@@ -59,6 +63,8 @@ export const targetState = (tag: ProofEventTag): ProofState => {
       return "pending"
     case "ProofsSpent":
       return "spent"
+    case "ProofsDropped":
+      return undefined
   }
 }
 
@@ -102,6 +108,10 @@ export const checkTransition = (
       if (state === undefined) return refuse("unknown-proof", "spend of a proof the wallet never held")
       if (state === "spent") return refuse("double-spend", "a proof is spent a second time")
       return undefined
+    case "ProofsDropped":
+      if (state === "incoming") return undefined
+      if (state === undefined) return refuse("unknown-proof", "drop of a proof the wallet never held")
+      return refuse("illegal-transition", `drop of a ${state} proof (only incoming proofs can be dropped)`)
   }
 }
 

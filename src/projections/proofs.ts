@@ -75,7 +75,7 @@ const ZERO_TOTALS: KeysetTotals = { counts: [0, 0, 0, 0, 0], amounts: [0n, 0n, 0
 /** Per-event accumulator of total changes, applied once per keyset. */
 class TotalsDelta {
   private readonly byKeyset = new Map<string, { counts: number[]; amounts: bigint[] }>()
-  move(keysetId: string, amount: bigint, from: ProofState | undefined, to: ProofState): void {
+  move(keysetId: string, amount: bigint, from: ProofState | undefined, to: ProofState | undefined): void {
     let d = this.byKeyset.get(keysetId)
     if (d === undefined) {
       d = { counts: [0, 0, 0, 0, 0], amounts: [0n, 0n, 0n, 0n, 0n] }
@@ -86,6 +86,7 @@ class TotalsDelta {
       d.counts[i]! -= 1
       d.amounts[i]! -= amount
     }
+    if (to === undefined) return
     const j = STATE_INDEX[to]
     d.counts[j]! += 1
     d.amounts[j]! += amount
@@ -160,6 +161,24 @@ const moveProofs = (
   }
 }
 
+/** Drops: an incoming proof of a receive that ended without effect leaves the wallet altogether. */
+const dropProofs = (
+  live: PMapEditor<string, LiveProof>,
+  e: Extract<ProofEvent, { readonly _tag: "ProofsDropped" }>,
+  delta: TotalsDelta,
+): void => {
+  for (const y of e.ys) {
+    const current = live.get(y)
+    if (
+      current === undefined ||
+      checkTransition(current.state, current.operationId, e._tag, e.operationId) !== undefined
+    )
+      continue
+    live.delete(y)
+    delta.move(current.proof.id, current.proof.amount, current.state, undefined)
+  }
+}
+
 /** Spends: a live proof leaves the live map for the compact spent map. */
 const spendProofs = (
   live: PMapEditor<string, LiveProof>,
@@ -198,6 +217,7 @@ const applyEvent = (w: WalletWork, e: ProofEvent, sequence: number): void => {
   if (e._tag === "ProofsIssued" || e._tag === "ProofsReceived")
     addProofs(w.live, w.spent, e, sequence, w.delta)
   else if (e._tag === "ProofsSpent") spendProofs(w.live, w.spent, e, sequence, w.delta)
+  else if (e._tag === "ProofsDropped") dropProofs(w.live, e, w.delta)
   else moveProofs(w.live, e, sequence, w.delta)
 }
 

@@ -41,6 +41,7 @@ const describeEvent = (e: WalletEvent): string => {
     case "ProofsReleased":
     case "ProofsPending":
     case "ProofsSpent":
+    case "ProofsDropped":
       return "proofs"
     default: {
       const unhandled: never = e

@@ -19,6 +19,7 @@ const TAGS: ReadonlyArray<ProofEventTag> = [
   "ProofsReleased",
   "ProofsPending",
   "ProofsSpent",
+  "ProofsDropped",
 ]
 const OPS: ReadonlyArray<string | undefined> = [undefined, OP, OTHER]
 
@@ -91,6 +92,15 @@ describe("proofMachine", () => {
     })
   })
 
+  it("drops an incoming proof back to never held, and drops nothing else", () => {
+    expect(
+      proofTransition({ state: "incoming", owner: undefined }, { tag: "ProofsDropped", operationId: OP }),
+    ).toEqual({ ok: true, state: undefined, owner: undefined })
+    expect(
+      proofTransition({ state: "unspent", owner: undefined }, { tag: "ProofsDropped", operationId: OP }),
+    ).toMatchObject({ ok: false, refusal: { kind: "illegal-transition" } })
+  })
+
   it("folds random event sequences exactly like the table", () => {
     const step = fc.record({ tag: fc.constantFrom(...TAGS), operationId: fc.constantFrom(...OPS) })
     fc.assert(
@@ -101,8 +111,8 @@ describe("proofMachine", () => {
           const m = proofTransition(viaMachine, s)
           const t = byTable(viaTable, s.tag, s.operationId)
           expect(m).toEqual(t)
-          if (m.ok) viaMachine = { state: m.state, owner: m.owner }
-          if (t.ok) viaTable = { state: t.state, owner: t.owner }
+          if (m.ok) viaMachine = m.state === undefined ? undefined : { state: m.state, owner: m.owner }
+          if (t.ok) viaTable = t.state === undefined ? undefined : { state: t.state, owner: t.owner }
         }
       }),
       { numRuns: 200 },

@@ -24,6 +24,7 @@ const TAGS: ReadonlyArray<ProofEventTag> = [
   "ProofsReleased",
   "ProofsPending",
   "ProofsSpent",
+  "ProofsDropped",
 ]
 
 /** The allowed moves, written out by hand: [from, event, owner of the reservation] → allowed. */
@@ -38,6 +39,7 @@ const ALLOWED = new Set([
   "unspent:ProofsSpent",
   "reserved:ProofsSpent",
   "pending:ProofsSpent",
+  "incoming:ProofsDropped",
 ])
 
 describe("proof lifecycle", () => {
@@ -63,6 +65,17 @@ describe("proof lifecycle", () => {
     expect(checkTransition("reserved", OP, "ProofsPending", OTHER)?.kind).toBe("not-owner")
     expect(checkTransition(undefined, undefined, "ProofsSpent", OP)?.kind).toBe("unknown-proof")
     expect(checkTransition(undefined, undefined, "ProofsReserved", OP)?.kind).toBe("unknown-proof")
+    expect(checkTransition(undefined, undefined, "ProofsDropped", OP)?.kind).toBe("unknown-proof")
+    expect(checkTransition("unspent", undefined, "ProofsDropped", OP)?.kind).toBe("illegal-transition")
+    expect(checkTransition("spent", undefined, "ProofsDropped", OP)?.kind).toBe("illegal-transition")
+  })
+
+  it("drops an incoming proof whoever reports it: the wallet then holds it no more (issue 10, item 5)", () => {
+    expect(checkTransition("incoming", undefined, "ProofsDropped", OTHER)).toBeUndefined()
+    expect(targetState("ProofsDropped")).toBeUndefined()
+    expect(ownerAfter("ProofsDropped", OP)).toBeUndefined()
+    // Never held again: it can be received anew.
+    expect(checkTransition(undefined, undefined, "ProofsReceived", OP)).toBeUndefined()
   })
 
   it("accepts a spend from any live state whoever reports it (the mint's verdict)", () => {
@@ -71,7 +84,23 @@ describe("proof lifecycle", () => {
   })
 
   it("moves to the event's state and keeps the owner only while reserved or pending", () => {
-    expect(TAGS.map(targetState)).toEqual(["unspent", "incoming", "reserved", "unspent", "pending", "spent"])
-    expect(TAGS.map((t) => ownerAfter(t, OP))).toEqual([undefined, undefined, OP, undefined, OP, undefined])
+    expect(TAGS.map((t) => targetState(t))).toEqual([
+      "unspent",
+      "incoming",
+      "reserved",
+      "unspent",
+      "pending",
+      "spent",
+      undefined,
+    ])
+    expect(TAGS.map((t) => ownerAfter(t, OP))).toEqual([
+      undefined,
+      undefined,
+      OP,
+      undefined,
+      OP,
+      undefined,
+      undefined,
+    ])
   })
 })

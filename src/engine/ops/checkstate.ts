@@ -6,7 +6,11 @@
  * reports SPENT were claimed by the recipient: when there are any, one append records a `checkstate`
  * operation around them (`OperationStarted{ys: the Ys checked}`, `OperationRequested`, `ProofsSpent` under
  * each send, `OperationCompleted` with the tallies), so the history says when and how the wallet learned it.
- * A check that changes nothing records nothing (a periodic poll must not grow the log). Melt inputs are not
+ * A check that changes nothing records nothing (a periodic poll must not grow the log). It also settles
+ * **stray incoming proofs** — proofs of a token whose receive has ended, left `incoming` by an older version
+ * (a refused or forged token's): they are not the wallet's, so the same checkstate operation records them
+ * spent when the mint says so and drops them otherwise (`ProofsDropped`), and they leave every balance.
+ * Incoming proofs of a receive still in flight are left to it. Melt inputs are not
  * touched here: their fate is the melt's, decided by the quote state — the recovery pass that follows
  * (`recoverWallet`) runs `recoverMelt` for melts whose payment is pending, and settles every other operation
  * in doubt.
@@ -28,6 +32,7 @@
 import { Effect } from "effect"
 import type { OperationStarted, WalletEvent } from "../../events/catalogue.js"
 import { newOperationId } from "../../events/ids.js"
+import { operationsOf, operationsProjection } from "../../projections/operations.js"
 import { feeForInputs } from "../../protocol/fees.js"
 import { matchProofStates } from "../../protocol/schemas/checkstate.js"
 import { EngineInvariant, OperationFailed, type WalletError } from "../errors.js"
@@ -37,7 +42,7 @@ import { attempt } from "../pure.js"
 import { recoverWallet } from "../recovery.js"
 import type { WalletRuntime } from "../runtime.js"
 import { ifAny, stepEvents, sumAmounts } from "./batch.js"
-import { loadCompleted } from "./context.js"
+import { loadCompleted, loadOpContext } from "./context.js"
 import { CHECKSTATE_BATCH, recoverSwapAdvancing } from "./restore.js"
 import { activeKeysetOrFail, outputsFor } from "./send.js"
 import { appendSwapIntent, requestSwap, settledOrFail } from "./swap.js"
@@ -54,16 +59,65 @@ export interface CheckPendingResult {
   readonly unchecked: number
   /** Operations (melts in flight, in-doubt operations) settled by this check. */
   readonly settled: number
+  /** Stray incoming proofs (of receives that ended) taken out of the wallet: never its value. */
+  readonly dropped: number
 }
 
-/** Checks the sent proofs of one mint; records what the mint reports spent. */
-const checkMint = (rt: WalletRuntime, mintUrl: string, ys: ReadonlyArray<string>) =>
+/** The Ys the receives in flight hold as inputs; undefined while one is being driven (leave strays alone). */
+const heldByReceives = (rt: WalletRuntime) =>
   Effect.gen(function* () {
+    const held = new Set<string>()
+    const ops = operationsOf(rt.services.runner.state(operationsProjection), rt.stream, {
+      inFlight: true,
+      kind: "receive",
+    })
+    for (const op of ops) {
+      if (rt.live.has(op.operationId)) return undefined
+      const ctx = yield* loadOpContext(rt, op.operationId)
+      for (const y of ctx.prepared?.inputs ?? []) held.add(y)
+    }
+    return held
+  })
+
+/** Incoming proofs no receive in flight holds, by mint. */
+const strayIncoming = (rt: WalletRuntime, mintUrl: string | undefined) =>
+  Effect.gen(function* () {
+    const view = rt.view()
+    const incoming = view.proofs(
+      mintUrl === undefined ? { state: "incoming" } : { state: "incoming", mintUrl },
+    )
+    const byMint = new Map<string, string[]>()
+    if (incoming.length === 0) return byMint
+    const held = yield* heldByReceives(rt)
+    if (held === undefined) return byMint
+    for (const p of incoming) {
+      if (held.has(p.proof.Y)) continue
+      const list = byMint.get(p.mintUrl) ?? []
+      list.push(p.proof.Y)
+      byMint.set(p.mintUrl, list)
+    }
+    return byMint
+  })
+
+/**
+ * Checks the sent proofs of one mint (and its stray incoming ones); records what the mint reports spent,
+ * and drops the strays it does not.
+ */
+const checkMint = (
+  rt: WalletRuntime,
+  mintUrl: string,
+  sent: ReadonlyArray<string>,
+  strays: ReadonlyArray<string>,
+) =>
+  Effect.gen(function* () {
+    const ys = [...sent, ...strays]
+    const stray = new Set(strays)
     let unspent = 0
     let pending = 0
     let unchecked = 0
     const spentYs: string[] = []
     const checked: string[] = []
+    const checkedStrays: string[] = []
     for (let i = 0; i < ys.length; i += CHECKSTATE_BATCH) {
       const chunk = ys.slice(i, i + CHECKSTATE_BATCH)
       const res = yield* rt.services.mint.checkState(mintUrl, chunk).pipe(Effect.option)
@@ -83,13 +137,16 @@ const checkMint = (rt: WalletRuntime, mintUrl: string, ys: ReadonlyArray<string>
       for (const y of chunk) {
         const s = states.get(y)?.state
         if (s === "SPENT") spentYs.push(y)
+        if (stray.has(y)) checkedStrays.push(y)
         else if (s === "PENDING") pending++
-        else unspent++
+        else if (s !== "SPENT") unspent++
       }
     }
     const first = checked[0]
-    if (spentYs.length === 0 || first === undefined) return { spent: 0, unspent, pending, unchecked }
-    const spent = yield* rt.write((append) =>
+    const nothing = { spent: 0, unspent, pending, unchecked, dropped: 0 }
+    if ((spentYs.length === 0 && checkedStrays.length === 0) || first === undefined) return nothing
+    const spentSet = new Set(spentYs)
+    return yield* rt.write((append) =>
       Effect.gen(function* () {
         const view = rt.view()
         // Grouped by the send holding them now (another call may have settled some meanwhile).
@@ -101,8 +158,16 @@ const checkMint = (rt: WalletRuntime, mintUrl: string, ys: ReadonlyArray<string>
           list.push(y)
           bySend.set(p.operationId, list)
         }
+        // Strays still incoming and still held by no receive in flight (one may have taken them up).
+        const held = checkedStrays.length === 0 ? new Set<string>() : yield* heldByReceives(rt)
+        const settle =
+          held === undefined
+            ? []
+            : checkedStrays.filter((y) => view.proof(y)?.state === "incoming" && !held.has(y))
+        const straySpent = settle.filter((y) => spentSet.has(y))
+        const strayDropped = settle.filter((y) => !spentSet.has(y))
         const n = [...bySend.values()].reduce((s, l) => s + l.length, 0)
-        if (n === 0) return 0
+        if (n === 0 && settle.length === 0) return nothing
         const operationId = newOperationId(rt.services.now())
         const started: Extract<OperationStarted, { kind: "checkstate" }> = {
           _tag: "OperationStarted",
@@ -111,9 +176,13 @@ const checkMint = (rt: WalletRuntime, mintUrl: string, ys: ReadonlyArray<string>
           mintUrl,
           ys: [first, ...checked.slice(1)],
         }
-        const effects: WalletEvent[] = [...bySend].flatMap(([send, list]) =>
-          ifAny(list, (l) => ({ _tag: "ProofsSpent", operationId: send, ys: l })),
-        )
+        const effects: WalletEvent[] = [
+          ...[...bySend].flatMap(([send, list]) =>
+            ifAny(list, (l) => ({ _tag: "ProofsSpent", operationId: send, ys: l })),
+          ),
+          ...ifAny(straySpent, (l) => ({ _tag: "ProofsSpent", operationId, ys: l })),
+          ...ifAny(strayDropped, (l) => ({ _tag: "ProofsDropped", operationId, ys: l })),
+        ]
         yield* append([
           ...stepEvents(operationId, "started", [started]),
           ...stepEvents(
@@ -124,13 +193,19 @@ const checkMint = (rt: WalletRuntime, mintUrl: string, ys: ReadonlyArray<string>
           ),
           ...stepEvents(operationId, "completed", [
             ...effects,
-            { _tag: "OperationCompleted", operationId, kind: "checkstate", unspent, pending, spent: n },
+            {
+              _tag: "OperationCompleted",
+              operationId,
+              kind: "checkstate",
+              unspent,
+              pending,
+              spent: n + straySpent.length,
+            },
           ]),
         ])
-        return n
+        return { spent: n, unspent, pending, unchecked, dropped: settle.length }
       }),
     )
-    return { spent, unspent, pending, unchecked }
   })
 
 /** Checks every pending proof of the wallet (optionally of one mint) with the mint. */
@@ -149,19 +224,22 @@ export const checkPending = (
       list.push(p.proof.Y)
       byMint.set(p.mintUrl, list)
     }
+    const strays = yield* strayIncoming(rt, mintUrl)
     let spent = 0
     let unspent = 0
     let pending = 0
     let unchecked = 0
-    for (const [url, ys] of byMint) {
-      const r = yield* checkMint(rt, url, ys)
+    let dropped = 0
+    for (const url of new Set([...byMint.keys(), ...strays.keys()])) {
+      const r = yield* checkMint(rt, url, byMint.get(url) ?? [], strays.get(url) ?? [])
       spent += r.spent
       unspent += r.unspent
       pending += r.pending
       unchecked += r.unchecked
+      dropped += r.dropped
     }
     const report = yield* recoverWallet(rt, mintUrl === undefined ? {} : { mintUrl })
-    return { spent, unspent, pending, unchecked, settled: report.recovered + report.compensated }
+    return { spent, unspent, pending, unchecked, dropped, settled: report.recovered + report.compensated }
   })
 
 /** What a reclaim got back. */

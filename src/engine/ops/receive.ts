@@ -5,8 +5,11 @@
  * Before anything is recorded the token must hold up: one mint the wallet trusts (or is told to trust), a
  * unit the mint has, every keyset id a keyset of THAT mint (short v4 ids resolved against it), DLEQs verified
  * when present, P2PK-locked proofs signed with the wallet's key (a lock to a key we do not hold is refused),
- * value above the input fee. Then one append records `OperationStarted` (the token itself, kept for ever),
- * `ProofsReceived` (incoming) and the swap intent, and the swap runs (`./swap.ts`).
+ * value above the input fee, every amount one the keyset signs. Then one append records `OperationStarted`
+ * (the token itself, kept for ever), `ProofsReceived` (incoming) and the swap intent, and the swap runs
+ * (`./swap.ts`). A receive that ends without effect (refused, a forged token, never processed) drops its
+ * incoming proofs (`ProofsDropped`): they were never the wallet's, and a forged token's amounts must not
+ * linger in any balance. The token stays in the log; receiving it again takes the proofs up anew.
  *
  * @module
  */
@@ -134,9 +137,10 @@ export const receive = (
       if (keyset.unit !== unit)
         return yield* reject("unit", "a proof's keyset is of another unit than the token")
       const proof: Proof = { ...raw, id: keyset.id }
+      // An amount the keyset cannot sign is forged on its face: refused before anything is recorded.
+      const K = keysOf(keyset).get(proof.amount)
+      if (K === undefined) return yield* reject("keyset", "a proof's amount has no key in its keyset")
       if (proof.dleq !== undefined) {
-        const K = keysOf(keyset).get(proof.amount)
-        if (K === undefined) return yield* reject("keyset", "a proof's amount has no key in its keyset")
         const ok = yield* attempt(() => proof.dleq?.r !== undefined && verifyProofDleq(proof as never, K))
         if (!ok && proof.dleq.r !== undefined) return yield* reject("dleq", "a proof's DLEQ does not hold")
       }

@@ -264,8 +264,9 @@ export const finalizeSwap = (
 
 /**
  * Ends an operation without effect: releases the inputs it still holds (reserved or pending under it).
- * Inputs that are not ours to release (a receive's incoming proofs) stay as they are, unless `spent` says
- * the mint reported them spent. A reclaim hands locked inputs back to its send (released, then reserved and
+ * A receive's incoming proofs were never ours: they are dropped (`ProofsDropped`: the wallet holds them no
+ * more, and a forged token's amounts leave every balance), unless `spent` says the mint reported them
+ * spent. A reclaim hands locked inputs back to its send (released, then reserved and
  * pending under the send again): a locked proof never lands in `unspent`, where coin selection would spend
  * it unsigned and the balance would count value the recipient can still claim.
  */
@@ -303,10 +304,12 @@ export const compensate = (
               const p = view.proof(y)
               return p !== undefined && isLocked(p.proof)
             })
+      const incoming = started.kind === "receive" ? ys.filter((y) => view.proof(y)?.state === "incoming") : []
       const events: WalletEvent[] = [
         ...(options.spent === true
           ? ifAny(known, (k) => ({ _tag: "ProofsSpent", operationId, ys: k }))
           : [
+              ...ifAny(incoming, (d) => ({ _tag: "ProofsDropped", operationId, ys: d })),
               ...ifAny(held, (h) => ({ _tag: "ProofsReleased", operationId, ys: h })),
               ...ifAny(backToSend, (b) => ({ _tag: "ProofsReserved", operationId: send!, ys: b })),
               ...ifAny(backToSend, (b) => ({ _tag: "ProofsPending", operationId: send!, ys: b })),

@@ -2,9 +2,18 @@
  * Send, receive and swap through the engine against the in-process mint: locks, refusals, and the recovery
  * paths of an ambiguous swap (NUT-19 replay; checkstate + restore when the mint has no cache).
  */
+import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
+import { bytesToHex } from "../../../src/crypto/bytes.js"
+import { hashToCurveSecret } from "../../../src/crypto/hash-to-curve.js"
+import { publicKeyHex } from "../../../src/crypto/schnorr.js"
 import type { Engine } from "../../../src/engine/engine.js"
+import { stepEvents } from "../../../src/engine/ops/batch.js"
+import { keysOf } from "../../../src/engine/outputs.js"
 import type { Wallet } from "../../../src/engine/wallet.js"
+import type { StoredProof } from "../../../src/events/catalogue.js"
+import { newOperationId } from "../../../src/events/ids.js"
+import { decodeToken, encodeToken } from "../../../src/protocol/token.js"
 import { openTestEngine, testMint } from "../../support/engine.js"
 import type { TestMint } from "../../support/mint/index.js"
 
@@ -91,7 +100,7 @@ describe("send and receive", () => {
     expect(b!.balance()).toBe(16n)
   })
 
-  it("takes up a token again after a receive that did not happen (its proofs stayed incoming)", async () => {
+  it("takes up a token again after a receive that did not happen (its incoming proofs were dropped)", async () => {
     const mint = testMint("again", { cacheTtlSeconds: null })
     const [a, b] = await setup(mint, ["a", "b"], 16n)
     const sent = await a!.send({ mintUrl: mint.baseUrl, amount: 16n })
@@ -100,7 +109,8 @@ describe("send and receive", () => {
       _tag: "OperationFailed",
       reason: "not-processed",
     })
-    expect(b!.balances()[0]?.incoming).toBe(16n)
+    // Not the wallet's: the receive ended without effect, so its proofs left the wallet.
+    expect(b!.balances()[0]?.incoming).toBe(0n)
     const got = await b!.receive(sent.token)
     expect(got.amount).toBe(16n)
     expect(b!.balance()).toBe(16n)
@@ -153,5 +163,121 @@ describe("an ambiguous swap", () => {
     })
     expect(a!.balance()).toBe(100n)
     expect(a!.pending()).toEqual([])
+  })
+})
+
+describe("forged and refused tokens leave no trace in any balance (issue 10, item 5)", () => {
+  /** A token of made-up proofs on the mint's real keyset: valid points, no DLEQ, signed by nobody. */
+  const forged = (mint: TestMint, w: Wallet, amounts: ReadonlyArray<bigint>) => {
+    const keyset = w.runtime.view().activeKeyset(mint.baseUrl, "sat")!
+    return encodeToken({
+      version: 4,
+      unit: "sat",
+      entries: [
+        {
+          mint: mint.baseUrl,
+          proofs: amounts.map((amount) => ({
+            amount,
+            id: keyset.id,
+            secret: bytesToHex(crypto.getRandomValues(new Uint8Array(32))),
+            C: publicKeyHex(bytesToHex(crypto.getRandomValues(new Uint8Array(32)))),
+          })),
+        },
+      ],
+    })
+  }
+  const incoming = (w: Wallet) => w.balances().reduce((s, b) => s + b.incoming, 0n)
+
+  it("drops a forged token's proofs when the mint refuses the swap", async () => {
+    const mint = testMint("forged", { cacheTtlSeconds: null })
+    const [a, b] = await setup(mint, ["a", "b"], 8n)
+    const largest = [...keysOf(b!.runtime.view().activeKeyset(mint.baseUrl, "sat")!).keys()].at(-1)!
+    const token = forged(mint, b!, [largest, largest / 2n])
+    expect(await rejection(b!.receive(token))).toMatchObject({ _tag: "OperationFailed" })
+    expect(incoming(b!)).toBe(0n)
+    expect(b!.balances().every((x) => x.unspent === 0n && x.spent === 0n && x.pending === 0n)).toBe(true)
+    expect(b!.runtime.view().proofs()).toEqual([])
+    // Nothing is left for checkPending either, and the log holds up.
+    expect(await b!.checkPending()).toMatchObject({ dropped: 0 })
+    expect(a!.balance()).toBe(8n)
+    expect((await a!.audit()).ok).toBe(true)
+  })
+
+  it("refuses an amount the keyset cannot sign (2^64 − 1) before recording anything", async () => {
+    const mint = testMint("forged-amount")
+    const [b] = await setup(mint, ["b"])
+    expect(await rejection(b!.receive(forged(mint, b!, [2n ** 64n - 1n])))).toMatchObject({
+      _tag: "TokenRejected",
+      reason: "keyset",
+    })
+    expect(incoming(b!)).toBe(0n)
+    expect(b!.history()).toEqual([])
+    expect(b!.runtime.view().proofs()).toEqual([])
+  })
+
+  it("checkPending settles incoming proofs an ended receive left behind (an older version's log)", async () => {
+    const mint = testMint("strays", { cacheTtlSeconds: null })
+    const [a, b] = await setup(mint, ["a", "b"], 40n)
+    const unclaimed = await a!.send({ mintUrl: mint.baseUrl, amount: 16n })
+    const fake = forged(mint, b!, [8n])
+    let strays = 0
+    // What an older version left: receives ended without effect, their proofs still incoming.
+    for (const token of [unclaimed.token, fake]) {
+      const decoded = decodeToken(token)
+      const proofs = decoded.entries[0]!.proofs.map((p) => ({
+        amount: p.amount,
+        id: p.id,
+        secret: p.secret,
+        C: p.C,
+        Y: bytesToHex(hashToCurveSecret(p.secret)),
+      }))
+      const operationId = newOperationId(Date.now())
+      const amount = proofs.reduce((s, p) => s + p.amount, 0n)
+      strays += proofs.length
+      await Effect.runPromise(
+        b!.runtime.write((append) =>
+          append([
+            ...stepEvents(operationId, "started", [
+              {
+                _tag: "OperationStarted",
+                operationId,
+                kind: "receive",
+                mintUrl: mint.baseUrl,
+                unit: "sat",
+                token,
+                amount,
+              },
+              {
+                _tag: "ProofsReceived",
+                mintUrl: mint.baseUrl,
+                unit: "sat",
+                operationId,
+                proofs: proofs as [StoredProof, ...StoredProof[]],
+              },
+            ]),
+            ...stepEvents(operationId, "compensated", [
+              { _tag: "OperationCompensated", operationId, kind: "receive", reason: "invalid-token" },
+            ]),
+          ]),
+        ),
+      )
+    }
+    expect(incoming(b!)).toBe(24n)
+    const r = await b!.checkPending()
+    expect(r.dropped).toBe(strays)
+    expect(incoming(b!)).toBe(0n)
+    expect(b!.runtime.view().proofs()).toEqual([])
+    expect(
+      b!
+        .history()
+        .filter((o) => o.kind === "checkstate")
+        .map((o) => o.status),
+    ).toEqual(["completed"])
+    expect((await b!.audit()).ok).toBe(true)
+    // The real token was never claimed: receiving it again takes its proofs up anew.
+    expect(await b!.receive(unclaimed.token)).toMatchObject({ amount: 16n })
+    expect(b!.balance()).toBe(16n)
+    expect(mint.stats().outstanding).toBe(a!.balance() + b!.balance())
+    expect((await b!.audit()).ok).toBe(true)
   })
 })
