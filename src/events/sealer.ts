@@ -2,9 +2,12 @@
  * The payload sealer: how a store turns encoded payload bytes into the bytes it keeps (and back). The vault
  * provides an AES-256-GCM sealer; tests and plain in-memory use take the identity.
  *
- * The additional authenticated data binds a ciphertext to the envelope fields known before the append is
- * ordered (stream, event id, type, schema version), so a ciphertext moved under another envelope fails to
- * open even before the hash chain is checked.
+ * The additional authenticated data binds a ciphertext to its whole envelope but the hashes: event id,
+ * stream, type, schema version, and its place — sequence, stream version and time. Why the place: the hash
+ * chain is keyless (so the audit can check it without the passphrase), so someone with write access but
+ * without the key could drop, reorder or re-time events and recompute the chain; with the place under the
+ * AEAD, every such edit makes a payload fail to open. (Only a cut of the newest events keeps every payload
+ * intact; that is what head attestations kept elsewhere detect.)
  *
  * @module
  */
@@ -49,21 +52,25 @@ export const identitySealer: PayloadSealer = {
   open: (sealed) => sealed,
 }
 
-/** The envelope fields a payload's AAD binds it to. */
+/** The envelope fields a payload's AAD binds it to (all but its hashes). */
 export interface AadFields {
   readonly streamId: string
   readonly eventId: string
   readonly type: string
   readonly schemaVersion: number
+  readonly sequence: number
+  readonly streamVersion: number
+  readonly time: number
 }
 
 /**
- * The text of a payload's AAD, `JSON([eventId, streamId, type, schemaVersion])`. Exported so a Node backend
- * can encode it with its pooled `Buffer.from` (same UTF-8 bytes, no fresh ArrayBuffer per event).
+ * The text of a payload's AAD, `JSON([eventId, streamId, type, schemaVersion, sequence, streamVersion,
+ * time])`. Exported so a Node backend can encode it with its pooled `Buffer.from` (same UTF-8 bytes, no
+ * fresh ArrayBuffer per event). The numbers are safe integers, which JSON writes as their decimal text.
  */
-export const payloadAadText = (fields: AadFields): string =>
-  // What `JSON.stringify([eventId, streamId, type, schemaVersion])` writes, without building the array.
-  `[${quote(fields.eventId)},${quote(fields.streamId)},${quote(fields.type)},${JSON.stringify(fields.schemaVersion)}]`
+export const payloadAadText = (f: AadFields): string =>
+  // What `JSON.stringify([...])` writes, without building the array.
+  `[${quote(f.eventId)},${quote(f.streamId)},${quote(f.type)},${f.schemaVersion},${f.sequence},${f.streamVersion},${f.time}]`
 
 /**
  * The AAD of a payload: {@link payloadAadText} as UTF-8 (the same bytes as the LevelDB backend's, so a vault

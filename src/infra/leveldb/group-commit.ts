@@ -327,8 +327,8 @@ export class GroupCommitWriter {
     }
 
     // 3. Encode (and validate) before touching any state, so a bad event rejects the append alone. Each
-    // event's AAD text names its envelope; the chunk's group AAD is made of them (the identity sealer needs
-    // none).
+    // event's AAD text (built once it is sequenced) names its envelope; the chunk's group AAD is made of them
+    // (the identity sealer needs none).
     const types: string[] = new Array(n)
     const versions: number[] = new Array(n)
     const plains: Uint8Array[] = new Array(n)
@@ -344,16 +344,7 @@ export class GroupCommitWriter {
         versions[i] = enc.schemaVersion
         plains[i] = enc.bytes
       }
-      if (sealer !== identitySealer) {
-        aads = new Array(n)
-        for (let i = 0; i < n; i++)
-          aads[i] = payloadAadText({
-            streamId,
-            eventId: events[i]!.eventId,
-            type: types[i]!,
-            schemaVersion: versions[i]!,
-          })
-      }
+      if (sealer !== identitySealer) aads = new Array(n)
       if (streamBytes === undefined) {
         streamBytes = Buffer.from(streamId, "utf8")
         if (streamBytes.length > 0xffff) throw new RangeError("stream id longer than 65535 bytes")
@@ -384,6 +375,8 @@ export class GroupCommitWriter {
         schemaVersion: versions[i]!,
         time,
       }
+      // The AAD binds the payload to its whole envelope, its place in the log included (`sealer.ts`).
+      if (aads !== undefined) aads[i] = payloadAadText(fields[i]!)
       this.pendingIds.set(eventId, { sequence, streamId, version, chunk })
     }
     chunk.appends.push({

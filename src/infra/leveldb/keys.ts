@@ -208,18 +208,22 @@ export const FORMAT_KEY: Uint8Array = meta("format")
 export const VAULT_KEY: Uint8Array = meta("vault")
 
 /**
- * The format tag this code writes and reads. Version 4: one value per chunk (version 3 kept a key per
+ * The format tag this code writes and reads. Version 5: a payload's AES-GCM associated data also binds
+ * its sequence, stream version and time (`events/sealer.ts`), so without the key no event can be moved,
+ * dropped from the middle, reordered or re-timed even when the keyless hash chain is recomputed. Version 4:
+ * one value per chunk (version 3 kept a key per
  * record); one index block per batch holds the batch's event-id probes, chunk sizes and stream runs
  * (version 2 kept a key per append for the runs; version 1 a key per event id); a chunk's payloads are
  * sealed as one group (`vault.ts`).
  */
-export const FORMAT_TAG = "corecashu-leveldb/4"
+export const FORMAT_TAG = "corecashu-leveldb/5"
 
 /** Format tags of earlier versions, which this code recognises but does not read (see the store). */
 export const OLD_FORMAT_TAGS: ReadonlySet<string> = new Set([
   "corecashu-leveldb/1",
   "corecashu-leveldb/2",
   "corecashu-leveldb/3",
+  "corecashu-leveldb/4",
 ])
 
 /** Encodes the commit marker. */
