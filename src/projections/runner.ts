@@ -1,8 +1,9 @@
 /**
  * Keeps projections up to date from the live subscription of the {@link EventStore}, with checkpoints.
  *
- * Opening loads each projection's checkpoint (when it still matches the log: same projection version, a
- * sequence not past the head, and the same event hash at that sequence), subscribes from the oldest
+ * Opening loads each projection's checkpoint (of the same projection version), after checking it against
+ * the log: a sealed checkpoint past the head, or naming another event at its sequence, proves a rollback
+ * or a rewrite and fails the open with `StoreCorrupted`. It then subscribes from the oldest
  * checkpoint's next sequence, and returns once every projection has caught up with the head as it was at
  * open. From then on a background fiber folds each new event into every projection; `awaitSequence` lets a
  * writer wait until its own append is visible. Checkpoints are written every `checkpointEvery` events, on
@@ -15,7 +16,7 @@
  */
 import { Deferred, Effect, Fiber, type Scope, Stream } from "effect"
 import { GENESIS_HASH } from "../events/envelope.js"
-import type { StoreError, StoreUnavailable, VaultError } from "../events/errors.js"
+import { StoreCorrupted, type StoreError, type StoreUnavailable, type VaultError } from "../events/errors.js"
 import { EventStore, type EventStoreShape, type RecordedEvent } from "../events/store.js"
 import type { CheckpointStore } from "./checkpoint.js"
 import { type AnyProjection, foldPage, type Projection } from "./projection.js"
@@ -52,17 +53,45 @@ interface Slot {
   saved: number
 }
 
-/** Whether a checkpoint at `sequence` with `hash` belongs to this log. */
-const matchesLog = (store: EventStoreShape, sequence: number, hash: string, head: number) =>
+/**
+ * Checks that a sealed checkpoint at `sequence` with `hash` belongs to this log. A checkpoint is written only
+ * from events already durable in the log, so one that names a sequence past the head, or another event at
+ * its sequence, proves that the log was rolled back or rewritten: that fails with `StoreCorrupted` (never a
+ * quiet rebuild from the shorter log, which would hide lost events).
+ */
+const checkAgainstLog = (
+  store: EventStoreShape,
+  name: string,
+  sequence: number,
+  hash: string,
+  head: number,
+): Effect.Effect<void, StoreError> =>
   Effect.gen(function* () {
-    if (sequence === 0) return hash === GENESIS_HASH
-    if (sequence > head) return false
+    if (sequence === 0) {
+      if (hash === GENESIS_HASH) return
+      return yield* new StoreCorrupted({
+        firstBadSequence: 0,
+        message: `the checkpoint of projection ${name} is malformed`,
+      })
+    }
+    if (sequence > head)
+      return yield* new StoreCorrupted({
+        firstBadSequence: head + 1,
+        message:
+          `the log ends at sequence ${head}, but the sealed checkpoint of projection ${name} was taken at ` +
+          `${sequence}: events the log held were rolled back or cut`,
+      })
     const first = yield* Stream.runHead(Stream.take(store.readRaw(sequence), 1))
-    return (
+    if (
       first._tag === "Some" &&
       first.value.envelope.sequence === sequence &&
       first.value.envelope.hash === hash
     )
+      return
+    return yield* new StoreCorrupted({
+      firstBadSequence: sequence,
+      message: `event ${sequence} is not the one the sealed checkpoint of projection ${name} recorded`,
+    })
   })
 
 /**
@@ -87,18 +116,17 @@ export const startProjectionRunner = (
     for (const projection of opts.projections) {
       const slot: Slot = { projection, state: projection.initial, sequence: 0, hash: GENESIS_HASH, saved: 0 }
       const cp = opts.checkpoints === undefined ? undefined : yield* opts.checkpoints.load(projection.name)
+      // Whatever its version, a checkpoint that opened is evidence of where the log once was.
+      if (cp !== undefined) yield* checkAgainstLog(store, projection.name, cp.sequence, cp.hash, head)
       if (cp !== undefined && cp.version === projection.version) {
-        const fits = yield* matchesLog(store, cp.sequence, cp.hash, head)
-        if (fits) {
-          try {
-            slot.state = projection.deserialize(cp.state)
-            slot.sequence = cp.sequence
-            slot.hash = cp.hash
-            slot.saved = cp.sequence
-          } catch {
-            yield* Effect.logWarning(`checkpoint of projection ${projection.name} is unreadable; rebuilding`)
-          }
-        } else yield* Effect.logWarning(`checkpoint of projection ${projection.name} does not match the log`)
+        try {
+          slot.state = projection.deserialize(cp.state)
+          slot.sequence = cp.sequence
+          slot.hash = cp.hash
+          slot.saved = cp.sequence
+        } catch {
+          yield* Effect.logWarning(`checkpoint of projection ${projection.name} is unreadable; rebuilding`)
+        }
       }
       slots.push(slot)
     }

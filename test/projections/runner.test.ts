@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fc, test } from "@fast-check/vitest"
-import { Effect, Exit, Scope, Stream } from "effect"
+import { Cause, Effect, Exit, Scope, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeMemoryEventStore, makeMemoryLog } from "../../src/events/memory-store.js"
 import { EventStore, type EventStoreShape, type RecordedEvent } from "../../src/events/store.js"
@@ -137,7 +137,24 @@ describe("projection runner", () => {
     },
   )
 
-  it("drops a checkpoint that belongs to another log, or to another projection version", async () => {
+  /** How opening the runner fails (it must fail, typed). */
+  const openFailure = async (
+    store: EventStoreShape,
+    projections: ReadonlyArray<AnyProjection>,
+    checkpoints: CheckpointStore,
+  ) => {
+    const exit = await Effect.runPromiseExit(
+      Effect.scoped(
+        startProjectionRunner({ projections, checkpoints }).pipe(Effect.provideService(EventStore, store)),
+      ),
+    )
+    if (exit._tag === "Success") throw new Error("the runner opened")
+    const error = Cause.findErrorOption(exit.cause)
+    if (error._tag === "None") throw new Error("untyped failure")
+    return error.value
+  }
+
+  it("refuses a checkpoint that names another event at its sequence (the log was rewritten)", async () => {
     const a = buildHistory([
       { wallet: 0, action: 1, a: 0, b: 1 },
       { wallet: 0, action: 2, a: 0, b: 0 },
@@ -153,17 +170,51 @@ describe("projection runner", () => {
     // Log B has the same length but other events: the checkpoints' hashes do not match it.
     const storeB = await run(makeMemoryEventStore({ clock: () => 1 }))
     await appendAll(storeB, b.appends)
-    expect(await run(storeB.head)).toBe(await run(storeA.head))
-    const { projections, total } = counted()
-    const opened = await start(storeB, projections, checkpoints)
-    expect(total()).toBe(await run(storeB.head))
-    await compareWithRebuild(storeB, opened.runner, projections)
-    await opened.close()
-    // A new version of a projection ignores checkpoints of the old one.
+    const head = await run(storeB.head)
+    expect(head).toBe(await run(storeA.head))
+    expect(await openFailure(storeB, ALL_PROJECTIONS, checkpoints)).toMatchObject({
+      _tag: "StoreCorrupted",
+      firstBadSequence: head,
+    })
+    // Also when the projection's version changed: the checkpoint is still evidence of the old log.
+    const newer = ALL_PROJECTIONS.map((p) => ({ ...p, version: p.version + 1 }))
+    expect(await openFailure(storeB, newer, checkpoints)).toMatchObject({ _tag: "StoreCorrupted" })
+  })
+
+  it("refuses a log that ends before its checkpoint (rolled back), instead of rebuilding from less", async () => {
+    const history = buildHistory([
+      { wallet: 0, action: 1, a: 0, b: 1 },
+      { wallet: 0, action: 2, a: 0, b: 0 },
+      { wallet: 1, action: 1, a: 2, b: 2 },
+    ])
+    const checkpoints = memoryCheckpointStore()
+    const full = await run(makeMemoryEventStore({ clock: () => 1 }))
+    await appendAll(full, history.appends)
+    await (await start(full, ALL_PROJECTIONS, checkpoints)).close()
+    // The same log without its last append.
+    const cut = await run(makeMemoryEventStore({ clock: () => 1 }))
+    await appendAll(cut, history.appends.slice(0, -1))
+    const head = await run(cut.head)
+    expect(await openFailure(cut, ALL_PROJECTIONS, checkpoints)).toMatchObject({
+      _tag: "StoreCorrupted",
+      firstBadSequence: head + 1,
+    })
+  })
+
+  it("a new projection version refolds the log instead of using an old version's state", async () => {
+    const history = buildHistory([
+      { wallet: 0, action: 1, a: 0, b: 1 },
+      { wallet: 0, action: 2, a: 0, b: 0 },
+    ])
+    const checkpoints = memoryCheckpointStore()
+    const store = await run(makeMemoryEventStore({ clock: () => 1 }))
+    await appendAll(store, history.appends)
+    await (await start(store, ALL_PROJECTIONS, checkpoints)).close()
     const bumped = counted()
     const newer = bumped.projections.map((p) => ({ ...p, version: p.version + 1 }))
-    const again = await start(storeB, newer, checkpoints)
-    expect(bumped.total()).toBe(await run(storeB.head))
+    const again = await start(store, newer, checkpoints)
+    expect(bumped.total()).toBe(await run(store.head))
+    await compareWithRebuild(store, again.runner, newer)
     await again.close()
   })
 
