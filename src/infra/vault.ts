@@ -39,7 +39,15 @@
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, createHash, randomFillSync, scrypt, scryptSync } from "node:crypto"
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomFillSync,
+  scrypt,
+  scryptSync,
+} from "node:crypto"
 import { Context, Effect, Layer } from "effect"
 import { bytesToHex, hexToBytesOrUndefined } from "../crypto/bytes.js"
 import { VaultError } from "../events/errors.js"
@@ -145,6 +153,11 @@ export interface VaultShape {
   readonly open: (sealed: Uint8Array, aad: Uint8Array) => Uint8Array
   /** Zero-fills the data key; later `seal`/`open` fail with `missing-key`. Idempotent. */
   readonly destroy: () => void
+  /**
+   * An HMAC-SHA256 tag of `data` under a key derived from the data key (never the data key itself): how the
+   * holder of the vault signs statements about its log, e.g. head attestations kept outside the directory.
+   */
+  readonly authenticate: (data: Uint8Array) => Uint8Array
   /** Sealing of several payloads as one group (format version 2); see {@link GroupSealing}. */
   readonly group: GroupSealing
 }
@@ -170,6 +183,7 @@ const GCM_OPTIONS = { authTagLength: TAG_BYTES } as const
 const VERSION_AAD = Uint8Array.of(SEALED_VERSION)
 const WRAP_DOMAIN = "corecashu/vault/wrap/v1"
 const KEY_ID_DOMAIN = Buffer.from("corecashu/vault/key-id/v1", "utf8")
+const MAC_KEY_DOMAIN = Buffer.from("corecashu/vault/mac-key/v1", "utf8")
 
 // Upper bounds on stored scrypt parameters: material read from disk must not make us allocate gigabytes or
 // spin for minutes.
@@ -177,6 +191,12 @@ const MAX_LOG_N = 20
 const MAX_R = 32
 const MAX_P = 16
 const MAX_SCRYPT_MEMORY = 2 ** 30
+/**
+ * Upper bound on scrypt's work, N·r·p (memory passes × parallel lanes): 2^23 is 16× the default cost, a few
+ * seconds here. Without it, material that stays under the memory bound could still ask for p = 16 passes
+ * over 1 GiB and make opening take minutes.
+ */
+const MAX_SCRYPT_WORK = 2 ** 23
 
 const fail = (reason: VaultError["reason"], message: string): never => {
   throw new VaultError({ reason, message })
@@ -256,6 +276,8 @@ const checkScrypt = (s: ScryptParams, allowWeak: boolean): void => {
   if (!isInt(r, 1, MAX_R)) fail("bad-parameters", `scrypt r must be an integer between 1 and ${MAX_R}`)
   if (!isInt(p, 1, MAX_P)) fail("bad-parameters", `scrypt p must be an integer between 1 and ${MAX_P}`)
   if (128 * N * r > MAX_SCRYPT_MEMORY) fail("bad-parameters", "scrypt parameters need more than 1 GiB")
+  if (N * r * p > MAX_SCRYPT_WORK)
+    fail("bad-parameters", "scrypt parameters ask for more work than 16× the default cost (N·r·p ≤ 2^23)")
   if (!allowWeak && (N < MIN_SCRYPT.N || r < MIN_SCRYPT.r))
     fail("bad-parameters", `scrypt parameters are below the minimum (N ≥ 2^14, r ≥ 8)`)
 }
@@ -498,11 +520,24 @@ const makeVault = (dataKey: Buffer, keyId: string): VaultShape => {
     return out
   }
 
+  // A key of its own for authentication tags, derived once: the data key itself only ever keys AES-GCM.
+  const macKey = createHmac("sha256", dataKey).update(MAC_KEY_DOMAIN).digest()
+  const authenticate = (data: Uint8Array): Uint8Array => {
+    if (!live) missing()
+    if (!(data instanceof Uint8Array)) fail("bad-parameters", "authenticate takes bytes")
+    return createHmac("sha256", macKey).update(data).digest()
+  }
+  const destroyAll = () => {
+    destroy()
+    macKey.fill(0)
+  }
+
   return {
     keyId,
     seal,
     open,
-    destroy,
+    destroy: destroyAll,
+    authenticate,
     group: { seal: sealGroup, open: openGroup, positionOf: groupPositionOf },
   }
 }

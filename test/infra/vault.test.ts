@@ -166,6 +166,18 @@ describe("seal/open", () => {
     expect(reasonOf(() => vault.open(sealed, utf8("a")))).toBe("missing-key")
   })
 
+  it("authenticates statements with a key derived from the data key, and not after destroy", () => {
+    const { vault } = hostVault()
+    const other = hostVault().vault
+    const tag = Buffer.from(vault.authenticate(utf8("head 7")))
+    expect(tag).toHaveLength(32)
+    expect(Buffer.from(vault.authenticate(utf8("head 7"))).equals(tag)).toBe(true)
+    expect(Buffer.from(vault.authenticate(utf8("head 8"))).equals(tag)).toBe(false)
+    expect(Buffer.from(other.authenticate(utf8("head 7"))).equals(tag)).toBe(false)
+    vault.destroy()
+    expect(reasonOf(() => vault.authenticate(utf8("head 7")))).toBe("missing-key")
+  })
+
   it("rejects non-byte arguments with a VaultError", () => {
     const { vault } = hostVault()
     expect(reasonOf(() => vault.seal("text" as unknown as Uint8Array, new Uint8Array(0)))).toBe(
@@ -181,7 +193,7 @@ describe("seal/open", () => {
     const { vault, material } = createVault({ key })
     const shown = JSON.stringify(vault) + String(Object.keys(vault)) + JSON.stringify(material)
     expect(shown).not.toContain(bytesToHex(key))
-    expect(Object.keys(vault).sort()).toEqual(["destroy", "group", "keyId", "open", "seal"])
+    expect(Object.keys(vault).sort()).toEqual(["authenticate", "destroy", "group", "keyId", "open", "seal"])
   })
 })
 
@@ -311,6 +323,9 @@ describe("material and unlocking", () => {
       { ...good, kdf: { ...kdf, r: 1.5 } },
       { ...good, kdf: { ...kdf, p: 17 } },
       { ...good, kdf: { ...kdf, N: 2 ** 20, r: 16 } }, // 2 GiB of memory
+      // Under the memory bound, but 16 passes over 1 GiB (minutes to open): bounded by N·r·p ≤ 2^23.
+      { ...good, kdf: { ...kdf, N: 2 ** 20, r: 8, p: 16 } },
+      { ...good, kdf: { ...kdf, N: 2 ** 18, r: 8, p: 5 } },
     ]
     for (const m of bad) {
       expect(reasonOf(() => decodeVaultMaterial(m))).toBe("bad-parameters")
