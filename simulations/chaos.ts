@@ -10,7 +10,7 @@
  * - nothing left in flight, no proof reserved, no proof a wallet calls unspent that the mint has spent;
  * - the audit of the whole log (hash chain and every invariant) is clean.
  *
- * Run: `node --import tsx simulations/chaos.ts [--wallets 4] [--seconds 10] [--seed 1] [--fault-rate 0.3]`.
+ * Run: `npm run sim -- [--wallets 4] [--seconds 10] [--seed 1] [--fault-rate 0.3]` (or `npm run sim -- chaos …`).
  * The last line printed is a JSON summary; the exit code is 0 when every check holds.
  *
  * @module
@@ -24,6 +24,7 @@ import type { Wallet } from "../src/engine/wallet.js"
 import { INSECURE_TEST_VAULT_OPTIONS } from "../src/infra/vault.js"
 import { directMintClient } from "../test/support/direct-mint-client.js"
 import { createTestMint, type FaultSpec, type TestMint } from "../test/support/mint/index.js"
+import { prng } from "./support/prng.js"
 
 /** Options of {@link runChaos}; every field has a default. */
 export interface ChaosOptions {
@@ -67,18 +68,6 @@ export interface ChaosSummary {
   readonly events: number
   /** Failures that must never happen (engine invariants, untagged throws): the first 20 distinct ones. */
   readonly bugs: ReadonlyArray<string>
-}
-
-/** mulberry32: a small seeded PRNG (decisions only; nothing secret comes from it). */
-const prng = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const FAULT_PATHS = ["/v1/swap", "/v1/mint/bolt11", "/v1/melt/bolt11", "/v1/checkstate", "/v1/restore"]
@@ -301,8 +290,8 @@ const argValue = (args: ReadonlyArray<string>, name: string): number | undefined
   return Number.isFinite(v) ? v : undefined
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const args = process.argv.slice(2)
+/** The CLI (`npm run sim -- [chaos] --wallets 4 …`): prints the JSON summary, returns the exit code. */
+export const chaosMain = async (args: ReadonlyArray<string>): Promise<number> => {
   const wallets = argValue(args, "wallets")
   const seconds = argValue(args, "seconds")
   const seed = argValue(args, "seed")
@@ -314,5 +303,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     ...(faultRate !== undefined ? { faultRate } : {}),
   })
   console.log(JSON.stringify(summary))
-  process.exit(summary.ok ? 0 : 1)
+  return summary.ok ? 0 : 1
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exit(await chaosMain(process.argv.slice(2)))
 }
