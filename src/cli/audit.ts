@@ -1,7 +1,11 @@
 /**
- * `corecashu audit --data-dir DIR [--passphrase-file F] [--json]`: replays the event log of a data
- * directory and checks its hash chain and, when the payloads can be opened, every invariant (see
- * `../projections/audit.ts`).
+ * `corecashu audit --data-dir DIR [--passphrase-file F] [--witness W] [--json]`: replays the event log of a
+ * data directory and checks its hash chain and, when the payloads can be opened, every invariant (see
+ * `../projections/audit.ts`); with a witness file of head attestations (`../infra/witness.ts`), also that the
+ * log still holds every attested event (a cut of the newest events is otherwise undetectable).
+ *
+ * The audit never writes to DIR: LevelDB's write-ahead logs are checked in place, read only, and the log is
+ * opened from a private snapshot (`../infra/leveldb/snapshot.ts`), because opening LevelDB rewrites files.
  *
  * Exit codes: 0 everything holds; 1 a violation was found (the first one is reported, with its sequence);
  * 2 the audit could not run (usage, no log in DIR, directory in use, wrong passphrase, I/O failure).
@@ -18,6 +22,7 @@
  */
 import { readFileSync } from "node:fs"
 import { Cause, Effect, References } from "effect"
+import type { Attester } from "../events/attestation.js"
 import { StoreCorrupted, VaultError } from "../events/errors.js"
 import { identitySealer, type PayloadSealer } from "../events/sealer.js"
 import { VAULT_KEY } from "../infra/leveldb/keys.js"
@@ -26,32 +31,37 @@ import { snapshotDataDir } from "../infra/leveldb/snapshot.js"
 import { checkWriteAheadLogs } from "../infra/leveldb/wal-check.js"
 import { openLevelDbEventStore } from "../infra/leveldb-store.js"
 import { unlockVaultEffect } from "../infra/vault.js"
+import { checkWitness, readWitness } from "../infra/witness.js"
 import { type AuditResult, auditLog, payloadDecoder } from "../projections/audit.js"
 
-const usage = "usage: corecashu audit --data-dir DIR [--passphrase-file FILE] [--json]\n"
+const usage = "usage: corecashu audit --data-dir DIR [--passphrase-file FILE] [--witness FILE] [--json]\n"
 
 interface Args {
   readonly dataDir: string
   readonly passphraseFile: string | undefined
+  /** Head attestations kept outside the directory (`infra/witness.ts`): the log must still hold each. */
+  readonly witness: string | undefined
   readonly json: boolean
 }
 
 const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
   let dataDir: string | undefined
   let passphraseFile: string | undefined
+  let witness: string | undefined
   let json = false
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     if (a === "--json") json = true
-    else if (a === "--data-dir" || a === "--passphrase-file") {
+    else if (a === "--data-dir" || a === "--passphrase-file" || a === "--witness") {
       const v = argv[++i]
       if (v === undefined || v.startsWith("--")) return `${a} needs a value`
       if (a === "--data-dir") dataDir = v
+      else if (a === "--witness") witness = v
       else passphraseFile = v
     } else return `unknown argument: ${a}`
   }
   if (dataDir === undefined) return "--data-dir is required"
-  return { dataDir, passphraseFile, json }
+  return { dataDir, passphraseFile, witness, json }
 }
 
 /** Why the audit could not run (exit code 2). */
@@ -85,7 +95,12 @@ const readVaultRecord = async (dir: string): Promise<string | undefined> => {
 const sealerFor = async (
   record: string | undefined,
   passphrase: string | undefined,
-): Promise<{ sealer: PayloadSealer | undefined; note?: string; destroy?: () => void }> => {
+): Promise<{
+  sealer: PayloadSealer | undefined
+  attester?: Attester
+  note?: string
+  destroy?: () => void
+}> => {
   if (record === undefined) return { sealer: undefined, note: "the log has no vault record yet" }
   if (record === "none") return { sealer: identitySealer, note: "the log is not encrypted" }
   if (record === "external")
@@ -115,7 +130,11 @@ const sealerFor = async (
   ).catch((e: unknown) => {
     throw e instanceof CannotAudit ? e : new CannotAudit("the vault cannot be unlocked")
   })
-  return { sealer: vault, destroy: () => vault.destroy() }
+  return {
+    sealer: vault,
+    attester: { keyId: vault.keyId, authenticate: vault.authenticate },
+    destroy: () => vault.destroy(),
+  }
 }
 
 /** A finding made before the log could be replayed (the directory or LevelDB's own files are damaged). */
@@ -183,7 +202,7 @@ const run = async (args: Args): Promise<{ result: AuditResult; note: string | un
         return { result: damaged(e.firstBadSequence, e.message, scope), note: undefined }
       throw e
     }
-    const { sealer, note, destroy } = await sealerFor(record, passphrase)
+    const { sealer, attester, note, destroy } = await sealerFor(record, passphrase)
     try {
       const program = Effect.scoped(
         Effect.gen(function* () {
@@ -193,7 +212,11 @@ const run = async (args: Args): Promise<{ result: AuditResult; note: string | un
             tailCheck: 0,
             create: false,
           })
-          return yield* auditLog(store, sealer === undefined ? undefined : payloadDecoder(sealer))
+          const result = yield* auditLog(store, sealer === undefined ? undefined : payloadDecoder(sealer))
+          if (!result.ok || args.witness === undefined) return result
+          // Every attestation must still hold: the sequence and hash in any case, the tag with the key.
+          yield* checkWitness(store, yield* readWitness(args.witness), attester, "all")
+          return result
         }),
       ).pipe(
         // Open found the log damaged before the audit could start: that is the audit's finding.

@@ -12,12 +12,14 @@ import { wordlist } from "@scure/bip39/wordlists/english.js"
 import { Context, Effect, Exit, Layer, Scope, Stream } from "effect"
 import { isValidMnemonic, mnemonicToSeed } from "../crypto/nut13.js"
 import { DecodeError } from "../errors.js"
+import type { Attester, HeadAttestation } from "../events/attestation.js"
 import type { WalletCreated } from "../events/catalogue.js"
 import { walletEventId, walletStream } from "../events/ids.js"
 import { EventStore, type EventStoreShape } from "../events/store.js"
 import { type LevelDbAccess, openLevelDbEventStore } from "../infra/leveldb-store.js"
 import { MintClientHttpLive, type MintClientHttpOptions } from "../infra/mint-client/http.js"
 import { MintClient, type MintClientShape } from "../infra/mint-client/service.js"
+import { appendWitness, attestHead, checkWitness, readWitness } from "../infra/witness.js"
 import { type AuditResult, auditLog, InvariantChecker } from "../projections/audit.js"
 import { backupProjection } from "../projections/backup.js"
 import { fileCheckpointStore } from "../projections/checkpoint.js"
@@ -61,6 +63,15 @@ export type EngineOpenOptions = LevelDbAccess & {
   readonly hooks?: EngineHooks
   /** Vault options (scrypt cost of a new passphrase vault; tests use a weak KDF). */
   readonly vault?: import("../infra/vault.js").VaultOptions
+  /**
+   * A witness file for head attestations, on storage a forger of the data directory cannot reach
+   * (`infra/witness.ts`). Opening checks that the log still holds the furthest attested event (a cut of the
+   * newest events fails with `StoreCorrupted`) and appends an attestation of the head; so do `close` and
+   * {@link Engine.attestHead}.
+   */
+  readonly witness?: string
+  /** Create a new log when `dataDir` is missing or empty (default true); never over other files. */
+  readonly create?: boolean
 }
 
 /** Options of {@link Engine.createWallet}. */
@@ -84,7 +95,27 @@ export class Engine {
   private constructor(
     private readonly scope: Scope.Closeable,
     private readonly services: EngineServices,
+    private readonly attester: Attester | undefined,
+    private readonly witness: string | undefined,
   ) {}
+
+  /**
+   * Attests the log's current head (sequence, hash, time; tagged with the vault's key) and, with a witness
+   * file, appends it there durably. Export attestations to storage or monitoring a forger cannot reach: a
+   * later audit with them (`corecashu audit --witness FILE`) detects a cut of the newest events.
+   */
+  attestHead(): Promise<HeadAttestation> {
+    return Effect.runPromise(this.attestHeadEffect())
+  }
+
+  /** {@link Engine.attestHead} as an Effect. */
+  attestHeadEffect(): Effect.Effect<HeadAttestation, import("../events/errors.js").StoreError> {
+    const { store, now } = this.services
+    const witness = this.witness
+    return Effect.tap(attestHead(store, now(), this.attester), (a) =>
+      witness === undefined ? Effect.void : appendWitness(witness, a),
+    )
+  }
 
   /** Opens (or creates) the engine's data directory and recovers in-flight operations. */
   static open(opts: EngineOpenOptions): Promise<Engine> {
@@ -98,12 +129,17 @@ export class Engine {
     return Effect.gen(function* () {
       const scope = yield* Scope.make()
       const opened = yield* Effect.gen(function* () {
-        const { dataDir, mintClient, options, now, recover, vault, hooks, ...access } = opts
+        const { dataDir, mintClient, options, now, recover, vault, hooks, witness, create, ...access } = opts
         const store = yield* openLevelDbEventStore({
           dataDir,
           ...(access as LevelDbAccess),
           ...(vault !== undefined ? { vault } : {}),
+          ...(create !== undefined ? { create } : {}),
         })
+        if (witness !== undefined) {
+          const attested = yield* readWitness(witness)
+          yield* checkWitness(store, attested, store.attester, "furthest")
+        }
         // Projection checkpoints, sealed like the log (they hold backup material): opening folds only the
         // events after the newest checkpoint that still matches the log, not the whole history.
         const checkpoints =
@@ -126,7 +162,8 @@ export class Engine {
           options: { ...DEFAULT_ENGINE_OPTIONS, ...options },
           ...(hooks !== undefined ? { hooks } : {}),
         }
-        const engine = new Engine(scope, services)
+        const engine = new Engine(scope, services, store.attester, witness)
+        if (witness !== undefined) yield* engine.attestHeadEffect()
         yield* engine.loadWallets()
         if (recover !== false) yield* engine.recoverAll()
         return engine
@@ -258,6 +295,8 @@ export class Engine {
     if (this.closed) return Promise.resolve()
     this.closed = true
     for (const w of this.wallets.values()) w.runtime.close()
-    return Effect.runPromise(Scope.close(this.scope, Exit.void))
+    // The last word in the witness: the head as this engine leaves it.
+    const attest = this.witness === undefined ? Effect.void : Effect.ignore(this.attestHeadEffect())
+    return Effect.runPromise(Effect.andThen(attest, Scope.close(this.scope, Exit.void)))
   }
 }

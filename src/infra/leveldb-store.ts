@@ -34,6 +34,7 @@
  * @module
  */
 import { Effect, Layer, Option, PubSub, type Scope, Stream } from "effect"
+import type { Attester } from "../events/attestation.js"
 import { decodeEvent } from "../events/codec.js"
 import type { Envelope, StoredEvent } from "../events/envelope.js"
 import {
@@ -123,6 +124,8 @@ export interface LevelDbEventStore extends EventStoreShape {
    * projection checkpoints with it, so they are as private at rest as the log.
    */
   readonly sealer: PayloadSealer | undefined
+  /** What tags head attestations: the vault's key id and authenticator (absent without a vault). */
+  readonly attester: Attester | undefined
 }
 
 /** Entries of a record scan: key and value bytes. */
@@ -646,6 +649,7 @@ export const openLevelDbEventStore = (
       }),
       stats: () => ({ batches: writer.batches, events: writer.eventsWritten }),
       sealer,
+      attester: vault === undefined ? undefined : { keyId: vault.keyId, authenticate: vault.authenticate },
     }
     return store
   })

@@ -11,9 +11,11 @@ import { HEAD_KEY, headValue } from "../../src/infra/leveldb/keys.js"
 import { decodeRecord } from "../../src/infra/leveldb/record.js"
 import { openLevelDbEventStore } from "../../src/infra/leveldb-store.js"
 import { MIN_SCRYPT } from "../../src/infra/vault.js"
+import { appendWitness, attestHead } from "../../src/infra/witness.js"
 import { deleteRecord, getRecord, putRecord } from "../infra/fixtures/chunks.js"
 import { withRaw } from "../infra/fixtures/leveldb-harness.js"
 import { buildHistory } from "../projections/history.js"
+import { forgeLog } from "../support/log-forgery.js"
 
 const root = fileURLToPath(new URL("../../", import.meta.url))
 const PASSPHRASE = "correct horse battery staple"
@@ -219,5 +221,32 @@ describe("corecashu audit", () => {
     expect(r.stdout + r.stderr).not.toMatch(/unexpected/)
     expect(r.code).toBe(1)
     expect(json(r.stdout)).toMatchObject({ ok: false, violation: { kind: "chain" } })
+  })
+
+  it("--witness: a cut of the newest events passes on its own, and fails against the attested head", async () => {
+    const dir = copy("cut")
+    const witness = join(base, "cut.witness")
+    await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const store = yield* openLevelDbEventStore({
+            dataDir: dir,
+            passphrase: PASSPHRASE,
+            vault: CHEAPEST_SAFE,
+          })
+          yield* appendWitness(witness, yield* attestHead(store, 1_700_000_000_000, store.attester))
+        }),
+      ),
+    )
+    expect(cli("--data-dir", dir, "--passphrase-file", passFile, "--witness", witness).code).toBe(0)
+    await withRaw(dir, (db) => forgeLog(db, (log) => log.slice(0, -1)))
+    // Whole in itself: the chain, the payloads and the invariants all hold …
+    expect(cli("--data-dir", dir, "--passphrase-file", passFile).code).toBe(0)
+    // … but not what the witness saw.
+    for (const extra of [[], ["--passphrase-file", passFile]]) {
+      const r = cli("--data-dir", dir, "--witness", witness, "--json", ...extra)
+      expect(r.code).toBe(1)
+      expect(json(r.stdout).violation.message).toMatch(/witness attests/)
+    }
   })
 })
