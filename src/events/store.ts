@@ -75,6 +75,11 @@ export interface EventStoreShape {
   /** The last global sequence (0 for an empty log). */
   readonly head: Effect.Effect<number, StoreError>
   readonly close: Effect.Effect<void>
+  /**
+   * Optional: the backend's own structural check of everything the record stream does not show (e.g. the
+   * LevelDB store's unhashed indexes against its records). The audit runs it after its pass over the log.
+   */
+  readonly verifyStructure?: Effect.Effect<unknown, StoreError>
 }
 
 /** The `EventStore` service key. */

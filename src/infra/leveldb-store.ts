@@ -56,6 +56,7 @@ import {
   verifyRange,
 } from "./leveldb/chain.js"
 import { type CommittedEvent, GroupCommitWriter } from "./leveldb/group-commit.js"
+import { IndexCheck } from "./leveldb/index-check.js"
 import { chunkKey, FORMAT_KEY, FORMAT_TAG, OLD_FORMAT_TAGS, VAULT_KEY } from "./leveldb/keys.js"
 import { checkOnOpen, type OpenReport } from "./leveldb/open-check.js"
 import { closeDb, type Db, describe, openDb, readFailure } from "./leveldb/open-db.js"
@@ -618,6 +619,25 @@ export const openLevelDbEventStore = (
     })
     yield* Effect.addFinalizer(() => close)
 
+    const verifyChain: LevelDbEventStore["verifyChain"] = Effect.gen(function* () {
+      yield* ensureOpen
+      const head = writer.head
+      const headHash = writer.headHash
+      // The in-memory indexes (loaded from the index blocks, which carry no hash) must describe exactly
+      // the records: a stream run hidden or moved, a chunk boundary or an id probe edited would otherwise
+      // let reads skip events or a retried id be appended twice.
+      const index = new IndexCheck(writer.streams, writer.chunks, state.ids)
+      const verified =
+        head === 0 ? 0 : yield* verifyRange(db, 1, head, GENESIS, headHash, 256, index.record, index.chunk)
+      const mismatch = index.finish()
+      if (mismatch !== undefined) return yield* mismatch
+      // Records past the head are legitimate only while their batch is being written.
+      const past = yield* recordsPast(db, writer.tail)
+      if (past.length > 0)
+        return yield* corrupted(writer.tail + 1, "misplaced", " (a record exists past the head)")
+      return { head, verified }
+    })
+
     const store: LevelDbEventStore = {
       dataDir: opts.dataDir,
       opened: state.report,
@@ -636,17 +656,8 @@ export const openLevelDbEventStore = (
       subscribe,
       head: Effect.map(ensureOpen, () => writer.head),
       close,
-      verifyChain: Effect.gen(function* () {
-        yield* ensureOpen
-        const head = writer.head
-        const headHash = writer.headHash
-        const verified = head === 0 ? 0 : yield* verifyRange(db, 1, head, GENESIS, headHash)
-        // Records past the head are legitimate only while their batch is being written.
-        const past = yield* recordsPast(db, writer.tail)
-        if (past.length > 0)
-          return yield* corrupted(writer.tail + 1, "misplaced", " (a record exists past the head)")
-        return { head, verified }
-      }),
+      verifyChain,
+      verifyStructure: verifyChain,
       stats: () => ({ batches: writer.batches, events: writer.eventsWritten }),
       sealer,
       attester: vault === undefined ? undefined : { keyId: vault.keyId, authenticate: vault.authenticate },

@@ -448,8 +448,18 @@ export const auditLog = (
       ),
     )
     if (missingKey !== undefined) return yield* Effect.fail(missingKey)
-    const violation =
+    let violation =
       found ?? (held.length > 0 ? brokenGroup(held[0]!.envelope.sequence) : undefined) ?? chain.end(head)
+    // What the records alone do not show: the backend's indexes and layout must agree with them.
+    if (violation === undefined && store.verifyStructure !== undefined)
+      violation = yield* store.verifyStructure.pipe(
+        Effect.as(undefined),
+        Effect.catchIf(
+          (e): e is StoreCorrupted => e instanceof StoreCorrupted,
+          (e) =>
+            Effect.succeed<Violation>({ sequence: e.firstBadSequence, kind: "chain", message: e.message }),
+        ),
+      )
     // Events that passed every check of this scope.
     const events = decode === undefined ? chain.checked : invariants.checked
     return violation === undefined

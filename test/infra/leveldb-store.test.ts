@@ -392,6 +392,48 @@ describe("LevelDB event store: corruption never passes silently", () => {
   })
 })
 
+describe("LevelDB event store: the unhashed indexes are checked against the records", () => {
+  /** Rewrites the index block of the one-event batch at `sequence` with `runs` (its probe and size kept). */
+  const rewriteBlock = (dir: string, sequence: number, runs: Parameters<typeof indexBlockValue>[2]) =>
+    withRaw(dir, async (db) => {
+      const r = decodeRecord(await getRecord(db, sequence))!
+      await db.put(indexBlockKey(sequence), indexBlockValue([probeOf(r.fields.eventId)], [1], runs))
+    })
+
+  it("an index block whose runs do not cover its events is refused at open", async () => {
+    const dir = await filled(30)
+    await rewriteBlock(dir, 30, [])
+    expect(await openFailure({ dataDir: dir, unencrypted: true })).toMatchObject({ _tag: "StoreCorrupted" })
+  })
+
+  it("a run moved to another stream opens (continuity holds) but fails verifyChain and the audit", async () => {
+    const dir = await filled(30)
+    await rewriteBlock(dir, 30, [{ streamBytes: Buffer.from("wallet/other"), firstVersion: 1, count: 1 }])
+    const store = await open({ dataDir: dir, unencrypted: true })
+    // What the forgery achieves: the stream's last event is gone from its reads and version.
+    expect(await run(store.streamVersion("wallet/w2"))).toBe(9)
+    expect(await fails(store.verifyChain)).toMatchObject({ _tag: "StoreCorrupted" })
+    expect(await run(auditLog(store))).toMatchObject({ ok: false, violation: { kind: "chain" } })
+  })
+
+  it("a dropped event-id probe fails verifyChain (a retry of that id would be stored twice)", async () => {
+    const dir = await filled(30)
+    await withRaw(dir, async (db) => {
+      const r = decodeRecord(await getRecord(db, 12))!
+      await db.put(
+        indexBlockKey(12),
+        indexBlockValue(
+          [probeOf(`not-${r.fields.eventId}`)],
+          [1],
+          [{ streamBytes: Buffer.from(r.fields.streamId), firstVersion: r.fields.streamVersion, count: 1 }],
+        ),
+      )
+    })
+    const store = await open({ dataDir: dir, unencrypted: true })
+    expect(await fails(store.verifyChain)).toMatchObject({ _tag: "StoreCorrupted", firstBadSequence: 12 })
+  })
+})
+
 describe("LevelDB event store: opening never creates over existing data", () => {
   const key = new Uint8Array(32).fill(3)
   const damage = withRaw

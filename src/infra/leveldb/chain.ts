@@ -100,7 +100,8 @@ const ignore: RecordSink = () => undefined
 /**
  * Verifies records `from..to` (inclusive) a page of chunks at a time and that the last one's hash is
  * `endHash`. `from` is the first sequence of a chunk; `prevHash` is the hash before it when known. Fails
- * with `StoreCorrupted` naming the first bad sequence.
+ * with `StoreCorrupted` naming the first bad sequence. `sink` sees every verified record; `onChunk` the
+ * first sequence of every chunk, before its records.
  */
 export const verifyRange = (
   db: Db,
@@ -109,6 +110,8 @@ export const verifyRange = (
   prevHash: Buffer | undefined,
   endHash: Buffer,
   pageSize = 256,
+  sink: RecordSink = ignore,
+  onChunk?: (firstSequence: number) => void,
 ): Effect.Effect<number, StoreCorrupted | StoreUnavailable> =>
   Effect.gen(function* () {
     if (to < from) return 0
@@ -124,7 +127,8 @@ export const verifyRange = (
       })
       if (page.length === 0) return yield* corrupted(start, "missing")
       for (const [k, v] of page) {
-        const found = walker.feed(k, v, ignore)
+        onChunk?.(walker.next)
+        const found = walker.feed(k, v, sink)
         if (found !== undefined) return yield* corrupted(found.sequence, found.damage)
       }
     }
