@@ -6,18 +6,22 @@
  *   random faults (`chaos.ts`): `npm run sim -- --wallets 4 --seconds 30 --fault-rate 0.3`;
  * - `soak`: random `SIGKILL`s against the real nutshell mint (`soak.ts`): `npm run sim -- soak --kills 400 --seed 1`;
  * - `hostile-mint`: wallets through a hostile proxy in front of nutshell (`hostile-mint.ts`):
- *   `npm run sim -- hostile-mint --operations 300 --seed 1`.
+ *   `npm run sim -- hostile-mint --operations 300 --seed 1`;
+ * - `tamper`: a forger without the key changes the data directory every way we know (`tamper.ts`):
+ *   `npm run sim -- tamper --trials 2000 --seed 1`.
  *
  * @module
  */
 import { chaosMain } from "./chaos.js"
 import { hostileMintMain } from "./hostile-mint.js"
 import { soakMain } from "./soak.js"
+import { tamperMain } from "./tamper.js"
 
 const SIMULATIONS: Record<string, (args: ReadonlyArray<string>) => Promise<number>> = {
   chaos: chaosMain,
   soak: soakMain,
   "hostile-mint": hostileMintMain,
+  tamper: tamperMain,
 }
 
 const args = process.argv.slice(2)

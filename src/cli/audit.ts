@@ -21,7 +21,7 @@
  * @module
  */
 import { readFileSync } from "node:fs"
-import { Cause, Effect, References } from "effect"
+import { Cause, Data, Effect, References } from "effect"
 import type { Attester } from "../events/attestation.js"
 import { StoreCorrupted, VaultError } from "../events/errors.js"
 import { identitySealer, type PayloadSealer } from "../events/sealer.js"
@@ -30,7 +30,7 @@ import { closeDb, type DataDirState, inspectDataDir, openDb, readFailure } from 
 import { snapshotDataDir } from "../infra/leveldb/snapshot.js"
 import { checkWriteAheadLogs } from "../infra/leveldb/wal-check.js"
 import { openLevelDbEventStore } from "../infra/leveldb-store.js"
-import { unlockVaultEffect } from "../infra/vault.js"
+import { unlockVaultEffect, type VaultOptions } from "../infra/vault.js"
 import { checkWitness, readWitness } from "../infra/witness.js"
 import { type AuditResult, auditLog, payloadDecoder } from "../projections/audit.js"
 
@@ -64,9 +64,11 @@ const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
   return { dataDir, passphraseFile, witness, json }
 }
 
-/** Why the audit could not run (exit code 2). */
-class CannotAudit {
-  constructor(readonly message: string) {}
+/** Why the audit could not run (exit code 2): no log, a wrong passphrase, unreadable files. */
+export class CannotAudit extends Data.TaggedError("CannotAudit")<{ readonly message: string }> {
+  constructor(message: string) {
+    super({ message })
+  }
 }
 
 /** The vault record of the (snapshot) directory: `none`, `external`, or the material JSON. */
@@ -95,6 +97,7 @@ const readVaultRecord = async (dir: string): Promise<string | undefined> => {
 const sealerFor = async (
   record: string | undefined,
   passphrase: string | undefined,
+  options?: VaultOptions,
 ): Promise<{
   sealer: PayloadSealer | undefined
   attester?: Attester
@@ -120,7 +123,7 @@ const sealerFor = async (
     throw new CannotAudit("the vault material in the data directory is unreadable")
   }
   const vault = await Effect.runPromise(
-    unlockVaultEffect(material, { passphrase }).pipe(
+    unlockVaultEffect(material, { passphrase }, options).pipe(
       Effect.mapError((e) =>
         e.reason === "wrong-key"
           ? new CannotAudit("wrong passphrase")
@@ -146,28 +149,33 @@ const damaged = (sequence: number, message: string, scope: AuditResult["scope"])
   violation: { sequence, kind: "chain", message },
 })
 
+/** What {@link auditDataDir} audits. */
+export interface AuditOptions {
+  readonly dataDir: string
+  /** Opens the payloads: the full audit (chain, payloads, invariants, attestation tags). */
+  readonly passphrase?: string
+  /** A witness file of head attestations the log must still hold. */
+  readonly witness?: string
+  /** Vault options (tests: the weak KDF their logs were written with). */
+  readonly vault?: VaultOptions
+}
+
 /**
- * Runs the audit. It never writes to the data directory: LevelDB's write-ahead logs are checked in place
+ * Audits a data directory; rejects only with {@link CannotAudit}. It never writes to the data directory: LevelDB's write-ahead logs are checked in place
  * (read only), and the log is opened from a private snapshot (`snapshot.ts`), because opening LevelDB writes.
  */
-const run = async (args: Args): Promise<{ result: AuditResult; note: string | undefined }> => {
-  let passphrase: string | undefined
-  if (args.passphraseFile !== undefined) {
-    try {
-      passphrase = readFileSync(args.passphraseFile, "utf8").replace(/\r?\n$/, "")
-    } catch {
-      throw new CannotAudit("the passphrase file cannot be read")
-    }
-    if (passphrase.length === 0) throw new CannotAudit("the passphrase file is empty")
-  }
+export const auditDataDir = async (
+  opts: AuditOptions,
+): Promise<{ result: AuditResult; note: string | undefined }> => {
+  const { passphrase } = opts
   const scope = passphrase === undefined ? "chain" : "full"
   let state: DataDirState
   try {
-    state = await inspectDataDir(args.dataDir)
+    state = await inspectDataDir(opts.dataDir)
   } catch {
     throw new CannotAudit("the data directory cannot be read")
   }
-  if (state === "missing" || state === "empty") throw new CannotAudit(`no event log in ${args.dataDir}`)
+  if (state === "missing" || state === "empty") throw new CannotAudit(`no event log in ${opts.dataDir}`)
   if (state === "foreign")
     return {
       result: damaged(
@@ -177,7 +185,7 @@ const run = async (args: Args): Promise<{ result: AuditResult; note: string | un
       ),
       note: undefined,
     }
-  const wal = await checkWriteAheadLogs(args.dataDir).catch(() => {
+  const wal = await checkWriteAheadLogs(opts.dataDir).catch(() => {
     throw new CannotAudit("LevelDB's write-ahead log cannot be read")
   })
   if (wal !== undefined)
@@ -190,7 +198,7 @@ const run = async (args: Args): Promise<{ result: AuditResult; note: string | un
       ),
       note: undefined,
     }
-  const snapshot = await snapshotDataDir(args.dataDir).catch(() => {
+  const snapshot = await snapshotDataDir(opts.dataDir).catch(() => {
     throw new CannotAudit("the data directory cannot be copied for the audit")
   })
   try {
@@ -202,7 +210,7 @@ const run = async (args: Args): Promise<{ result: AuditResult; note: string | un
         return { result: damaged(e.firstBadSequence, e.message, scope), note: undefined }
       throw e
     }
-    const { sealer, attester, note, destroy } = await sealerFor(record, passphrase)
+    const { sealer, attester, note, destroy } = await sealerFor(record, passphrase, opts.vault)
     try {
       const program = Effect.scoped(
         Effect.gen(function* () {
@@ -213,9 +221,9 @@ const run = async (args: Args): Promise<{ result: AuditResult; note: string | un
             create: false,
           })
           const result = yield* auditLog(store, sealer === undefined ? undefined : payloadDecoder(sealer))
-          if (!result.ok || args.witness === undefined) return result
+          if (!result.ok || opts.witness === undefined) return result
           // Every attestation must still hold: the sequence and hash in any case, the tag with the key.
-          yield* checkWitness(store, yield* readWitness(args.witness), attester, "all")
+          yield* checkWitness(store, yield* readWitness(opts.witness), attester, "all")
           return result
         }),
       ).pipe(
@@ -260,7 +268,20 @@ export const auditCommand = async (argv: ReadonlyArray<string>): Promise<number>
     return 2
   }
   try {
-    const { result, note } = await run(args)
+    let passphrase: string | undefined
+    if (args.passphraseFile !== undefined) {
+      try {
+        passphrase = readFileSync(args.passphraseFile, "utf8").replace(/\r?\n$/, "")
+      } catch {
+        throw new CannotAudit("the passphrase file cannot be read")
+      }
+      if (passphrase.length === 0) throw new CannotAudit("the passphrase file is empty")
+    }
+    const { result, note } = await auditDataDir({
+      dataDir: args.dataDir,
+      ...(passphrase !== undefined ? { passphrase } : {}),
+      ...(args.witness !== undefined ? { witness: args.witness } : {}),
+    })
     if (args.json)
       process.stdout.write(`${JSON.stringify({ ...result, ...(note === undefined ? {} : { note }) })}\n`)
     else process.stdout.write(describeResult(result, note))
