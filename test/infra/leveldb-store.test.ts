@@ -456,6 +456,16 @@ describe("LevelDB event store: opening never creates over existing data", () => 
     expect(await run((await open({ dataDir: missing, unencrypted: true })).head)).toBe(0)
   })
 
+  it("creates over what a crash during LevelDB's own creation leaves (no log or table yet)", async () => {
+    const dir = await freshDir()
+    for (const name of ["LOCK", "LOG", "MANIFEST-000001", "000001.dbtmp"]) await writeFile(join(dir, name), "")
+    expect(await run((await open({ dataDir: dir, unencrypted: true })).head)).toBe(0)
+    // … but not once a write-ahead log exists beside them: that may hold events.
+    const other = await freshDir()
+    for (const name of ["LOCK", "MANIFEST-000001", "000003.log"]) await writeFile(join(other, name), "x")
+    expect(await openFailure({ dataDir: other, unencrypted: true })).toMatchObject({ _tag: "StoreCorrupted" })
+  })
+
   it("with create: false, a missing log is StoreUnavailable and nothing is created", async () => {
     const dir = await freshDir()
     expect(await openFailure({ dataDir: dir, unencrypted: true, create: false })).toMatchObject({

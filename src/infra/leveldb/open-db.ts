@@ -66,8 +66,12 @@ const held: Set<string> = (() => {
 /** The registry key of each open handle. */
 const keyOfDb = new WeakMap<Db, string>()
 
-/** Files LevelDB may leave in a directory before it has created a log (a crash during creation). */
-const CREATION_LEFTOVERS = new Set(["LOCK", "LOG", "LOG.old"])
+/**
+ * Files LevelDB may leave in a directory before `CURRENT` exists, i.e. a crash while it was creating the
+ * database: the lock, its info log, the first manifest and the temporary file `CURRENT` is renamed from.
+ * No write-ahead log or table exists before `CURRENT`, so none of these can hold an event.
+ */
+const CREATION_LEFTOVERS = new Set(["LOCK", "LOG", "LOG.old", "MANIFEST-000001", "000001.dbtmp"])
 
 /** What a data directory holds before it is opened. */
 export type DataDirState = "missing" | "empty" | "store" | "foreign"
