@@ -458,7 +458,8 @@ describe("LevelDB event store: opening never creates over existing data", () => 
 
   it("creates over what a crash during LevelDB's own creation leaves (no log or table yet)", async () => {
     const dir = await freshDir()
-    for (const name of ["LOCK", "LOG", "MANIFEST-000001", "000001.dbtmp"]) await writeFile(join(dir, name), "")
+    for (const name of ["LOCK", "LOG", "MANIFEST-000001", "000001.dbtmp"])
+      await writeFile(join(dir, name), "")
     expect(await run((await open({ dataDir: dir, unencrypted: true })).head)).toBe(0)
     // … but not once a write-ahead log exists beside them: that may hold events.
     const other = await freshDir()
