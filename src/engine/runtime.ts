@@ -91,6 +91,12 @@ export interface EngineOptions {
   readonly infoTtlMs: number
   /** Poll interval while waiting for a mint quote to be paid (ms). */
   readonly quotePollMs: number
+  /**
+   * How long after a request of this process timed out unanswered its operation stays in doubt even when a
+   * checkstate shows every input unspent (ms): a mint that is slow, or a request held on the way, may still
+   * apply it (see `WalletRuntime.unanswered`).
+   */
+  readonly unansweredGraceMs: number
 }
 
 /** Defaults of {@link EngineOptions}. */
@@ -100,6 +106,7 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   restoreEmptyBatches: 3,
   infoTtlMs: 5 * 60_000,
   quotePollMs: 500,
+  unansweredGraceMs: 120_000,
 }
 
 /** A read-only view of one wallet's projections at one moment. */
@@ -176,6 +183,14 @@ export class WalletRuntime {
    * pass leaves them alone, so it never compensates an operation whose request may still reach the mint.
    */
   readonly live = new Set<string>()
+  /**
+   * Operations whose swap or melt request this process sent and then stopped waiting for (the call timed
+   * out), with when. The mint may still apply such a request — it may be queued at the mint, or held on the
+   * way — so for `unansweredGraceMs` an all-unspent checkstate does not prove it never will: recovery keeps
+   * the operation in doubt instead of releasing its inputs (which the late request would then spend, while
+   * the wallet counted them and lost the outputs). Not in the log: after a restart the grace is over anyway.
+   */
+  readonly unanswered = new Map<string, number>()
 
   constructor(
     readonly walletId: string,
@@ -186,6 +201,15 @@ export class WalletRuntime {
   ) {
     this.stream = walletStream(walletId)
     this.version = streamVersion
+  }
+
+  /** Whether an unanswered request of the operation may still be applied by the mint (see `unanswered`). */
+  mayStillApply(operationId: string): boolean {
+    const at = this.unanswered.get(operationId)
+    if (at === undefined) return false
+    if (this.services.now() - at < this.services.options.unansweredGraceMs) return true
+    this.unanswered.delete(operationId)
+    return false
   }
 
   /** The wallet's projections now. */

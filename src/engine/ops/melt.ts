@@ -18,7 +18,9 @@
  *    finalise (change from the answer, or restored from the blank outputs, NUT-09); `PENDING`/`UNKNOWN` →
  *    stays payment-pending; `UNPAID`/`FAILED` → released only when the mint holds no payment preimage AND a
  *    checkstate shows every input unspent (a belt on top of CDK's braces: a quote may read UNPAID while our
- *    request is still queued at the mint); unreachable or garbled → stays as it is. Nothing ambiguous ever
+ *    request is still queued at the mint) AND no melt request of this process timed out within
+ *    `unansweredGraceMs` (the inputs read unspent too while it is queued); unreachable or garbled → stays as
+ *    it is. Nothing ambiguous ever
  *    releases inputs.
  *
  * One path at a time settles a given melt in this process (the live call, `recover`, `checkPending`): a
@@ -62,7 +64,15 @@ import { type OpContext, opContextOf } from "./context.js"
 import { restoreOutputs } from "./recover-swap.js"
 import { activeKeysetOrFail, pickInputs } from "./send.js"
 import { asInput } from "./steps.js"
-import { codeOf, compensate, dleqRequired, markPending, outputKeyset, type Settled } from "./swap.js"
+import {
+  codeOf,
+  compensate,
+  dleqRequired,
+  markPending,
+  noteUnanswered,
+  outputKeyset,
+  type Settled,
+} from "./swap.js"
 
 /** What to pay. */
 export interface MeltQuoteRequest {
@@ -515,7 +525,8 @@ const settleUnpaid = (rt: WalletRuntime, m: MeltState): Effect.Effect<MeltOutcom
         yield* note(rt, m, recovering(m, "checkstate", "failed"))
         return { _tag: "InDoubt", code: undefined } as MeltOutcome
       }
-      if (!unspent) {
+      // Our melt request timed out a moment ago: the mint may still take it up and spend the inputs.
+      if (!unspent || rt.mayStillApply(m.ctx.operationId)) {
         yield* note(rt, m, recovering(m, "checkstate", "pending"))
         return m.saga === "paymentPending"
           ? ({ _tag: "PaymentPending" } as MeltOutcome)
@@ -588,6 +599,7 @@ const requestMelt = (rt: WalletRuntime, m: MeltState): Effect.Effect<MeltOutcome
       yield* compensate(rt, ctx, "rejected", codeOf(error))
       return { _tag: "Compensated", reason: "rejected", code: codeOf(error) } as MeltOutcome
     }
+    noteUnanswered(rt, ctx.operationId, error)
     return yield* recoverAfterAmbiguity(rt, m, codeOf(error))
   })
 

@@ -5,7 +5,9 @@
  * 1. **Replay** the byte-identical request when the mint lists `POST /v1/swap` in NUT-19 and the ttl since
  *    the first attempt holds (the mint answers from its cache if it had processed it).
  * 2. **Checkstate** the inputs (NUT-07): all unspent → the request was never processed → compensate
- *    (`not-processed`); any pending → leave it; mint unreachable → leave it for the next pass.
+ *    (`not-processed`) — unless this process's request timed out less than `unansweredGraceMs` ago: the mint
+ *    may still apply it, so it stays in doubt; any pending → leave it; mint unreachable → leave it for the
+ *    next pass.
  * 3. All **spent** → **restore** the stored outputs (NUT-09, matched by `B_`; signatures for outputs we did not
  *    ask for are ignored) and finalise with what the mint signed. None signed: someone else spent the inputs
  *    (the recipient of a reclaimed token, the sender of a received one) → the inputs are recorded spent and
@@ -92,6 +94,11 @@ export const recoverSwapLike = (rt: WalletRuntime, ctx: OpContext): Effect.Effec
       return { _tag: "InDoubt", code: undefined } as Settled
     }
     const all = (s: string) => ys.every((y) => states.get(y)?.state === s)
+    if (all("UNSPENT") && rt.mayStillApply(ctx.operationId)) {
+      // Our request timed out a moment ago: it may be queued at the mint still, and spend these inputs later.
+      yield* noteRecovery(rt, recovering(ctx, "checkstate", "pending"))
+      return { _tag: "InDoubt", code: undefined } as Settled
+    }
     if (all("UNSPENT")) {
       yield* compensate(rt, ctx, "not-processed", undefined, {
         recovery: recovering(ctx, "checkstate", "compensated"),

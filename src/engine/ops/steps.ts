@@ -140,7 +140,10 @@ export const replayStep = (
     if (prepared === undefined || !(yield* replayAllowed(rt, ctx, path))) return { ctx, settled: undefined }
     const next = yield* recordAttempt(rt, ctx)
     const replay = yield* send(prepared.request.body, ctx.firstSentAt ?? 0).pipe(Effect.result)
-    if (replay._tag === "Failure") return { ctx: next, settled: undefined }
+    if (replay._tag === "Failure") {
+      if (replay.failure._tag === "MintTimeout") rt.unanswered.set(ctx.operationId, rt.services.now())
+      return { ctx: next, settled: undefined }
+    }
     const done = yield* finalize(
       rt,
       next,

@@ -361,6 +361,14 @@ export const markPending = (
     )
     .pipe(Effect.as({ ...ctx, pendings: ctx.pendings + 1 }))
 
+/**
+ * Notes a request that timed out unanswered: the mint may still apply it (`WalletRuntime.unanswered`), so
+ * recovery does not take an all-unspent checkstate for "never processed" for a while.
+ */
+export const noteUnanswered = (rt: WalletRuntime, operationId: string, error: MintCallError): void => {
+  if (error._tag === "MintTimeout") rt.unanswered.set(operationId, rt.services.now())
+}
+
 /** The mint's error code of a failed call, when it sent one. */
 export const codeOf = (e: MintCallError): number | undefined =>
   e._tag === "MintRejected" || e._tag === "MintAmbiguous" ? e.code : undefined
@@ -416,6 +424,7 @@ export const requestSwap = (
       yield* compensate(rt, ctx, "rejected", codeOf(error))
       return { _tag: "Compensated", reason: "rejected", code: codeOf(error) } as Settled
     }
+    noteUnanswered(rt, ctx.operationId, error)
     const pending = yield* markPending(rt, ctx, "ambiguous", codeOf(error))
     return yield* recover(rt, pending)
   }).pipe(Effect.ensuring(Effect.sync(() => rt.live.delete(ctx.operationId))))

@@ -1,0 +1,136 @@
+/**
+ * A request that timed out unanswered may still be applied by the mint later (queued at a slow mint, or held on
+ * the way): the hostile-mint simulation found it against nutshell. The swap timed out, the live recovery's
+ * checkstate came back all-unspent (the mint had not reached the request yet), the inputs were released — then
+ * the mint applied the swap: the wallet counted spent proofs as its balance and never stored the outputs.
+ * Now an all-unspent checkstate within `unansweredGraceMs` of the timeout keeps the operation in doubt.
+ */
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import type { Wallet } from "../../src/engine/wallet.js"
+import { MintTimeout } from "../../src/infra/mint-client/service.js"
+import { directMintClient } from "../support/direct-mint-client.js"
+import { enginesClosedAfterEach, fund, testMint } from "../support/engine.js"
+import type { TestMint } from "../support/mint/index.js"
+
+const open = enginesClosedAfterEach()
+
+/**
+ * The in-process client, except that the next swap (or melt) times out at once while its request is held:
+ * `deliver()` hands it to the mint afterwards, as a mint that took it up late would.
+ */
+const lateClient = (mint: TestMint) => {
+  const direct = directMintClient(mint)
+  const held: Array<() => Promise<unknown>> = []
+  let arm: "swap" | "melt" | undefined
+  const timeout = (endpoint: "swap" | "melt") =>
+    new MintTimeout({
+      mintUrl: mint.baseUrl,
+      endpoint,
+      afterMs: 400,
+      message: `${endpoint}: the answer stalled (nothing received for 400 ms)`,
+    })
+  const client = {
+    ...direct,
+    swap: ((mintUrl, body, opts) =>
+      Effect.suspend(() => {
+        if (arm !== "swap") return direct.swap(mintUrl, body, opts)
+        arm = undefined
+        held.push(() => Effect.runPromise(Effect.result(direct.swap(mintUrl, body, opts))))
+        return Effect.fail(timeout("swap"))
+      })) as typeof direct.swap,
+    melt: ((mintUrl, method, body) =>
+      Effect.suspend(() => {
+        if (arm !== "melt") return direct.melt(mintUrl, method, body)
+        arm = undefined
+        held.push(() => Effect.runPromise(Effect.result(direct.melt(mintUrl, method, body))))
+        return Effect.fail(timeout("melt"))
+      })) as typeof direct.melt,
+  }
+  return {
+    client,
+    armNext: (what: "swap" | "melt") => {
+      arm = what
+    },
+    deliver: async () => {
+      for (const f of held.splice(0)) await f()
+    },
+  }
+}
+
+/** Every proof the wallet calls spendable is unspent at the mint, and the wallet holds what the mint issued. */
+const matchesMint = (w: Wallet, mint: TestMint) => {
+  for (const p of w.runtime.view().proofs({ state: "unspent" })) expect(mint.isSpent(p.proof.Y)).toBe(false)
+  expect(w.balance()).toBe(mint.stats().outstanding)
+}
+
+describe("a request that timed out unanswered is not taken for never processed", () => {
+  it("a swap the mint applies after the timeout: in doubt, then recovered from the mint — nothing lost", async () => {
+    const mint = testMint("late-swap", { cacheTtlSeconds: null })
+    const late = lateClient(mint)
+    const engine = await open([mint], { mintClient: late.client })
+    const alice = await engine.createWallet({ walletId: "alice" })
+    await alice.addMint(mint.baseUrl)
+    await fund(alice, mint, 64n)
+
+    late.armNext("swap")
+    // The live recovery's checkstate sees every input unspent: the mint has not taken the request up yet.
+    await expect(alice.swap({ mintUrl: mint.baseUrl, amount: 20n })).rejects.toMatchObject({
+      _tag: "OperationInDoubt",
+    })
+    expect(alice.runtime.view().proofs({ state: "reserved" }).length).toBeGreaterThan(0)
+    expect(await alice.recover()).toEqual({ recovered: 0, compensated: 0, pending: 1 })
+
+    await late.deliver()
+    expect(await alice.recover()).toEqual({ recovered: 1, compensated: 0, pending: 0 })
+    expect(alice.balance()).toBe(64n)
+    matchesMint(alice, mint)
+    expect((await engine.audit()).ok).toBe(true)
+  })
+
+  it("a melt the mint pays after the timeout: in doubt, then settled paid — no input released", async () => {
+    const mint = testMint("late-melt", { cacheTtlSeconds: null })
+    const late = lateClient(mint)
+    const engine = await open([mint], { mintClient: late.client })
+    const alice = await engine.createWallet({ walletId: "alice" })
+    await alice.addMint(mint.baseUrl)
+    await fund(alice, mint, 64n)
+
+    const q = await alice.meltQuote({ mintUrl: mint.baseUrl, request: mint.invoice(10n) })
+    late.armNext("melt")
+    await expect(alice.melt(q.operationId)).rejects.toMatchObject({ _tag: "OperationInDoubt" })
+    expect(
+      alice.runtime
+        .view()
+        .proofs({ state: "unspent" })
+        .some((p) => mint.isSpent(p.proof.Y)),
+    ).toBe(false)
+
+    await late.deliver()
+    await alice.recover()
+    expect(alice.history().find((o) => o.operationId === q.operationId)?.status).toBe("completed")
+    matchesMint(alice, mint)
+    expect((await engine.audit()).ok).toBe(true)
+  })
+
+  it("a timed-out request that never arrives is compensated once the grace is over", async () => {
+    const mint = testMint("late-never", { cacheTtlSeconds: null })
+    const late = lateClient(mint)
+    const engine = await open([mint], {
+      mintClient: late.client,
+      options: { quotePollMs: 5, unansweredGraceMs: 50 },
+    })
+    const alice = await engine.createWallet({ walletId: "alice" })
+    await alice.addMint(mint.baseUrl)
+    await fund(alice, mint, 64n)
+
+    late.armNext("swap")
+    await expect(alice.swap({ mintUrl: mint.baseUrl, amount: 20n })).rejects.toMatchObject({
+      _tag: "OperationInDoubt",
+    })
+    await new Promise((r) => setTimeout(r, 80))
+    expect(await alice.recover()).toEqual({ recovered: 0, compensated: 1, pending: 0 })
+    expect(alice.balance()).toBe(64n)
+    matchesMint(alice, mint)
+  })
+})
