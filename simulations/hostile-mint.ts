@@ -4,8 +4,8 @@
  * hostile proxy (`support/hostile-proxy.ts`) in front of the real nutshell mint, with the engine's real HTTP
  * mint client (idle bounds set low, so stalls and drips trip them quickly; a small body cap, so oversized
  * answers trip it). The proxy forwards each request and spoils a share of the answers: drops them after the
- * mint applied the request, answers 500 (applied or not), stalls, drips bytes past the idle bound or slowly
- * within it, truncates the body, sends an oversized one, sends malformed JSON, flips a hex digit of a
+ * mint applied the request, answers 500 (applied or not), stalls, holds the request past the idle bound and
+ * only then lets the mint apply it, drips bytes past the idle bound or slowly within it, truncates the body, sends an oversized one, sends malformed JSON, flips a hex digit of a
  * signature or of its DLEQ proof, or closes the connection mid-answer.
  *
  * Every operation must end either well or with one of the engine's tagged errors (no untyped throw, no
@@ -27,7 +27,7 @@ import { type RealMint, startRealMint } from "../src/cli/real-mint.js"
 import { Engine } from "../src/engine/engine.js"
 import type { MintClientHttpOptions } from "../src/infra/mint-client/http.js"
 import { INSECURE_TEST_VAULT_OPTIONS } from "../src/infra/vault.js"
-import { type Books, keepBooks, settleAll } from "./support/books.js"
+import { type Books, inFlightOf, keepBooks, settleAll } from "./support/books.js"
 import { type HostileKind, startHostileProxy } from "./support/hostile-proxy.js"
 import { InvoiceStock } from "./support/invoices.js"
 import { dice as makeDice } from "./support/prng.js"
@@ -43,6 +43,8 @@ export interface HostileMintOptions {
   readonly wallets?: number
   /** A running mint without input fees (default: start nutshell for the run). */
   readonly mintUrl?: string
+  /** Keep the data directory (its path is in the summary) to look into a failed run. */
+  readonly keepDataDir?: boolean
   readonly log?: (line: string) => void
 }
 
@@ -65,6 +67,8 @@ export interface HostileMintSummary {
   readonly rate: number
   readonly seconds: number
   readonly requests: number
+  /** Requests the mint answered after the client had given up (applied all the same), by endpoint. */
+  readonly lateAnswers: Record<string, number>
   /** Spoiled answers in all. */
   readonly hostile: number
   readonly byKind: Partial<Record<HostileKind, KindReport>>
@@ -76,6 +80,13 @@ export interface HostileMintSummary {
   readonly untyped: number
   readonly settleFailures: ReadonlyArray<string>
   readonly books: Books
+  /**
+   * For the operations still open and those that last moved a stale proof: step, wallet, kind and id → the
+   * spoiled answers the step met (`endpoint:kind`).
+   */
+  readonly openOperationsMet: Record<string, ReadonlyArray<string>>
+  /** With `keepDataDir`: where the log is. */
+  readonly dataDir?: string
 }
 
 const PASSPHRASE = "hostile mint passphrase"
@@ -106,6 +117,8 @@ export const simClientOptions = (): MintClientHttpOptions => ({
     melt: SIM_MELT_IDLE_MS,
   },
   maxBodyBytes: SIM_MAX_BODY_BYTES,
+  // The breaker still opens after 5 failures in a row; a short cooldown keeps it from refusing most of a run.
+  circuitBreaker: { cooldownMs: 1_000 },
 })
 
 /** nutshell for the run: no input fee (the books' identity), payments without delay. */
@@ -141,6 +154,8 @@ export const runHostileMint = async (opts: HostileMintOptions = {}): Promise<Hos
   const errors: Record<string, number> = {}
   const bugs: string[] = []
   const outcomes = new Map<number, Outcome>()
+  /** Operation id → the number of the simulation step that started it. */
+  const stepOf = new Map<string, number>()
   const open = () =>
     Engine.open({
       dataDir,
@@ -180,6 +195,8 @@ export const runHostileMint = async (opts: HostileMintOptions = {}): Promise<Hos
         for (let tries = 0; o === undefined && tries < 10; tries++) o = await randomAction(d.pick(live), host)
         if (o === undefined) continue
         outcomes.set(n, o)
+        for (const w of live)
+          for (const op of w.history()) if (!stepOf.has(op.operationId)) stepOf.set(op.operationId, n)
         const a = actions[o.kind] ?? { ok: 0, failed: 0 }
         actions[o.kind] = a
         if (o.ok) a.ok++
@@ -216,6 +233,18 @@ export const runHostileMint = async (opts: HostileMintOptions = {}): Promise<Hos
         r.ended[end] = (r.ended[end] ?? 0) + 1
         if (o !== undefined && !isExpectedFailure(o)) untyped++
       }
+      const openOperationsMet: Record<string, string[]> = {}
+      const met = (n: number) =>
+        proxy.events.filter((ev) => ev.tag === n).map((ev) => `${ev.endpoint}:${ev.kind}`)
+      for (const w of engine.walletIds().map((id) => engine.wallet(id)))
+        for (const op of inFlightOf(w)) {
+          const n = stepOf.get(op.operationId) ?? 0
+          openOperationsMet[`${n} ${w.id} ${op.kind} ${op.operationId}`] = met(n)
+        }
+      for (const id of books.staleOperations) {
+        const n = stepOf.get(id) ?? 0
+        openOperationsMet[`${n} stale ${id}`] = met(n)
+      }
       return {
         ok: books.ok && bugs.length === 0 && untyped === 0,
         seed,
@@ -223,6 +252,12 @@ export const runHostileMint = async (opts: HostileMintOptions = {}): Promise<Hos
         rate,
         seconds: Math.round((Date.now() - started) / 1000),
         requests: proxy.requests(),
+        lateAnswers: Object.fromEntries(
+          [...new Set(proxy.late.map((l) => l.endpoint))].map((e) => [
+            e,
+            proxy.late.filter((l) => l.endpoint === e).length,
+          ]),
+        ),
         hostile: proxy.events.length,
         byKind,
         actions,
@@ -231,6 +266,8 @@ export const runHostileMint = async (opts: HostileMintOptions = {}): Promise<Hos
         untyped,
         settleFailures,
         books,
+        openOperationsMet,
+        ...(opts.keepDataDir === true ? { dataDir } : {}),
       }
     } finally {
       await engine.close()
@@ -239,7 +276,7 @@ export const runHostileMint = async (opts: HostileMintOptions = {}): Promise<Hos
     stock.stop()
     await proxy.close()
     await mint?.stop()
-    rmSync(dataDir, { recursive: true, force: true })
+    if (opts.keepDataDir !== true) rmSync(dataDir, { recursive: true, force: true })
   }
 }
 
@@ -260,6 +297,7 @@ export const hostileMintMain = async (args: ReadonlyArray<string>): Promise<numb
   const wallets = argNumber(args, "wallets")
   const mintUrl = argValue(args, "mint-url")
   const summary = await runHostileMint({
+    ...(args.includes("--keep") ? { keepDataDir: true } : {}),
     ...(operations !== undefined ? { operations } : {}),
     ...(seed !== undefined ? { seed } : {}),
     ...(rate !== undefined ? { rate } : {}),

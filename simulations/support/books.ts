@@ -39,6 +39,10 @@ export interface Books {
   readonly duplicates: number
   /** Proofs a wallet holds that the mint calls spent or pending. */
   readonly stale: number
+  /** Stale proofs by their state, the mint's state and the last event that moved them (with its operation). */
+  readonly staleBy: Record<string, number>
+  /** The operations that last moved a stale proof. */
+  readonly staleOperations: ReadonlyArray<string>
   /** Everything left unfinished after the final recovery (each must be 0). */
   readonly stuck: {
     /** Operations neither completed nor compensated (melt quotes never paid excepted: they hold nothing). */
@@ -101,18 +105,31 @@ export const settleAll = async (engine: Engine, mintUrl: string, passes = 6): Pr
 const unclaimedCount = (w: Wallet) =>
   w.history().filter((op) => op.kind === "mint" && op.status === "started").length
 
-/** The mint and melt quote ids the log holds (every wallet, from its `OperationStarted` events). */
-const quotesInLog = async (engine: Engine) => {
+/**
+ * The mint and melt quote ids the log holds (every wallet, from its `OperationStarted` events), and for every
+ * proof the last event that moved it (to explain a stale proof).
+ */
+const readLog = async (engine: Engine) => {
   const events = await Effect.runPromise(Stream.runCollect(engine.store.readAll()))
   const mint = new Set<string>()
   const melt = new Set<string>()
+  const lastMove = new Map<string, { readonly tag: string; readonly operationId: string | undefined }>()
   for (const rec of events) {
     const e = rec.event
+    if ("ys" in e && Array.isArray(e.ys))
+      for (const y of e.ys as ReadonlyArray<string>)
+        lastMove.set(y, {
+          tag: e._tag,
+          operationId: "operationId" in e ? (e.operationId as string) : undefined,
+        })
+    if ((e._tag === "ProofsIssued" || e._tag === "ProofsReceived") && Array.isArray(e.proofs))
+      for (const p of e.proofs as ReadonlyArray<{ readonly Y?: string }>)
+        if (typeof p.Y === "string") lastMove.set(p.Y, { tag: e._tag, operationId: e.operationId })
     if (e._tag !== "OperationStarted") continue
     if (e.kind === "mint") mint.add(e.quoteId)
     else if (e.kind === "melt") melt.add(e.quoteId)
   }
-  return { mint, melt }
+  return { mint, melt, lastMove }
 }
 
 const getJson = async (url: string): Promise<Record<string, unknown>> => {
@@ -165,7 +182,7 @@ export const keepBooks = async (
   if (keysets.some((k) => (k.input_fee_ppk ?? 0) !== 0))
     throw new Error("the books assume a mint without input fees (MINT_INPUT_FEE_PPK=0)")
 
-  const { mint: mintQuotes, melt: meltQuotes } = await quotesInLog(engine)
+  const { mint: mintQuotes, melt: meltQuotes, lastMove } = await readLog(engine)
   let minted = 0n
   let paidUnclaimed = 0
   await pool([...mintQuotes], 4, async (id) => {
@@ -183,6 +200,7 @@ export const keepBooks = async (
 
   const wallets = engine.walletIds().map((id) => engine.wallet(id))
   const byY = new Map<string, bigint>()
+  const holder = new Map<string, { readonly wallet: Wallet; readonly state: string }>()
   let duplicates = 0
   let reserved = 0
   let incoming = 0
@@ -194,17 +212,36 @@ export const keepBooks = async (
       }
       if (p.state === "reserved") reserved++
       if (byY.has(p.proof.Y)) duplicates++
-      else byY.set(p.proof.Y, p.proof.amount)
+      else {
+        byY.set(p.proof.Y, p.proof.amount)
+        holder.set(p.proof.Y, { wallet: w, state: p.state })
+      }
     }
   }
   const ys = [...byY.keys()]
   let stale = 0
+  const staleBy: Record<string, number> = {}
+  const staleOperations: string[] = []
   for (let i = 0; i < ys.length; i += 200) {
     const batch = ys.slice(i, i + 200)
     const r = await postJson(`${mintUrl}/v1/checkstate`, { Ys: batch })
     const states = r.states as ReadonlyArray<{ readonly Y: string; readonly state: string }>
     const byAnswer = new Map(states.map((s) => [s.Y, s.state]))
-    for (const y of batch) if (byAnswer.get(y) !== "UNSPENT") stale++
+    for (const y of batch) {
+      const state = byAnswer.get(y)
+      if (state === "UNSPENT") continue
+      stale++
+      const h = holder.get(y)
+      const move = lastMove.get(y)
+      const op =
+        move?.operationId === undefined ? undefined : h?.wallet.runtime.view().operation(move.operationId)
+      const why =
+        `${h?.state} (mint: ${state}) after ${move?.tag} of ` +
+        `${op === undefined ? "-" : `${op.kind}:${op.status}:${op.compensation ?? ""}:${op.lastRecovery ?? ""}`}`
+      staleBy[why] = (staleBy[why] ?? 0) + 1
+      if (move?.operationId !== undefined && !staleOperations.includes(move.operationId))
+        staleOperations.push(move.operationId)
+    }
   }
   let held = 0n
   for (const a of byY.values()) held += a
@@ -238,6 +275,8 @@ export const keepBooks = async (
     doubleCounted: String(doubleCounted),
     duplicates,
     stale,
+    staleBy,
+    staleOperations,
     stuck,
     openOperations: open.map((op) => `${op.kind}:${op.status}:${op.lastRecovery ?? ""}`),
     quotes: { mint: mintQuotes.size, melt: meltQuotes.size },

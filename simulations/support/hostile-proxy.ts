@@ -22,6 +22,11 @@ export type HostileKind =
   | "error-500-applied"
   /** Applied; nothing is sent back for longer than the client's idle bound, then the connection closes. */
   | "stall"
+  /**
+   * Held before forwarding for longer than the client's idle bound, then forwarded: the mint applies it after
+   * the client gave up (a request queued at a slow mint, or held on the way); no answer.
+   */
+  | "late-apply"
   /** Applied; headers, then one byte at a time, each after longer than the idle bound. */
   | "drip"
   /** Applied; the whole answer in pieces, each within the idle bound (slow but alive: must succeed). */
@@ -44,6 +49,7 @@ export const HOSTILE_KINDS: ReadonlyArray<HostileKind> = [
   "error-500",
   "error-500-applied",
   "stall",
+  "late-apply",
   "drip",
   "slow-drip",
   "truncate",
@@ -81,6 +87,11 @@ export interface HostileProxy {
   readonly events: HostileEvent[]
   /** Requests seen (spoiled or not). */
   readonly requests: () => number
+  /**
+   * Requests the mint answered only after the client had given up and closed the connection (it applied
+   * them all the same): `endpoint` and the tag at the time.
+   */
+  readonly late: Array<{ readonly endpoint: string; readonly tag: number; readonly ms: number }>
   /** Tags the events logged from now on. */
   setTag(tag: number): void
   /** Hostile (spoils answers at `rate`) or plain (every answer as the mint gave it). */
@@ -196,6 +207,16 @@ export const startHostileProxy = async (opts: HostileProxyOptions): Promise<Host
     return { status: res.status, text: await res.text() }
   }
 
+  const late: Array<{ readonly endpoint: string; readonly tag: number; readonly ms: number }> = []
+  /** Forwards, and notes an answer that came after the client left. */
+  const forwardNoting = async (req: IncomingMessage, body: Buffer, endpoint: string) => {
+    const t0 = Date.now()
+    const taggedAt = tag
+    const a = await forward(req, body)
+    if (req.socket.destroyed) late.push({ endpoint, tag: taggedAt, ms: Date.now() - t0 })
+    return a
+  }
+
   const send = (res: ServerResponse, status: number, text: string) => {
     const bytes = Buffer.from(text, "utf8")
     res.writeHead(status, { "content-type": "application/json", "content-length": bytes.length })
@@ -207,7 +228,7 @@ export const startHostileProxy = async (opts: HostileProxyOptions): Promise<Host
     const body = await readAll(req)
     const endpoint = endpointOf(req.method ?? "GET", req.url ?? "/")
     if (!hostile || dice.random() >= opts.rate) {
-      const a = await forward(req, body)
+      const a = await forwardNoting(req, body, endpoint)
       return send(res, a.status, a.text)
     }
     const kinds = HOSTILE_KINDS.filter(
@@ -219,9 +240,16 @@ export const startHostileProxy = async (opts: HostileProxyOptions): Promise<Host
       log(false)
       return send(res, 500, '{"detail": "Internal Server Error"}')
     }
-    const a = await forward(req, body)
     const idle = opts.idleMs(endpoint)
     const socket = req.socket
+    if (kind === "late-apply") {
+      log(true)
+      await sleep(Math.round(idle * 1.5))
+      await forward(req, body)
+      socket.destroy()
+      return
+    }
+    const a = await forwardNoting(req, body, endpoint)
     switch (kind) {
       case "flip-signature":
       case "flip-dleq": {
@@ -311,6 +339,7 @@ export const startHostileProxy = async (opts: HostileProxyOptions): Promise<Host
     url: `http://127.0.0.1:${port}`,
     events,
     requests: () => requests,
+    late,
     setTag: (t) => {
       tag = t
     },
