@@ -8,7 +8,7 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import type { Wallet } from "../../src/engine/wallet.js"
-import { MintTimeout } from "../../src/infra/mint-client/service.js"
+import { MintAmbiguous, MintTimeout } from "../../src/infra/mint-client/service.js"
 import { directMintClient } from "../support/direct-mint-client.js"
 import { enginesClosedAfterEach, fund, testMint } from "../support/engine.js"
 import type { TestMint } from "../support/mint/index.js"
@@ -132,5 +132,62 @@ describe("a request that timed out unanswered is not taken for never processed",
     expect(await alice.recover()).toEqual({ recovered: 0, compensated: 1, pending: 0 })
     expect(alice.balance()).toBe(64n)
     matchesMint(alice, mint)
+  })
+
+  it("a mint request that lands late, while the claim is sent again: the value restored, nothing left in doubt", async () => {
+    // The first request times out and is held; the live recovery reads the quote PAID and sends the same bytes
+    // again; meanwhile the held one lands (the quote is issued), so the second gets 11003 "outputs already
+    // signed" (as nutshell answers while it processes the first). The engine restores those outputs and claims
+    // the quote afresh under a new operation, which the mint refuses (issued): that operation must end, not
+    // stay in doubt for ever (found by the hostile-mint simulation).
+    const mint = testMint("late-mint", { cacheTtlSeconds: null })
+    const direct = directMintClient(mint)
+    let calls = 0
+    let held: (() => Promise<unknown>) | undefined
+    const client = {
+      ...direct,
+      mint: ((mintUrl, method, body, opts) =>
+        Effect.suspend(() => {
+          calls++
+          if (calls === 1) {
+            held = () => Effect.runPromise(Effect.result(direct.mint(mintUrl, method, body, opts)))
+            return Effect.fail(
+              new MintTimeout({
+                mintUrl,
+                endpoint: "mint",
+                afterMs: 400,
+                message: "mint: the answer stalled",
+              }),
+            )
+          }
+          if (calls === 2)
+            return Effect.promise(() => held!()).pipe(
+              Effect.andThen(
+                Effect.fail(
+                  new MintAmbiguous({
+                    mintUrl,
+                    endpoint: "mint",
+                    status: 400,
+                    code: 11003,
+                    reason: "code",
+                    detail: "outputs have already been signed before.",
+                    message: "mint: outputs have already been signed before",
+                  }),
+                ),
+              ),
+            )
+          return direct.mint(mintUrl, method, body, opts)
+        })) as typeof direct.mint,
+    }
+    const engine = await open([mint], { mintClient: client })
+    const alice = await engine.createWallet({ walletId: "alice" })
+    await alice.addMint(mint.baseUrl)
+    const q = await alice.mintQuote({ mintUrl: mint.baseUrl, amount: 40n })
+    await alice.mint(q.operationId).catch(() => undefined)
+    await alice.recover()
+    expect(alice.history().filter((o) => o.status !== "completed" && o.status !== "compensated")).toEqual([])
+    expect(alice.balance()).toBe(40n)
+    matchesMint(alice, mint)
+    expect((await engine.audit()).ok).toBe(true)
   })
 })

@@ -9,7 +9,8 @@
  *    finalisation (`OperationSigned`, `ProofsIssued`, `OperationCompleted`). No inputs: a definitive refusal
  *    just compensates; an ambiguous one is settled by {@link recoverMint}.
  *
- * Recovery: replay under NUT-19 → quote state: `ISSUED` → restore the stored outputs (NUT-09) and finalise;
+ * Recovery: replay under NUT-19 → quote state: `ISSUED` → restore the stored outputs (NUT-09) and finalise
+ * (the mint answers and signed none of them: the quote went to other outputs, compensated `not-processed`);
  * `PAID` → the request was not processed: send the same bytes again; `UNPAID`/`PENDING` → back to waiting
  * (the quote may still be paid); unreachable → leave it for the next pass.
  *
@@ -290,6 +291,15 @@ export const recoverMint = (rt: WalletRuntime, ctx0: OpContext): Effect.Effect<S
         ).pipe(Effect.result)
         if (done._tag === "Success") return done.success
         if (done.failure._tag === "EngineInvariant") return yield* done.failure
+      }
+      if (restored._tag === "Success" && restored.success.answered.length === 0) {
+        // Issued, and not one of our outputs signed: the quote went to other outputs (an earlier request of
+        // ours that arrived late and was restored, say, before this operation claimed it afresh). Nothing of
+        // this operation happened, and nothing can any more: the mint issues a quote once.
+        yield* compensate(rt, ctx, "not-processed", undefined, {
+          recovery: recovering(ctx, "restore", "compensated"),
+        })
+        return { _tag: "Compensated", reason: "not-processed", code: undefined } as Settled
       }
       yield* noteRecovery(rt, recovering(ctx, "restore", "failed"))
       return { _tag: "InDoubt", code: undefined } as Settled
