@@ -1,7 +1,9 @@
 /**
- * Starts the nutshell reference mint (`scripts/mint.sh start`) for the demo and the integration tests: a fresh
- * SQLite mint on 127.0.0.1 with the FakeWallet backend, which pays every invoice it creates. The child dies with this process
- * (PR_SET_PDEATHSIG in `scripts/nutshell_mint.py`), so a crashed test run leaves no mint behind.
+ * Starts a reference mint for the demo and the integration tests: nutshell (`scripts/mint.sh start`, the default)
+ * or CDK's cdk-mintd (`scripts/cdk-mint.sh start`) — a fresh SQLite mint on 127.0.0.1 with a fake Lightning
+ * backend, which pays every invoice it creates. The child dies with this process (PR_SET_PDEATHSIG: in
+ * `scripts/nutshell_mint.py`, and through `setpriv` in `scripts/cdk-mint.sh`), so a crashed test run leaves no
+ * mint behind.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -13,12 +15,19 @@ export class MintStartFailure extends Error {
     /** E.g. `exited before it was ready (code 1, signal null)`. */
     readonly why: string,
     readonly stderrTail: string,
+    /** The harness script that was started, e.g. `scripts/cdk-mint.sh`. */
+    readonly script = "scripts/mint.sh",
   ) {
-    super(`reference mint (scripts/mint.sh start) ${why}\n--- mint stderr (tail) ---\n${stderrTail}`)
+    super(`reference mint (${script} start) ${why}\n--- mint stderr (tail) ---\n${stderrTail}`)
   }
 }
 
-const script = fileURLToPath(new URL("../../scripts/mint.sh", import.meta.url))
+/** Which reference mint: nutshell 0.20.3 (Python) or cdk-mintd 0.18.3 (Rust, CDK). */
+export type MintKind = "nutshell" | "cdk"
+
+const SCRIPTS: Record<MintKind, string> = { nutshell: "scripts/mint.sh", cdk: "scripts/cdk-mint.sh" }
+const scriptPath = (relative: string): string => fileURLToPath(new URL(`../../${relative}`, import.meta.url))
+const nutshellScript = scriptPath(SCRIPTS.nutshell)
 
 /** First run installs the virtualenv (about a minute here), then the mint itself needs a few seconds. */
 const DEFAULT_STARTUP_TIMEOUT_MS = 300_000
@@ -26,9 +35,12 @@ const STDERR_TAIL_LINES = 40
 
 /** Options of {@link startRealMint}. */
 export interface RealMintOptions {
-  /** `MINT_INPUT_FEE_PPK` (default 0 in the harness; nutshell's own default is 100). */
+  /** Which mint (default `nutshell`). `cdk` needs `bash scripts/cdk-mint.sh install` to have built cdk-mintd. */
+  readonly kind?: MintKind
+  /** `MINT_INPUT_FEE_PPK` (default 0 in both harnesses; nutshell's own default is 100). */
   readonly inputFeePpk?: number
-  /** Extra nutshell settings (`MINT_*`, `FAKEWALLET_*`, …), passed as environment variables. */
+  /** Extra settings passed as environment variables: nutshell's (`MINT_*`, `FAKEWALLET_*`, …) or the CDK
+   * harness's (`CDK_MINT_*`, see `scripts/cdk-mint.sh`). */
   readonly env?: Record<string, string>
   /** How long to wait for `MINT_URL=` (default 300 s, which covers a first-time venv install). */
   readonly startupTimeoutMs?: number
@@ -65,7 +77,8 @@ const stopChild = (child: ChildProcess): Promise<void> =>
 export const startRealMint = (opts: RealMintOptions = {}): Promise<RealMint> => {
   const env: Record<string, string | undefined> = { ...process.env, ...opts.env }
   if (opts.inputFeePpk !== undefined) env.MINT_INPUT_FEE_PPK = String(opts.inputFeePpk)
-  const child = spawn("bash", [script, "start"], { env, stdio: ["ignore", "pipe", "pipe"] })
+  const relative = SCRIPTS[opts.kind ?? "nutshell"]
+  const child = spawn("bash", [scriptPath(relative), "start"], { env, stdio: ["ignore", "pipe", "pipe"] })
   const tail: string[] = []
   let stderrRest = ""
   child.stderr.setEncoding("utf8")
@@ -86,7 +99,7 @@ export const startRealMint = (opts: RealMintOptions = {}): Promise<RealMint> => 
       if (settled) return
       settled = true
       clearTimeout(timer)
-      void stopChild(child).then(() => reject(new MintStartFailure(why, stderrTail())))
+      void stopChild(child).then(() => reject(new MintStartFailure(why, stderrTail(), relative)))
     }
     const timeoutMs = opts.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS
     const timer = setTimeout(() => fail(`was not ready after ${Math.round(timeoutMs / 1000)} s`), timeoutMs)
@@ -115,7 +128,7 @@ export const startRealMint = (opts: RealMintOptions = {}): Promise<RealMint> => 
  * change. (An invoice of the same mint would be settled internally by nutshell, with no fee reserve.)
  */
 export const externalInvoice = (amountSat: bigint): string => {
-  const out = execFileSync("bash", [script, "invoice", amountSat.toString()], {
+  const out = execFileSync("bash", [nutshellScript, "invoice", amountSat.toString()], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   }).trim()

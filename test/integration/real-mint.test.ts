@@ -1,8 +1,11 @@
 /**
- * The protocol core against the real reference mint (nutshell 0.20.3, FakeWallet): our schemas decode what it
- * serves, its keyset ids verify from their keys, and mint → checkstate → swap → checkstate works with our
- * crypto, DLEQ required. A second mint with `input_fee_ppk = 100` checks that fees are charged exactly. Plain
- * `fetch` for I/O (the Effect MintClient comes later). Never skipped: if the mint cannot start, this fails.
+ * The protocol core against both real reference mints (nutshell 0.20.3 and cdk-mintd 0.18.3, fake Lightning
+ * backends; `test/support/real-mint.ts` lists how they differ): our schemas decode what they serve, their keyset
+ * ids verify from their keys, and mint → checkstate → swap → checkstate works with our crypto, DLEQ required. A
+ * second mint with `input_fee_ppk = 100` checks that fees are charged exactly. NUT-19: CDK answers a replayed
+ * identical mint or swap request from its cache (and refuses the same quote or inputs with other outputs);
+ * nutshell, which caches nothing without redis, refuses the replay. Plain `fetch` for I/O. Never skipped: if a
+ * mint cannot start (cdk-mintd not built, say), its suite fails with the reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createOutputs, type PreparedOutput, unblindSignatures } from "../../src/crypto/bdhke.js"
@@ -17,6 +20,7 @@ import type { Keyset, Proof } from "../../src/protocol/models.js"
 import {
   CheckStateRequestSchema,
   CheckStateResponseSchema,
+  cachedEndpoint,
   InfoResponseSchema,
   KeysetsResponseSchema,
   KeysResponseSchema,
@@ -30,7 +34,7 @@ import {
   SwapResponseSchema,
 } from "../../src/protocol/schemas/index.js"
 import { splitAmount } from "../../src/protocol/split.js"
-import { type RealMint, startRealMint } from "../support/real-mint.js"
+import { MINTS, type RealMint } from "../support/real-mint.js"
 
 /** Covers a first-time virtualenv install (about a minute here) plus the mint's start. */
 const START_TIMEOUT_MS = 360_000
@@ -137,12 +141,12 @@ const swap = (base: string, inputs: ReadonlyArray<Proof>, outputs: ReadonlyArray
     encodeMintRequest(SwapRequestSchema, { inputs: wireInputs(inputs), outputs: wireOutputs(outputs) }),
   )
 
-describe("nutshell reference mint, no fees", () => {
+describe.each(MINTS)("$name reference mint, no fees", (profile) => {
   let mint: RealMint | undefined
   let base = ""
 
   beforeAll(async () => {
-    mint = await startRealMint()
+    mint = await profile.start()
     base = mint.url
   }, START_TIMEOUT_MS)
 
@@ -152,7 +156,7 @@ describe("nutshell reference mint, no fees", () => {
 
   it("serves /v1/info, /v1/keysets and /v1/keys that decode with our schemas; every keyset id verifies", async () => {
     const info = decodeMintResponse(InfoResponseSchema, ok(await get(base, "/v1/info"), "GET /v1/info"))
-    expect(info.version).toMatch(/^Nutshell\/0\.20\.3$/)
+    expect(info.version).toMatch(profile.version)
     expect(info.nuts?.["12"]?.supported).toBe(true)
 
     const keysets = decodeMintResponse(
@@ -196,14 +200,82 @@ describe("nutshell reference mint, no fees", () => {
     expect(again.status).toBe(400)
     expect(decodeMintResponse(MintErrorBodySchema, again.text).code).toBe(11001)
   })
+
+  it(
+    profile.nut19
+      ? "NUT-19: a replayed identical mint or swap request is answered from the cache, byte for byte"
+      : "no NUT-19: a replayed mint or swap request is refused, not answered again",
+    async () => {
+      const info = decodeMintResponse(InfoResponseSchema, ok(await get(base, "/v1/info"), "GET /v1/info"))
+      for (const path of ["/v1/mint/bolt11", "/v1/melt/bolt11", "/v1/swap"])
+        expect(cachedEndpoint(info, "POST", path)).toEqual(profile.nut19 ? { ttlSeconds: 300 } : undefined)
+      const keyset = activeSatKeyset(await loadKeysets(base))
+      const code = (answer: HttpAnswer): number => {
+        expect(answer.status).toBe(400)
+        return decodeMintResponse(MintErrorBodySchema, answer.text).code
+      }
+
+      // Mint: the same body twice. CDK answers the second from its cache (the quote is issued once: other
+      // outputs for it are refused); nutshell refuses the second as an issued quote.
+      const quote = await paidQuote(base, 64n)
+      const outputs = outputsFor(64n, keyset)
+      const mintBody = encodeMintRequest(MintRequestSchema, { quote, outputs: wireOutputs(outputs) })
+      const minted = ok(await post(base, "/v1/mint/bolt11", mintBody), "POST /v1/mint/bolt11")
+      const mintReplay = await post(base, "/v1/mint/bolt11", mintBody)
+      if (profile.nut19) {
+        expect(mintReplay.status).toBe(200)
+        expect(mintReplay.text).toBe(minted)
+      } else {
+        expect(code(mintReplay)).toBe(11003) // outputs already signed (checked before the quote)
+      }
+      const otherOutputs = encodeMintRequest(MintRequestSchema, {
+        quote,
+        outputs: wireOutputs(outputsFor(64n, keyset)),
+      })
+      expect(code(await post(base, "/v1/mint/bolt11", otherOutputs))).toBe(20002)
+      const proofs = unblindSignatures(
+        outputs,
+        decodeMintResponse(MintResponseSchema, minted).signatures,
+        keyset,
+        { requireDleq: true },
+      )
+      expect(sum(proofs)).toBe(64n)
+      expect(await statesOf(base, proofs)).toEqual(proofs.map(() => "UNSPENT"))
+
+      // Swap: the same body twice. CDK's cached answer carries the same signatures; the inputs stay spent once.
+      const swapOutputs = outputsFor(64n, keyset)
+      const swapBody = encodeMintRequest(SwapRequestSchema, {
+        inputs: wireInputs(proofs),
+        outputs: wireOutputs(swapOutputs),
+      })
+      const swapped = ok(await post(base, "/v1/swap", swapBody), "POST /v1/swap")
+      const swapReplay = await post(base, "/v1/swap", swapBody)
+      if (profile.nut19) {
+        expect(swapReplay.status).toBe(200)
+        expect(swapReplay.text).toBe(swapped)
+      } else {
+        expect(code(swapReplay)).toBe(11001) // proofs already spent
+      }
+      expect(code(await swap(base, proofs, outputsFor(64n, keyset)))).toBe(11001)
+      const fresh = unblindSignatures(
+        swapOutputs,
+        decodeMintResponse(SwapResponseSchema, swapped).signatures,
+        keyset,
+        { requireDleq: true },
+      )
+      expect(sum(fresh)).toBe(64n)
+      expect(await statesOf(base, proofs)).toEqual(proofs.map(() => "SPENT"))
+      expect(await statesOf(base, fresh)).toEqual(fresh.map(() => "UNSPENT"))
+    },
+  )
 })
 
-describe("nutshell reference mint, input_fee_ppk = 100", () => {
+describe.each(MINTS)("$name reference mint, input_fee_ppk = 100", (profile) => {
   let mint: RealMint | undefined
   let base = ""
 
   beforeAll(async () => {
-    mint = await startRealMint({ inputFeePpk: 100 })
+    mint = await profile.start({ inputFeePpk: 100 })
     base = mint.url
   }, START_TIMEOUT_MS)
 
@@ -230,10 +302,9 @@ describe("nutshell reference mint, input_fee_ppk = 100", () => {
     const ignoring = await swap(base, proofs, outputsFor(100n, keyset))
     expect(ignoring.status).toBe(400)
     const error = decodeMintResponse(MintErrorBodySchema, ignoring.text)
-    // NUT-00 names 11005 "transaction not balanced"; nutshell 0.20.3 raises its generic TransactionError (11000)
-    // with the text "inputs (…) - fees (…) vs outputs (…) are not balanced".
-    expect([11005, 11000]).toContain(error.code)
-    expect(String(error.detail)).toMatch(/not balanced/)
+    // NUT-00 names 11005 "transaction not balanced" (CDK); nutshell 0.20.3 uses its generic 11000.
+    expect(error.code).toBe(profile.unbalanced.code)
+    expect(error.detail).toBe(profile.unbalanced.detail({ inputs: 100n, outputs: 100n, fee }))
     expect(await statesOf(base, proofs)).toEqual(proofs.map(() => "UNSPENT"))
 
     const outputs = outputsFor(100n - fee, keyset)
