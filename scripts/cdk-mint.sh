@@ -3,7 +3,7 @@
 # 127.0.0.1 only, an in-memory NUT-19 response cache) for the integration tests and for trying the wallet by hand.
 #
 #   bash scripts/cdk-mint.sh install   build cdk-mintd once into a per-user cache folder outside the clone,
-#                                      ${XDG_CACHE_HOME:-~/.cache}/corecashu/cdk-mintd-0.18.3 (~35 min on 2 cores, at
+#                                      ${XDG_CACHE_HOME:-~/.cache}/corecashu/cdk-mintd-0.18.3 (35–90 min on 2 cores, at
 #                                      low priority); idempotent, instant when done
 #   bash scripts/cdk-mint.sh start     run a mint in the foreground; prints `MINT_URL=http://127.0.0.1:PORT` once it
 #                                      answers /v1/info and serves an active secp256k1 sat keyset; Ctrl-C / SIGTERM
@@ -83,7 +83,7 @@ install() {
   ensure_protoc || return 1
   local partial="$prefix.partial.$$"
   rm -rf "$partial"
-  say "building cdk-mintd $CDK_VERSION into $prefix (first time only, ~35 min on 2 cores, low priority)"
+  say "building cdk-mintd $CDK_VERSION into $prefix (first time only, 35–90 min on 2 cores, low priority)"
   local t0=$SECONDS
   local nicer=(nice -n 19)
   command -v ionice >/dev/null 2>&1 && nicer+=(ionice -c 3)
@@ -228,7 +228,7 @@ serve() {
   [[ "$log_level" =~ ^(error|warn|info|debug|trace)$ ]] || { say "bad CDK_MINT_LOG_LEVEL: $log_level"; exit 2; }
 
   if ! binary_ready; then
-    say "cdk-mintd $CDK_VERSION is not built ($bin): run \`bash scripts/cdk-mint.sh install\` (once, ~35 min; scripts/test.sh does it)"
+    say "cdk-mintd $CDK_VERSION is not built ($bin): run \`bash scripts/cdk-mint.sh install\` (once, 35–90 min on 2 cores; scripts/test.sh does it)"
     exit 1
   fi
   trap 'cleanup; exit 0' INT TERM
