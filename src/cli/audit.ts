@@ -149,6 +149,12 @@ const damaged = (sequence: number, message: string, scope: AuditResult["scope"])
   violation: { sequence, kind: "chain", message },
 })
 
+/** A finding as the user knows the files: LevelDB names the snapshot's copies, the user audited `dataDir`. */
+const inPlaceOf = (r: AuditResult, snapshotDir: string, dataDir: string): AuditResult =>
+  r.ok
+    ? r
+    : { ...r, violation: { ...r.violation, message: r.violation.message.split(snapshotDir).join(dataDir) } }
+
 /** What {@link auditDataDir} audits. */
 export interface AuditOptions {
   readonly dataDir: string
@@ -207,7 +213,10 @@ export const auditDataDir = async (
       record = await readVaultRecord(snapshot.dir)
     } catch (e) {
       if (e instanceof StoreCorrupted)
-        return { result: damaged(e.firstBadSequence, e.message, scope), note: undefined }
+        return {
+          result: inPlaceOf(damaged(e.firstBadSequence, e.message, scope), snapshot.dir, opts.dataDir),
+          note: undefined,
+        }
       throw e
     }
     const { sealer, attester, note, destroy } = await sealerFor(record, passphrase, opts.vault)
@@ -239,7 +248,7 @@ export const auditDataDir = async (
         Effect.provideService(References.MinimumLogLevel, "None"),
       )
       const result = await Effect.runPromise(program)
-      return { result, note }
+      return { result: inPlaceOf(result, snapshot.dir, opts.dataDir), note }
     } finally {
       destroy?.()
     }

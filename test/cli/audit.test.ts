@@ -221,6 +221,9 @@ describe("corecashu audit", () => {
     expect(r.stdout + r.stderr).not.toMatch(/unexpected/)
     expect(r.code).toBe(1)
     expect(json(r.stdout)).toMatchObject({ ok: false, violation: { kind: "chain" } })
+    // Named as the user knows it: the audited directory, not the audit's private snapshot.
+    expect(json(r.stdout).violation.message).toContain(join(dir, table))
+    expect(r.stdout).not.toMatch(/corecashu-snapshot-/)
   })
 
   it("--witness: a cut of the newest events passes on its own, and fails against the attested head", async () => {
