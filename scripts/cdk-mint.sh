@@ -3,7 +3,7 @@
 # 127.0.0.1 only, an in-memory NUT-19 response cache) for the integration tests and for trying the wallet by hand.
 #
 #   bash scripts/cdk-mint.sh install   build cdk-mintd once into a per-user cache folder outside the clone,
-#                                      ${XDG_CACHE_HOME:-~/.cache}/corecashu/cdk-mintd-0.18.3-fakewallet-sqlite (~20 min on 2 cores, at
+#                                      ${XDG_CACHE_HOME:-~/.cache}/corecashu/cdk-mintd-0.18.3-fakewallet-sqlite (~15 min on 2 cores, at
 #                                      low priority); idempotent, instant when done
 #   bash scripts/cdk-mint.sh start     run a mint in the foreground; prints `MINT_URL=http://127.0.0.1:PORT` once it
 #                                      answers /v1/info and serves an active secp256k1 sat keyset; Ctrl-C / SIGTERM
@@ -28,7 +28,8 @@ set -euo pipefail
 CDK_VERSION="0.18.3"
 # Only what the tests run: the fake wallet and SQLite. The default features add CLN, LND, BDK (electrum,
 # esplora, bitcoind RPC), a gRPC payment processor and the management RPC: measured here, the default build took
-# 86 min on 2 loaded cores, this one 22 min (25 min of CPU). The cache folder is keyed by version and features.
+# 86 min on 2 loaded cores, this one 22 min there and 13 min through `install` on a quiet machine with a cold
+# cache. The cache folder is keyed by version and features.
 CDK_FEATURES="fakewallet,sqlite"
 cache_base="${XDG_CACHE_HOME:-$HOME/.cache}/corecashu"
 prefix="$cache_base/cdk-mintd-$CDK_VERSION-${CDK_FEATURES//,/-}"
@@ -87,7 +88,7 @@ install() {
   ensure_protoc || return 1
   local partial="$prefix.partial.$$"
   rm -rf "$partial"
-  say "building cdk-mintd $CDK_VERSION into $prefix (first time only, ~20 min on 2 cores, low priority)"
+  say "building cdk-mintd $CDK_VERSION into $prefix (first time only, ~15 min on 2 cores, low priority)"
   local t0=$SECONDS
   local nicer=(nice -n 19)
   command -v ionice >/dev/null 2>&1 && nicer+=(ionice -c 3)
@@ -230,7 +231,7 @@ serve() {
   [[ "$log_level" =~ ^(error|warn|info|debug|trace)$ ]] || { say "bad CDK_MINT_LOG_LEVEL: $log_level"; exit 2; }
 
   if ! binary_ready; then
-    say "cdk-mintd $CDK_VERSION is not built ($bin): run \`bash scripts/cdk-mint.sh install\` (once, ~20 min on 2 cores; scripts/test.sh does it)"
+    say "cdk-mintd $CDK_VERSION is not built ($bin): run \`bash scripts/cdk-mint.sh install\` (once, ~15 min on 2 cores; scripts/test.sh does it)"
     exit 1
   fi
   trap 'cleanup; exit 0' INT TERM
