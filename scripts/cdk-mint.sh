@@ -22,7 +22,7 @@
 #   CDK_MINT_LOG_LEVEL [warn]          cdk-mintd's stderr log level
 #   CDK_MINTD_BIN                      use this cdk-mintd binary instead of the cached build
 # cdk-mintd's own CDK_MINTD_* bootstrap variables are cleared: the harness owns the work dir and the database.
-# See ../shared/docs/MINT-HARNESS.md §3-4 and the README (Test support).
+# How it is built and run, and how CDK answers differently from nutshell: the README (Test support).
 set -euo pipefail
 
 CDK_VERSION="0.18.3"

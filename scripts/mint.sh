@@ -16,7 +16,7 @@
 # Others that matter: FAKEWALLET_PAY_INVOICE_STATE (SETTLED|FAILED|PENDING|UNKNOWN, melt outcome),
 # FAKEWALLET_PAYMENT_STATE, MINT_QUOTE_BACKEND_CHECK_RATE_LIMIT, MINT_REDIS_CACHE_ENABLED + MINT_REDIS_CACHE_URL
 # (NUT-19 needs a redis server), MINT_MAX_MINT_BOLT11_SAT, MINT_MAX_MELT_BOLT11_SAT. The listen address, port and
-# database are owned by the harness. See ../shared/docs/MINT-HARNESS.md.
+# database are owned by the harness. See the README (Test support).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.cache/nutshell-venv"
