@@ -27,6 +27,7 @@ import { type RealMint, startRealMint } from "../src/cli/real-mint.js"
 import { Engine } from "../src/engine/engine.js"
 import type { MintClientHttpOptions } from "../src/infra/mint-client/http.js"
 import { INSECURE_TEST_VAULT_OPTIONS } from "../src/infra/vault.js"
+import { argNumber, argValue } from "./support/args.js"
 import { type Books, inFlightOf, keepBooks, settleAll } from "./support/books.js"
 import { type HostileKind, startHostileProxy } from "./support/hostile-proxy.js"
 import { InvoiceStock } from "./support/invoices.js"
@@ -278,15 +279,6 @@ export const runHostileMint = async (opts: HostileMintOptions = {}): Promise<Hos
     await mint?.stop()
     if (opts.keepDataDir !== true) rmSync(dataDir, { recursive: true, force: true })
   }
-}
-
-const argValue = (args: ReadonlyArray<string>, name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? args[i + 1] : undefined
-}
-const argNumber = (args: ReadonlyArray<string>, name: string): number | undefined => {
-  const v = Number(argValue(args, name))
-  return Number.isFinite(v) ? v : undefined
 }
 
 /** The CLI (`npm run sim -- hostile-mint …`). */

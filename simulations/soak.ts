@@ -25,6 +25,7 @@ import { type RealMint, startRealMint } from "../src/cli/real-mint.js"
 import { Engine } from "../src/engine/engine.js"
 import { INSECURE_TEST_VAULT_OPTIONS } from "../src/infra/vault.js"
 import { childBundle } from "../test/support/child-bundle.js"
+import { argNumber, argValue } from "./support/args.js"
 import { type Books, keepBooks, settleAll } from "./support/books.js"
 import { InvoiceStock } from "./support/invoices.js"
 import { dice as makeDice } from "./support/prng.js"
@@ -233,15 +234,6 @@ export const runSoak = async (opts: SoakOptions = {}): Promise<SoakSummary> => {
     await mint?.stop()
     rmSync(work, { recursive: true, force: true })
   }
-}
-
-const argValue = (args: ReadonlyArray<string>, name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? args[i + 1] : undefined
-}
-const argNumber = (args: ReadonlyArray<string>, name: string): number | undefined => {
-  const v = Number(argValue(args, name))
-  return Number.isFinite(v) ? v : undefined
 }
 
 /** The CLI (`npm run sim -- soak …`). */
