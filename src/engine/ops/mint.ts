@@ -339,6 +339,28 @@ export const recoverMint = (rt: WalletRuntime, ctx0: OpContext): Effect.Effect<S
 const OUTPUTS_ALREADY_SIGNED = 11003
 
 /**
+ * A new mint operation for the same quote, started in the log (an ended operation takes no new steps): how a
+ * quote is claimed again after its first operation ended without issuing it.
+ */
+const restartedClaim = (rt: WalletRuntime, started: MintStarted) =>
+  Effect.gen(function* () {
+    const operationId = newOperationId(rt.services.now())
+    const next: MintStarted = { ...started, operationId }
+    yield* rt.write((append) => append(stepEvents(operationId, "started", [next])))
+    const fresh: OpContext = {
+      operationId,
+      started: next,
+      prepared: undefined,
+      attempts: 0,
+      firstSentAt: undefined,
+      recoveries: 0,
+      pendings: 0,
+      ended: undefined,
+    }
+    return fresh
+  })
+
+/**
  * A paid, unissued quote whose outputs the mint says it signed before (11003): our counters were used by an
  * earlier life of this seed (a wallet recreated from its mnemonic without a restore). Nothing of this attempt
  * happened — the quote is still unissued — so: restore that counter range (which moves the counter past it
@@ -358,19 +380,7 @@ const claimWithFreshOutputs = (
     yield* compensate(rt, ctx, "not-processed", OUTPUTS_ALREADY_SIGNED, {
       recovery: recovering(ctx, "quote-state", "compensated", OUTPUTS_ALREADY_SIGNED),
     })
-    const operationId = newOperationId(rt.services.now())
-    const next: MintStarted = { ...(ctx.started as MintStarted), operationId }
-    yield* rt.write((append) => append(stepEvents(operationId, "started", [next])))
-    const fresh: OpContext = {
-      operationId,
-      started: next,
-      prepared: undefined,
-      attempts: 0,
-      firstSentAt: undefined,
-      recoveries: 0,
-      pendings: 0,
-      ended: undefined,
-    }
+    const fresh = yield* restartedClaim(rt, ctx.started as MintStarted)
     const prepared = yield* rt.write((append) => appendMintIntent(rt, append, fresh)).pipe(Effect.result)
     if (prepared._tag === "Failure") {
       if (prepared.failure._tag === "EngineInvariant") return yield* prepared.failure
@@ -451,23 +461,11 @@ const claimWrittenOff = (
       return undefined
     const quote = yield* rt.services.mint.mintQuoteState(started.mintUrl, started.method, started.quoteId)
     if (quote.state !== "PAID") return undefined
-    const operationId = newOperationId(rt.services.now())
-    const next: MintStarted = { ...started, operationId }
-    yield* rt.write((append) => append(stepEvents(operationId, "started", [next])))
-    const fresh: OpContext = {
-      operationId,
-      started: next,
-      prepared: undefined,
-      attempts: 0,
-      firstSentAt: undefined,
-      recoveries: 0,
-      pendings: 0,
-      ended: undefined,
-    }
+    const fresh = yield* restartedClaim(rt, started)
     const settled = yield* claimPaidQuote(rt, fresh)
     const done = yield* settledOrFail(fresh, settled)
     const amount = done.completed?.kind === "mint" ? done.completed.amount : sumAmounts(done.proofs)
-    return { operationId, amount, proofs: done.proofs.length }
+    return { operationId: fresh.operationId, amount, proofs: done.proofs.length }
   })
 
 /** Options of {@link mintProofs}. */
