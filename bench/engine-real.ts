@@ -23,9 +23,9 @@ import { pathToFileURL } from "node:url"
 import { Mint as CtsMint, type Proof as CtsProof, Wallet as CtsWallet } from "@cashu/cashu-ts"
 import { mnemonicToSeedSync } from "@scure/bip39"
 import { Engine } from "../src/engine/engine.js"
-import { INSECURE_TEST_VAULT_OPTIONS } from "../src/infra/vault.js"
 import { freshDir } from "../test/support/engine.js"
 import { startRealMint } from "../test/support/real-mint.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "../test/support/vault.js"
 
 const AMOUNT = 255
 const PIECES = 8

@@ -41,10 +41,10 @@ import {
 } from "@cashu/cashu-ts"
 import { mnemonicToSeedSync } from "@scure/bip39"
 import { Engine } from "../src/engine/engine.js"
-import { INSECURE_TEST_VAULT_OPTIONS } from "../src/infra/vault.js"
 import { directMintClient } from "../test/support/direct-mint-client.js"
 import { freshDir } from "../test/support/engine.js"
 import { createTestMint, type TestMint } from "../test/support/mint/index.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "../test/support/vault.js"
 
 /** 1 + 2 + … + 128: eight proofs, one per denomination, spent and re-created whole by every swap. */
 const AMOUNT = 255

@@ -21,9 +21,9 @@ import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { Engine } from "../src/engine/engine.js"
 import type { Wallet } from "../src/engine/wallet.js"
-import { INSECURE_TEST_VAULT_OPTIONS } from "../src/infra/vault.js"
 import { directMintClient } from "../test/support/direct-mint-client.js"
 import { createTestMint, type FaultSpec, type TestMint } from "../test/support/mint/index.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "../test/support/vault.js"
 import { prng } from "./support/prng.js"
 
 /** Options of {@link runChaos}; every field has a default. */

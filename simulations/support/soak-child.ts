@@ -10,7 +10,7 @@
  */
 import { readFileSync } from "node:fs"
 import { Engine } from "../../src/engine/engine.js"
-import { INSECURE_TEST_VAULT_OPTIONS } from "../../src/infra/vault.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "../../test/support/vault.js"
 import { dice as makeDice } from "./prng.js"
 import { type Invoice, type Outcome, type PoolToken, randomAction } from "./workload.js"
 

@@ -121,18 +121,10 @@ export interface VaultOptions {
   readonly scrypt?: ScryptParams
   /**
    * TESTS ONLY. Accept scrypt parameters below {@link MIN_SCRYPT} (down to N = 2, r = 1) when creating and
-   * when unlocking, so test suites do not spend a second per vault. Never set this in production code.
+   * when unlocking, so test suites do not spend a second per vault. Never set this in production code. (The
+   * tests' options live in `test/support/vault.ts`, outside the package.)
    */
   readonly insecureAllowWeakKdf?: boolean
-}
-
-/**
- * TESTS ONLY: options for a passphrase vault with a trivially cheap scrypt (N = 16, r = 1). Material created
- * with them can only be unlocked with them again.
- */
-export const INSECURE_TEST_VAULT_OPTIONS: VaultOptions = {
-  scrypt: { N: 16, r: 1, p: 1 },
-  insecureAllowWeakKdf: true,
 }
 
 /** An unlocked vault: seals and opens payloads under its data key. */

@@ -1,5 +1,5 @@
 /**
- * The main job, end to end: `src/cli/demo.ts` as its own process (what `scripts/demo.sh` runs after setup)
+ * The main job, end to end: `demo/demo.ts` as its own process (what `scripts/demo.sh` runs after setup)
  * against a real nutshell mint. Checks the exit code, that every step and both audits are reported, that the
  * printed numbers add up, that nothing secret is printed, and that the mint and the temp data are gone after.
  * (`scripts/demo.sh` itself also runs `npm install` when the lock changed; that is not done inside a test run.)
@@ -21,7 +21,7 @@ interface Run {
 /** Runs the demo as `npm run demo` does (minus setup), with `env` added to the environment. */
 const demo = (args: ReadonlyArray<string> = [], env: Record<string, string> = {}): Promise<Run> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/demo.ts", ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", "demo/demo.ts", ...args], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -24,9 +24,10 @@ import {
   type LevelDbStoreOptions,
   openLevelDbEventStore,
 } from "../../src/infra/leveldb-store.js"
-import { INSECURE_TEST_VAULT_OPTIONS, unlockVault } from "../../src/infra/vault.js"
+import { unlockVault } from "../../src/infra/vault.js"
 import { auditLog, payloadDecoder } from "../../src/projections/audit.js"
 import { runEventStoreContract } from "../events/store-contract.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "../support/vault.js"
 import { deleteRecord, getRecord, putChunk, putRecord } from "./fixtures/chunks.js"
 import {
   fails,

@@ -9,7 +9,6 @@ import {
   createVaultEffect,
   DEFAULT_SCRYPT,
   decodeVaultMaterial,
-  INSECURE_TEST_VAULT_OPTIONS,
   MIN_SCRYPT,
   SEAL_OVERHEAD,
   SEALED_VERSION,
@@ -22,6 +21,7 @@ import {
   vaultLayer,
   vaultLayerFrom,
 } from "../../src/infra/vault.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "../support/vault.js"
 
 const TEST = INSECURE_TEST_VAULT_OPTIONS
 

@@ -31,7 +31,6 @@ import { Engine, type EngineOpenOptions } from "../../src/engine/engine.js"
 import type { EngineHooks } from "../../src/engine/runtime.js"
 import type { Wallet } from "../../src/engine/wallet.js"
 import type { OperationKind, PreparedRequest } from "../../src/events/catalogue.js"
-import { INSECURE_TEST_VAULT_OPTIONS } from "../../src/infra/vault.js"
 import { decodeMintResponse } from "../../src/protocol/decode.js"
 import { keysetFromWire } from "../../src/protocol/keysets.js"
 import type { Proof } from "../../src/protocol/models.js"
@@ -39,6 +38,7 @@ import { KeysResponseSchema } from "../../src/protocol/schemas/index.js"
 import { decodeToken, encodeToken } from "../../src/protocol/token.js"
 import { freshDir } from "../support/engine.js"
 import { externalInvoice, MINTS, type RealMint } from "../support/real-mint.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "../support/vault.js"
 
 /** Covers a first-time virtualenv install (about a minute here) plus the mint's start. */
 const START_TIMEOUT_MS = 360_000

@@ -7,8 +7,9 @@ import { VaultError } from "../../src/events/errors.js"
 import { type MemoryLog, makeMemoryEventStore, makeMemoryLog } from "../../src/events/memory-store.js"
 import { identitySealer, type PayloadSealer } from "../../src/events/sealer.js"
 import type { EventStoreShape } from "../../src/events/store.js"
-import { createVault, INSECURE_TEST_VAULT_OPTIONS } from "../../src/infra/vault.js"
+import { createVault } from "../../src/infra/vault.js"
 import { type AuditResult, auditLog, payloadDecoder } from "../../src/projections/audit.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "../support/vault.js"
 import { buildHistory, type History, historyArbitrary, KEYSETS, MINT_B, type Step } from "./history.js"
 
 const vault = createVault({ passphrase: "audit test" }, INSECURE_TEST_VAULT_OPTIONS).vault

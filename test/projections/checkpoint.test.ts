@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { StoreUnavailable } from "../../src/events/errors.js"
-import { createVault, INSECURE_TEST_VAULT_OPTIONS } from "../../src/infra/vault.js"
+import { createVault } from "../../src/infra/vault.js"
 import { backupProjection } from "../../src/projections/backup.js"
 import {
   type Checkpoint,
@@ -13,6 +13,7 @@ import {
 } from "../../src/projections/checkpoint.js"
 import { type AnyProjection, foldEvents } from "../../src/projections/projection.js"
 import { proofsProjection } from "../../src/projections/proofs.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "../support/vault.js"
 import { buildHistory, mnemonicOf, recordHistory } from "./history.js"
 
 const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e)

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest"
 import { makeMemoryEventStore, makeMemoryLog } from "../../src/events/memory-store.js"
 import { EventStore, type EventStoreShape, type RecordedEvent } from "../../src/events/store.js"
 import { openLevelDbEventStore } from "../../src/infra/leveldb-store.js"
-import { createVault, INSECURE_TEST_VAULT_OPTIONS } from "../../src/infra/vault.js"
+import { createVault } from "../../src/infra/vault.js"
 import {
   type CheckpointStore,
   fileCheckpointStore,
@@ -16,6 +16,7 @@ import {
 import { ALL_PROJECTIONS } from "../../src/projections/index.js"
 import { type AnyProjection, foldEvents } from "../../src/projections/projection.js"
 import { type ProjectionRunner, startProjectionRunner } from "../../src/projections/runner.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "../support/vault.js"
 import { type Append, buildHistory, historyArbitrary, stepArbitrary } from "./history.js"
 
 const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e)

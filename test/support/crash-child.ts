@@ -12,7 +12,6 @@ import { Effect } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { Engine } from "../../src/engine/engine.js"
 import { makeHttpMintClient } from "../../src/infra/mint-client/http.js"
-import { INSECURE_TEST_VAULT_OPTIONS } from "../../src/infra/vault.js"
 import {
   type ChildMessage,
   CrashPoints,
@@ -21,6 +20,7 @@ import {
   die,
   type ParentAck,
 } from "./crash-points.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "./vault.js"
 
 const spec = JSON.parse(process.env.CRASH_SPEC ?? "{}") as CrashSpec
 const points = new CrashPoints(spec.crashAt)

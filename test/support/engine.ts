@@ -7,9 +7,9 @@ import { join } from "node:path"
 import { afterEach } from "vitest"
 import { Engine, type EngineOpenOptions } from "../../src/engine/engine.js"
 import type { Wallet } from "../../src/engine/wallet.js"
-import { INSECURE_TEST_VAULT_OPTIONS } from "../../src/infra/vault.js"
 import { directMintClient } from "./direct-mint-client.js"
 import { createTestMint, type TestMint, type TestMintOptions } from "./mint/index.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "./vault.js"
 
 /** A fresh temp directory. */
 export const freshDir = (prefix = "corecashu-engine-"): string => mkdtempSync(join(tmpdir(), prefix))

@@ -1,5 +1,5 @@
 /**
- * The reference-mint harness lives in `src/cli/real-mint.ts` (the demo uses it too); tests import it here, with
+ * The reference-mint harness lives in `demo/real-mint.ts` (the demo uses it too); tests import it here, with
  * the two reference mints the integration suites run against and what each does differently.
  *
  * Both mints run a fake Lightning backend that pays every invoice it creates and charges 1 sat to pay an
@@ -12,9 +12,9 @@
  * | melt fee reserve | max(2 sat, 1 % of the amount), rounded up | max(reserve_fee_min = 2, ⌊fee_percent (0.02, f32) · amount⌋) |
  * | NUT-19 | not advertised (it needs redis) | `[info.http_cache] backend = "memory"`: swap, mint and melt answers cached, ttl 300 s |
  */
-import { type MintKind, type RealMint, type RealMintOptions, startRealMint } from "../../src/cli/real-mint.js"
+import { type MintKind, type RealMint, type RealMintOptions, startRealMint } from "../../demo/real-mint.js"
 
-export * from "../../src/cli/real-mint.js"
+export * from "../../demo/real-mint.js"
 
 /** A reference mint the integration suites run against, and its differences as data. */
 export interface MintProfile {

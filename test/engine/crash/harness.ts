@@ -14,7 +14,6 @@ import { fileURLToPath } from "node:url"
 import { expect } from "vitest"
 import { Engine } from "../../../src/engine/engine.js"
 import type { Wallet } from "../../../src/engine/wallet.js"
-import { INSECURE_TEST_VAULT_OPTIONS } from "../../../src/infra/vault.js"
 import { childBundle } from "../../support/child-bundle.js"
 import type { ChildMessage, CrashOp, CrashSpec } from "../../support/crash-points.js"
 import { directMintClient } from "../../support/direct-mint-client.js"
@@ -26,6 +25,7 @@ import {
   type TestMint,
   type TestMintOptions,
 } from "../../support/mint/index.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "../../support/vault.js"
 
 const CHILD_SOURCE = fileURLToPath(new URL("../../support/crash-child.ts", import.meta.url))
 const PASSPHRASE = "test passphrase"

@@ -4,6 +4,9 @@
  * backend, which pays every invoice it creates. The child dies with this process (PR_SET_PDEATHSIG: in
  * `scripts/nutshell_mint.py`, and through `setpriv` in `scripts/cdk-mint.sh`), so a crashed test run leaves no
  * mint behind.
+ *
+ * Outside `src`, so the published package does not ship it; the tests reach it through
+ * `test/support/real-mint.ts`.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -26,7 +29,7 @@ export class MintStartFailure extends Error {
 export type MintKind = "nutshell" | "cdk"
 
 const SCRIPTS: Record<MintKind, string> = { nutshell: "scripts/mint.sh", cdk: "scripts/cdk-mint.sh" }
-const scriptPath = (relative: string): string => fileURLToPath(new URL(`../../${relative}`, import.meta.url))
+const scriptPath = (relative: string): string => fileURLToPath(new URL(`../${relative}`, import.meta.url))
 const nutshellScript = scriptPath(SCRIPTS.nutshell)
 
 /** First run installs the virtualenv (about a minute here), then the mint itself needs a few seconds. */

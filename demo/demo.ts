@@ -9,7 +9,7 @@
  * engine's own (`engine.audit()`) and the `corecashu audit` command run as a separate process on the closed
  * data directory.
  *
- *   node --import tsx src/cli/demo.ts [--data-dir DIR] [--keep]
+ *   node --import tsx demo/demo.ts [--data-dir DIR] [--keep]
  *
  * `--data-dir` uses DIR (which must not hold a log yet) instead of a temp dir; `--keep` keeps the data dir and
  * the passphrase file for a later `corecashu audit`. By default both are deleted at the end.
@@ -18,6 +18,9 @@
  * Exit 0 when every step and both audits succeed; 1 with a one-line reason otherwise. The mint is stopped in
  * every case (and dies with this process if it is killed).
  *
+ * It lives outside `src` (like `bench/` and `simulations/`) so the published package holds none of it: it
+ * uses the engine only through the package's public entry point, as a user would.
+ *
  * @module
  */
 import { spawnSync } from "node:child_process"
@@ -25,17 +28,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Engine } from "../engine/engine.js"
-import type { Wallet } from "../engine/wallet.js"
-import { isCorecashuError } from "../errors.js"
-import type { OperationView } from "../projections/operations.js"
-import { decodeToken } from "../protocol/token.js"
+import { decodeToken, Engine, isCorecashuError, type Wallet } from "../src/index.js"
 import { externalInvoice, MintStartFailure, type RealMint, startRealMint } from "./real-mint.js"
 
-/** The CLI next to this file: `main.ts` when run from source (tsx), `main.js` from `dist`. */
-const CLI = fileURLToPath(
-  new URL(import.meta.url.endsWith(".ts") ? "./main.ts" : "./main.js", import.meta.url),
-)
+/** A wallet's history entry. */
+type OperationView = ReturnType<Wallet["history"]>[number]
+
+/** The package's CLI, run from source (this file runs under tsx, so its child does too). */
+const CLI = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url))
 const INPUT_FEE_PPK = 100
 const MINT_START_TIMEOUT_MS = 300_000
 
