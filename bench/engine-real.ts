@@ -23,6 +23,7 @@ import { pathToFileURL } from "node:url"
 import { Mint as CtsMint, type Proof as CtsProof, Wallet as CtsWallet } from "@cashu/cashu-ts"
 import { mnemonicToSeedSync } from "@scure/bip39"
 import { Engine } from "../src/engine/engine.js"
+import { walletRuntime } from "../src/engine/internal.js"
 import { freshDir } from "../test/support/engine.js"
 import { startRealMint } from "../test/support/real-mint.js"
 import { INSECURE_TEST_VAULT_OPTIONS } from "../test/support/vault.js"
@@ -78,7 +79,7 @@ export async function runEngineRealBench(opts: { quick: boolean }): Promise<Reco
     await wallet.addMint(mint.url)
     const quote = await wallet.mintQuote({ mintUrl: mint.url, amount: BigInt(AMOUNT) })
     await wallet.mint(quote.operationId)
-    if (wallet.runtime.view().proofs({ state: "unspent" }).length !== PIECES)
+    if (walletRuntime(wallet).view().proofs({ state: "unspent" }).length !== PIECES)
       throw new Error("bench setup: our wallet does not hold 8 proofs")
     const oursSwap = async (): Promise<void> => {
       const r = await wallet.swap({ mintUrl: mint.url, amount: BigInt(AMOUNT) })

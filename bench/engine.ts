@@ -41,6 +41,7 @@ import {
 } from "@cashu/cashu-ts"
 import { mnemonicToSeedSync } from "@scure/bip39"
 import { Engine } from "../src/engine/engine.js"
+import { walletRuntime } from "../src/engine/internal.js"
 import { directMintClient } from "../test/support/direct-mint-client.js"
 import { freshDir } from "../test/support/engine.js"
 import { createTestMint, type TestMint } from "../test/support/mint/index.js"
@@ -108,7 +109,7 @@ const setupOurs = async (mint: TestMint) => {
   await wallet.addMint(mint.baseUrl)
   const quote = await wallet.mintQuote({ mintUrl: mint.baseUrl, amount: BigInt(AMOUNT) })
   await wallet.mint(quote.operationId)
-  const held = wallet.runtime.view().proofs({ state: "unspent" })
+  const held = walletRuntime(wallet).view().proofs({ state: "unspent" })
   if (held.length !== PIECES) throw new Error(`bench setup: expected ${PIECES} proofs, got ${held.length}`)
   const swap = async (): Promise<void> => {
     const r = await wallet.swap({ mintUrl: mint.baseUrl, amount: BigInt(AMOUNT) })

@@ -20,6 +20,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { Engine } from "../src/engine/engine.js"
+import { walletRuntime } from "../src/engine/internal.js"
 import type { Wallet } from "../src/engine/wallet.js"
 import { directMintClient } from "../test/support/direct-mint-client.js"
 import { createTestMint, type FaultSpec, type TestMint } from "../test/support/mint/index.js"
@@ -246,12 +247,15 @@ export const runChaos = async (opts: ChaosOptions = {}): Promise<ChaosSummary> =
     const heldTotal = reopened.reduce((s, w) => s + held(w), 0n)
     const inFlight = reopened.reduce((s, w) => s + inFlightOf(w).length, 0)
     const openQuotes = reopened.reduce((s, w) => s + openOf(w).filter(isOpenQuote).length, 0)
-    const reserved = reopened.reduce((s, w) => s + w.runtime.view().proofs({ state: "reserved" }).length, 0)
+    const reserved = reopened.reduce(
+      (s, w) => s + walletRuntime(w).view().proofs({ state: "reserved" }).length,
+      0,
+    )
     // Proofs a wallet calls spendable that the mint has spent (or holds for a melt): value the sums would hide.
     const stale = reopened.reduce(
       (s, w) =>
         s +
-        w.runtime
+        walletRuntime(w)
           .view()
           .proofs({ state: "unspent" })
           .filter((p) => mint.isSpent(p.proof.Y) || mint.isPending(p.proof.Y)).length,

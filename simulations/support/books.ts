@@ -20,6 +20,7 @@
  */
 import { Effect, Stream } from "effect"
 import type { Engine } from "../../src/engine/engine.js"
+import { engineStore, walletRuntime } from "../../src/engine/internal.js"
 import type { Wallet } from "../../src/engine/wallet.js"
 import { outcome } from "./workload.js"
 
@@ -110,7 +111,7 @@ const unclaimedCount = (w: Wallet) =>
  * proof the last event that moved it (to explain a stale proof).
  */
 const readLog = async (engine: Engine) => {
-  const events = await Effect.runPromise(Stream.runCollect(engine.store.readAll()))
+  const events = await Effect.runPromise(Stream.runCollect(engineStore(engine).readAll()))
   const mint = new Set<string>()
   const melt = new Set<string>()
   const lastMove = new Map<string, { readonly tag: string; readonly operationId: string | undefined }>()
@@ -205,7 +206,7 @@ export const keepBooks = async (
   let reserved = 0
   let incoming = 0
   for (const w of wallets) {
-    for (const p of w.runtime.view().proofs()) {
+    for (const p of walletRuntime(w).view().proofs()) {
       if (p.state === "incoming") {
         incoming++
         continue
@@ -234,7 +235,11 @@ export const keepBooks = async (
       const h = holder.get(y)
       const move = lastMove.get(y)
       const op =
-        move?.operationId === undefined ? undefined : h?.wallet.runtime.view().operation(move.operationId)
+        move?.operationId === undefined
+          ? undefined
+          : h === undefined
+            ? undefined
+            : walletRuntime(h.wallet).view().operation(move.operationId)
       const why =
         `${h?.state} (mint: ${state}) after ${move?.tag} of ` +
         `${op === undefined ? "-" : `${op.kind}:${op.status}:${op.compensation ?? ""}:${op.lastRecovery ?? ""}`}`

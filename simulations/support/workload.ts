@@ -8,6 +8,8 @@
  *
  * @module
  */
+
+import { walletRuntime } from "../../src/engine/internal.js"
 import type { Wallet } from "../../src/engine/wallet.js"
 import type { Dice } from "./prng.js"
 
@@ -82,7 +84,7 @@ const spendable = (w: Wallet, mintUrl: string): bigint => w.balance(mintUrl)
 
 /** Sends this wallet made that still hold pending proofs (a token nobody claimed yet, as far as it knows). */
 export const reclaimableSends = (w: Wallet): string[] => {
-  const view = w.runtime.view()
+  const view = walletRuntime(w).view()
   const owners = new Set<string>()
   for (const p of view.proofs({ state: "pending" }))
     if (p.operationId !== undefined) owners.add(p.operationId)

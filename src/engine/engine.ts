@@ -11,30 +11,34 @@ import { generateMnemonic } from "@scure/bip39"
 import { wordlist } from "@scure/bip39/wordlists/english.js"
 import { Context, Effect, Exit, Layer, Scope, Stream } from "effect"
 import { isValidMnemonic, mnemonicToSeed } from "../crypto/nut13.js"
-import { DecodeError } from "../errors.js"
 import type { Attester, HeadAttestation } from "../events/attestation.js"
 import type { WalletCreated } from "../events/catalogue.js"
 import { walletEventId, walletStream } from "../events/ids.js"
-import { EventStore, type EventStoreShape } from "../events/store.js"
+import { fileCheckpointStore } from "../infra/checkpoint-file-store.js"
 import { type LevelDbAccess, openLevelDbEventStore } from "../infra/leveldb-store.js"
 import { MintClientHttpLive, type MintClientHttpOptions } from "../infra/mint-client/http.js"
-import { MintClient, type MintClientShape } from "../infra/mint-client/service.js"
 import { appendWitness, attestHead, checkWitness, readWitness } from "../infra/witness.js"
+import {
+  DecodeError,
+  EngineClosed,
+  EngineInvariant,
+  UnknownWallet,
+  type WalletError,
+  WalletExists,
+} from "../model/index.js"
+import { EventStore } from "../ports/event-store.js"
+import { MintClient, type MintClientShape } from "../ports/mint-client.js"
 import { type AuditResult, auditLog, InvariantChecker } from "../projections/audit.js"
 import { backupProjection } from "../projections/backup.js"
-import { fileCheckpointStore } from "../projections/checkpoint.js"
 import { ALL_PROJECTIONS } from "../projections/index.js"
 import { startProjectionRunner } from "../projections/runner.js"
-import { EngineClosed, EngineInvariant, UnknownWallet, type WalletError, WalletExists } from "./errors.js"
+import { checked, createWalletArgs, openArgs, walletIdArg } from "./arguments.js"
+import { hooksOf, newWallet, registerEngine, walletRuntime } from "./internal.js"
 import { walletPrivateKey } from "./keys.js"
-import {
-  DEFAULT_ENGINE_OPTIONS,
-  type EngineHooks,
-  type EngineOptions,
-  type EngineServices,
-  WalletRuntime,
-} from "./runtime.js"
-import { Wallet } from "./wallet.js"
+import { DEFAULT_ENGINE_OPTIONS, type EngineOptions, type EngineServices, WalletRuntime } from "./runtime.js"
+// Loading the class registers how the engine builds wallets (`./internal.ts`).
+import "./wallet.js"
+import type { Wallet } from "./wallet.js"
 
 /** How the engine reaches mints: a ready client, or options of the HTTP client with its policies. */
 export type MintClientChoice = MintClientShape | MintClientHttpOptions
@@ -59,8 +63,6 @@ export type EngineOpenOptions = LevelDbAccess & {
   readonly now?: () => number
   /** Run recovery of in-flight operations on open (default true). */
   readonly recover?: boolean
-  /** Test hooks (crash points). */
-  readonly hooks?: EngineHooks
   /** Vault options (scrypt cost of a new passphrase vault; tests use a weak KDF). */
   readonly vault?: import("../infra/vault.js").VaultOptions
   /**
@@ -87,17 +89,31 @@ export interface CreateWalletOptions {
 const httpMintClient = (options: MintClientHttpOptions): Effect.Effect<MintClientShape, never, Scope.Scope> =>
   Layer.build(MintClientHttpLive(options)).pipe(Effect.map((ctx) => Context.get(ctx, MintClient)))
 
-/** A running engine hosting many wallets over one event log. */
+/**
+ * A running engine hosting many wallets over one event log. What it is made of (the raw log, whose
+ * `WalletCreated` events hold mnemonics, the mint client, the projections) lives in ES private fields: no
+ * property of an engine or of its wallets leads to it.
+ */
 export class Engine {
-  private readonly wallets = new Map<string, Wallet>()
-  private closed = false
+  readonly #wallets = new Map<string, Wallet>()
+  #closed = false
+  readonly #scope: Scope.Closeable
+  readonly #services: EngineServices
+  readonly #attester: Attester | undefined
+  readonly #witness: string | undefined
 
   private constructor(
-    private readonly scope: Scope.Closeable,
-    private readonly services: EngineServices,
-    private readonly attester: Attester | undefined,
-    private readonly witness: string | undefined,
-  ) {}
+    scope: Scope.Closeable,
+    services: EngineServices,
+    attester: Attester | undefined,
+    witness: string | undefined,
+  ) {
+    this.#scope = scope
+    this.#services = services
+    this.#attester = attester
+    this.#witness = witness
+    registerEngine(this, services)
+  }
 
   /**
    * Attests the log's current head (sequence, hash, time; tagged with the vault's key) and, with a witness
@@ -109,15 +125,18 @@ export class Engine {
   }
 
   /** {@link Engine.attestHead} as an Effect. */
-  attestHeadEffect(): Effect.Effect<HeadAttestation, import("../events/errors.js").StoreError> {
-    const { store, now } = this.services
-    const witness = this.witness
-    return Effect.tap(attestHead(store, now(), this.attester), (a) =>
+  attestHeadEffect(): Effect.Effect<HeadAttestation, import("../model/index.js").StoreError> {
+    const { store, now } = this.#services
+    const witness = this.#witness
+    return Effect.tap(attestHead(store, now(), this.#attester), (a) =>
       witness === undefined ? Effect.void : appendWitness(witness, a),
     )
   }
 
-  /** Opens (or creates) the engine's data directory and recovers in-flight operations. */
+  /**
+   * Opens (or creates) the engine's data directory and recovers in-flight operations. Options are checked
+   * before the disk is touched: a wrong or unknown one fails with `InvalidArgument`.
+   */
   static open(opts: EngineOpenOptions): Promise<Engine> {
     return Effect.runPromise(Engine.openEffect(opts))
   }
@@ -125,11 +144,13 @@ export class Engine {
   /** {@link Engine.open} as an Effect. */
   static openEffect(
     opts: EngineOpenOptions,
-  ): Effect.Effect<Engine, WalletError | import("../events/errors.js").StoreError> {
+  ): Effect.Effect<Engine, WalletError | import("../model/index.js").StoreError> {
     return Effect.gen(function* () {
+      yield* checked(() => openArgs(opts, DEFAULT_ENGINE_OPTIONS))
+      const hooks = hooksOf(opts)
       const scope = yield* Scope.make()
       const opened = yield* Effect.gen(function* () {
-        const { dataDir, mintClient, options, now, recover, vault, hooks, witness, create, ...access } = opts
+        const { dataDir, mintClient, options, now, recover, vault, witness, create, ...access } = opts
         const store = yield* openLevelDbEventStore({
           dataDir,
           ...(access as LevelDbAccess),
@@ -164,8 +185,8 @@ export class Engine {
         }
         const engine = new Engine(scope, services, store.attester, witness)
         if (witness !== undefined) yield* engine.attestHeadEffect()
-        yield* engine.loadWallets()
-        if (recover !== false) yield* engine.recoverAll()
+        yield* engine.#loadWallets()
+        if (recover !== false) yield* engine.#recoverAll()
         return engine
       }).pipe(
         Scope.provide(scope),
@@ -175,48 +196,48 @@ export class Engine {
     })
   }
 
-  /** The event store (for audits and tools). */
-  get store(): EventStoreShape {
-    return this.services.store
-  }
-
-  private loadWallets(): Effect.Effect<void, EngineInvariant | import("../events/errors.js").StoreError> {
+  #loadWallets(): Effect.Effect<void, EngineInvariant | import("../model/index.js").StoreError> {
     const self = this
     return Effect.gen(function* () {
-      const backups = self.services.runner.state(backupProjection)
+      const backups = self.#services.runner.state(backupProjection)
       for (const [stream, w] of backups.wallets.entries()) {
         if (w.walletId === undefined || w.mnemonic === undefined) continue
-        const version = yield* self.services.store.streamVersion(stream)
-        const rt = new WalletRuntime(w.walletId, mnemonicToSeed(w.mnemonic), self.services, version)
-        self.wallets.set(w.walletId, new Wallet(rt, walletPrivateKey(rt.seed), () => self.auditEffect()))
+        const version = yield* self.#services.store.streamVersion(stream)
+        const rt = new WalletRuntime(w.walletId, mnemonicToSeed(w.mnemonic), self.#services, version)
+        self.#wallets.set(w.walletId, self.#newWallet(rt))
       }
     })
   }
 
-  private recoverAll(): Effect.Effect<void, WalletError> {
-    return Effect.forEach([...this.wallets.values()], (w) => w.effect.recover(), {
+  #newWallet(rt: WalletRuntime): Wallet {
+    return newWallet<Wallet>(rt, walletPrivateKey(rt.seed), () => this.auditEffect())
+  }
+
+  #recoverAll(): Effect.Effect<void, WalletError> {
+    return Effect.forEach([...this.#wallets.values()], (w) => w.effect.recover(), {
       concurrency: 4,
       discard: true,
     })
   }
 
-  private check(): Effect.Effect<void, EngineClosed> {
-    return this.closed ? Effect.fail(new EngineClosed({ message: "the engine is closed" })) : Effect.void
+  #check(): Effect.Effect<void, EngineClosed> {
+    return this.#closed ? Effect.fail(new EngineClosed({ message: "the engine is closed" })) : Effect.void
   }
 
   /** Creates a wallet (from a new or given mnemonic). */
-  createWallet(opts: CreateWalletOptions = {}): Promise<Wallet> {
+  createWallet(opts?: CreateWalletOptions): Promise<Wallet> {
     return Effect.runPromise(this.createWalletEffect(opts))
   }
 
   /** {@link Engine.createWallet} as an Effect. */
-  createWalletEffect(opts: CreateWalletOptions = {}): Effect.Effect<Wallet, WalletError> {
+  createWalletEffect(options?: CreateWalletOptions): Effect.Effect<Wallet, WalletError> {
     const self = this
     return Effect.gen(function* () {
-      yield* self.check()
+      const opts = yield* checked(() => createWalletArgs(options))
+      yield* self.#check()
       const walletId =
         opts.walletId ?? `w${Date.now().toString(36)}${Math.floor(Math.random() * 1e9).toString(36)}`
-      if (self.wallets.has(walletId))
+      if (self.#wallets.has(walletId))
         return yield* new WalletExists({ walletId, message: "a wallet with this id exists" })
       const mnemonic = opts.mnemonic?.trim().replace(/\s+/g, " ") ?? generateMnemonic(wordlist, 128)
       if (!isValidMnemonic(mnemonic))
@@ -231,7 +252,7 @@ export class Engine {
         ...(opts.label !== undefined ? { label: opts.label } : {}),
       }
       const stream = walletStream(walletId)
-      const r = yield* self.services.store
+      const r = yield* self.#services.store
         .append(stream, 0, [{ eventId: walletEventId(walletId, "created"), event: created }])
         .pipe(
           Effect.mapError((e) =>
@@ -240,19 +261,20 @@ export class Engine {
               : new EngineInvariant({ message: `creating the wallet failed (${e._tag})` }),
           ),
         )
-      yield* self.services.runner
+      yield* self.#services.runner
         .awaitSequence(r.lastSequence)
         .pipe(Effect.mapError((e) => new EngineInvariant({ message: `projections failed (${e._tag})` })))
-      const rt = new WalletRuntime(walletId, mnemonicToSeed(mnemonic), self.services, r.streamVersion)
-      const wallet = new Wallet(rt, walletPrivateKey(rt.seed), () => self.auditEffect())
-      self.wallets.set(walletId, wallet)
+      const rt = new WalletRuntime(walletId, mnemonicToSeed(mnemonic), self.#services, r.streamVersion)
+      const wallet = self.#newWallet(rt)
+      self.#wallets.set(walletId, wallet)
       return wallet
     })
   }
 
-  /** A hosted wallet by id. */
+  /** A hosted wallet by id. Throws `InvalidArgument` for a malformed id, `UnknownWallet` for another. */
   wallet(walletId: string): Wallet {
-    const w = this.wallets.get(walletId)
+    const id = walletIdArg(walletId)
+    const w = this.#wallets.get(id)
     if (w === undefined)
       throw new UnknownWallet({ walletId, message: "no wallet with this id in this engine" })
     return w
@@ -260,7 +282,7 @@ export class Engine {
 
   /** The ids of every hosted wallet. */
   walletIds(): string[] {
-    return [...this.wallets.keys()].sort()
+    return [...this.#wallets.keys()].sort()
   }
 
   /**
@@ -272,8 +294,8 @@ export class Engine {
   }
 
   /** {@link Engine.audit} as an Effect. */
-  auditEffect(): Effect.Effect<AuditResult, import("../events/errors.js").StoreError> {
-    const store = this.services.store
+  auditEffect(): Effect.Effect<AuditResult, import("../model/index.js").StoreError> {
+    const store = this.#services.store
     return Effect.gen(function* () {
       const chain = yield* auditLog(store)
       if (!chain.ok) return chain
@@ -292,11 +314,11 @@ export class Engine {
 
   /** Closes every wallet, the projections and the log. Idempotent. */
   close(): Promise<void> {
-    if (this.closed) return Promise.resolve()
-    this.closed = true
-    for (const w of this.wallets.values()) w.runtime.close()
+    if (this.#closed) return Promise.resolve()
+    this.#closed = true
+    for (const w of this.#wallets.values()) walletRuntime(w).close()
     // The last word in the witness: the head as this engine leaves it.
-    const attest = this.witness === undefined ? Effect.void : Effect.ignore(this.attestHeadEffect())
-    return Effect.runPromise(Effect.andThen(attest, Scope.close(this.scope, Exit.void)))
+    const attest = this.#witness === undefined ? Effect.void : Effect.ignore(this.attestHeadEffect())
+    return Effect.runPromise(Effect.andThen(attest, Scope.close(this.#scope, Exit.void)))
   }
 }

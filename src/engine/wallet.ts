@@ -1,19 +1,34 @@
 /**
  * One hosted wallet's public API: Promise methods for everyone, and the same calls as Effects under
  * `wallet.effect` for Effect users. Every method fails with a {@link WalletError} (tagged); none throws
- * anything else. Concurrent calls are safe: the wallet's single writer (`./runtime.ts`) serialises every
+ * anything else. Every argument is checked first (`./arguments.ts`): a wrong one fails the call with
+ * `InvalidArgument` naming it, before any operation starts or anything is appended. Concurrent calls are safe: the wallet's single writer (`./runtime.ts`) serialises every
  * decision, so two calls never reserve the same proof.
  *
  * @module
  */
 import { Effect } from "effect"
 import type { LockOptions } from "../crypto/p2pk.js"
-import type { StoreError } from "../events/errors.js"
+import type { StoreError, WalletError } from "../model/index.js"
 import type { AuditResult } from "../projections/audit.js"
 import { backupOf, backupProjection } from "../projections/backup.js"
 import { type Balance, balancesOf, balancesProjection } from "../projections/balances.js"
 import { type OperationView, operationsOf, operationsProjection } from "../projections/operations.js"
-import type { WalletError } from "./errors.js"
+import {
+  addMintArgs,
+  balanceArgs,
+  checked,
+  meltQuoteArgs,
+  mintArgs,
+  mintQuoteArgs,
+  operationIdArg,
+  optionalMintUrl,
+  receiveArgs,
+  restoreArgs,
+  sendArgs,
+  swapArgs,
+} from "./arguments.js"
+import { registerWalletFactory } from "./internal.js"
 import { walletPublicKey } from "./keys.js"
 import { type MintSync, normaliseMintUrl, syncMint } from "./mints.js"
 import { type CheckPendingResult, checkPending, type ReclaimResult, reclaim } from "./ops/checkstate.js"
@@ -49,41 +64,55 @@ export type SwapArgs = Omit<SplitRequest, "unit"> & { readonly unit?: string }
 /** A send request as the API takes it (mint URL normalised, unit defaulting to `sat`). */
 export type SendArgs = Omit<SendRequest, "unit"> & { readonly unit?: string }
 
-/** A hosted wallet. */
+/** The engine's replay audit of the log a wallet lives in. */
+type AuditLog = () => Effect.Effect<AuditResult, StoreError>
+
+/**
+ * A hosted wallet. Built by its {@link Engine} only (`engine.createWallet`, `engine.wallet`). What it is made
+ * of (its runtime, with the seed) lives in ES private fields: no property of a wallet leads to it, and the
+ * only secret a wallet hands out is its mnemonic, through {@link Wallet.mnemonic}.
+ */
 export class Wallet {
   /** The same API as Effects. */
   readonly effect: WalletEffects
+  readonly #rt: WalletRuntime
+  /** The engine's replay audit (the whole log this wallet lives in: chain and every invariant). */
+  readonly #auditLog: AuditLog
 
-  constructor(
-    /** Internal: the runtime (single writer, seed, services). */
-    readonly runtime: WalletRuntime,
-    privateKey: string,
-    /** The engine's replay audit (the whole log this wallet lives in: chain and every invariant). */
-    private readonly auditLog: () => Effect.Effect<AuditResult, StoreError>,
-  ) {
-    this.effect = makeEffects(runtime, privateKey)
+  static {
+    registerWalletFactory((rt, privateKey, auditLog) => new Wallet(rt, privateKey, auditLog))
+  }
+
+  private constructor(rt: WalletRuntime, privateKey: string, auditLog: AuditLog) {
+    this.#rt = rt
+    this.#auditLog = auditLog
+    this.effect = Object.freeze(makeEffects(rt, privateKey))
   }
 
   /** Replays the log this wallet lives in: the hash chain and every invariant; reports the first violation. */
   audit(): Promise<AuditResult> {
-    return Effect.runPromise(this.auditLog())
+    return Effect.runPromise(this.#auditLog())
   }
 
+  /** The wallet's id. */
   get id(): string {
-    return this.runtime.walletId
+    return this.#rt.walletId
   }
 
   /** The wallet's P2PK public key: tokens locked to it can be received by this wallet (and its restores). */
   publicKey(): string {
-    return walletPublicKey(this.runtime.seed)
+    return walletPublicKey(this.#rt.seed)
   }
 
-  addMint(mintUrl: string, units: ReadonlyArray<string> = ["sat"]): Promise<MintSync> {
+  /** Trusts a mint for `units` (default `["sat"]`) and learns its keysets. */
+  addMint(mintUrl: string, units?: ReadonlyArray<string>): Promise<MintSync> {
     return Effect.runPromise(this.effect.addMint(mintUrl, units))
   }
+  /** Asks a mint for a quote to mint `amount`: pay its `request`, then {@link Wallet.mint}. */
   mintQuote(req: MintQuoteRequest): Promise<MintQuoteResult> {
     return Effect.runPromise(this.effect.mintQuote(req))
   }
+  /** Claims the proofs of a paid mint quote (waiting for the payment unless `wait: false`). */
   mint(operationId: string, options?: MintOptions): Promise<MintResult> {
     return Effect.runPromise(this.effect.mint(operationId, options))
   }
@@ -91,50 +120,59 @@ export class Wallet {
   swap(req: SwapArgs): Promise<SplitResult> {
     return Effect.runPromise(this.effect.swap(req))
   }
+  /** Makes a token of `amount` (offline from exact proofs, or with a swap; optionally P2PK-locked). */
   send(req: SendArgs): Promise<SendResult> {
     return Effect.runPromise(this.effect.send(req))
   }
+  /** Receives a token: checks it and swaps its proofs for the wallet's own. */
   receive(token: string, options?: ReceiveOptions): Promise<ReceiveResult> {
     return Effect.runPromise(this.effect.receive(token, options))
   }
+  /** Asks a mint for a quote to pay `request` (a bolt11 invoice): then {@link Wallet.melt}. */
   meltQuote(req: MeltQuoteRequest): Promise<MeltQuoteResult> {
     return Effect.runPromise(this.effect.meltQuote(req))
   }
+  /** Pays a melt quote with the wallet's proofs. */
   melt(operationId: string): Promise<MeltResult> {
     return Effect.runPromise(this.effect.melt(operationId))
   }
+  /** Asks the mint(s) which pending proofs are spent, and settles what it can. */
   checkPending(mintUrl?: string): Promise<CheckPendingResult> {
     return Effect.runPromise(this.effect.checkPending(mintUrl))
   }
+  /** Takes back the unclaimed proofs of a send. */
   reclaim(sendOperationId: string): Promise<ReclaimResult> {
     return Effect.runPromise(this.effect.reclaim(sendOperationId))
   }
+  /** Restores the wallet's proofs at a mint from its seed (NUT-09/13). */
   restore(req: RestoreRequest): Promise<RestoreResult> {
     return Effect.runPromise(this.effect.restore(req))
   }
+  /** Settles the wallet's operations in flight (run by `Engine.open` too). */
   recover(): Promise<RecoveryReport> {
     return Effect.runPromise(this.effect.recover())
   }
   /** Balances per mint and unit, by proof state. */
   balances(): Balance[] {
-    return balancesOf(this.runtime.services.runner.state(balancesProjection), this.runtime.stream)
+    return balancesOf(this.#rt.services.runner.state(balancesProjection), this.#rt.stream)
   }
-  /** Spendable value at a mint (or everywhere) in a unit. */
-  balance(mintUrl?: string, unit = "sat"): bigint {
-    const url = mintUrl === undefined ? undefined : normaliseMintUrl(mintUrl)
+  /** Spendable value at a mint (or everywhere) in a unit (default `sat`). Throws `InvalidArgument` for a wrong argument. */
+  balance(mintUrl?: string, unit?: string): bigint {
+    const args = balanceArgs(mintUrl, unit)
+    const url = args.mintUrl === undefined ? undefined : normaliseMintUrl(args.mintUrl)
     let sum = 0n
     for (const b of this.balances())
-      if (b.unit === unit && (url === undefined || b.mintUrl === url)) sum += b.unspent
+      if (b.unit === args.unit && (url === undefined || b.mintUrl === url)) sum += b.unspent
     return sum
   }
   /** Every operation in the order it started (no secrets: no quote ids, no tokens). */
   history(): OperationView[] {
-    return operationsOf(this.runtime.services.runner.state(operationsProjection), this.runtime.stream)
+    return operationsOf(this.#rt.services.runner.state(operationsProjection), this.#rt.stream)
   }
   /** Proofs in flight, by operation. */
   pending(): PendingEntry[] {
     const byOp = new Map<string, { mintUrl: string; unit: string; amount: bigint; proofs: number }>()
-    for (const p of this.runtime.view().proofs({ state: "pending" })) {
+    for (const p of this.#rt.view().proofs({ state: "pending" })) {
       const key = p.operationId ?? ""
       const e = byOp.get(key) ?? { mintUrl: p.mintUrl, unit: p.unit, amount: 0n, proofs: 0 }
       e.amount += p.proof.amount
@@ -145,7 +183,7 @@ export class Wallet {
   }
   /** The wallet's mnemonic (the backup). Handle with care: whoever has it owns the wallet's funds. */
   mnemonic(): string {
-    return backupOf(this.runtime.services.runner.state(backupProjection), this.runtime.stream)?.mnemonic ?? ""
+    return backupOf(this.#rt.services.runner.state(backupProjection), this.#rt.stream)?.mnemonic ?? ""
   }
 }
 
@@ -165,22 +203,73 @@ export interface WalletEffects {
   readonly recover: () => Effect.Effect<RecoveryReport, WalletError>
 }
 
+/**
+ * The effects of one wallet: each checks its arguments first ({@link InvalidArgument}, nothing started), then
+ * runs the operation with the checked, normalised values.
+ */
 const makeEffects = (rt: WalletRuntime, privateKey: string): WalletEffects => {
-  const api = <A>(e: Effect.Effect<A, WalletError>): Effect.Effect<A, WalletError> => liftTagged(e)
+  const api = <C, A>(
+    check: () => C,
+    run: (args: C) => Effect.Effect<A, WalletError>,
+  ): Effect.Effect<A, WalletError> => liftTagged(Effect.flatMap(checked(check), run))
   const url = normaliseMintUrl
   return {
-    addMint: (mintUrl, units = ["sat"]) => api(syncMint(rt, url(mintUrl), units)),
-    mintQuote: (req) => api(mintQuote(rt, { ...req, mintUrl: url(req.mintUrl) })),
-    mint: (operationId, options) => api(mintProofs(rt, operationId, options)),
-    swap: (req) => api(split(rt, { ...req, mintUrl: url(req.mintUrl), unit: req.unit ?? "sat" })),
-    send: (req) => api(send(rt, { ...req, mintUrl: url(req.mintUrl), unit: req.unit ?? "sat" })),
-    receive: (token, options) => api(receive(rt, token, privateKey, options)),
-    meltQuote: (req) => api(meltQuote(rt, { ...req, mintUrl: url(req.mintUrl) })),
-    melt: (operationId) => api(melt(rt, operationId)),
-    checkPending: (mintUrl) => api(checkPending(rt, mintUrl === undefined ? undefined : url(mintUrl))),
-    reclaim: (sendOperationId) => api(reclaim(rt, sendOperationId)),
-    restore: (req) => api(restore(rt, { ...req, mintUrl: url(req.mintUrl) })),
-    recover: () => api(recoverWallet(rt)),
+    addMint: (mintUrl, units) =>
+      api(
+        () => addMintArgs(mintUrl, units),
+        (a) => syncMint(rt, url(a.mintUrl), a.units),
+      ),
+    mintQuote: (req) =>
+      api(
+        () => mintQuoteArgs(req),
+        (r) => mintQuote(rt, { ...r, mintUrl: url(r.mintUrl) }),
+      ),
+    mint: (operationId, options) =>
+      api(
+        () => mintArgs(operationId, options),
+        (a) => mintProofs(rt, a.operationId, a.options),
+      ),
+    swap: (req) =>
+      api(
+        () => swapArgs(req),
+        (r) => split(rt, { ...r, mintUrl: url(r.mintUrl) }),
+      ),
+    send: (req) =>
+      api(
+        () => sendArgs(req),
+        (r) => send(rt, { ...r, mintUrl: url(r.mintUrl) }),
+      ),
+    receive: (token, options) =>
+      api(
+        () => receiveArgs(token, options),
+        (a) => receive(rt, a.token, privateKey, a.options),
+      ),
+    meltQuote: (req) =>
+      api(
+        () => meltQuoteArgs(req),
+        (r) => meltQuote(rt, { ...r, mintUrl: url(r.mintUrl) }),
+      ),
+    melt: (operationId) =>
+      api(
+        () => operationIdArg(operationId),
+        (op) => melt(rt, op),
+      ),
+    checkPending: (mintUrl) =>
+      api(
+        () => optionalMintUrl(mintUrl),
+        (u) => checkPending(rt, u === undefined ? undefined : url(u)),
+      ),
+    reclaim: (sendOperationId) =>
+      api(
+        () => operationIdArg(sendOperationId, "sendOperationId"),
+        (op) => reclaim(rt, op),
+      ),
+    restore: (req) =>
+      api(
+        () => restoreArgs(req),
+        (r) => restore(rt, { ...r, mintUrl: url(r.mintUrl) }),
+      ),
+    recover: () => liftTagged(recoverWallet(rt)),
   }
 }
 

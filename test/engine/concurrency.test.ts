@@ -5,6 +5,7 @@
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import type { Engine } from "../../src/engine/engine.js"
+import { engineStore, walletRuntime } from "../../src/engine/internal.js"
 import type { Wallet } from "../../src/engine/wallet.js"
 import { decodeToken } from "../../src/protocol/token.js"
 import { openTestEngine, testMint } from "../support/engine.js"
@@ -43,7 +44,7 @@ describe("one wallet, many concurrent calls", () => {
     await alice.addMint(mint.baseUrl)
     // Ten proofs of 8: a send of 8, 16 or 24 is exact (offline); 5 and 3 need a swap with change.
     for (let i = 0; i < 10; i++) await fund(alice, mint, 8n)
-    expect(alice.runtime.view().proofs({ state: "unspent" })).toHaveLength(10)
+    expect(walletRuntime(alice).view().proofs({ state: "unspent" })).toHaveLength(10)
     const amounts = [8n, 16n, 5n, 24n, 3n]
     const results = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
@@ -72,11 +73,11 @@ describe("one wallet, many concurrent calls", () => {
       }
     }
     // Nothing is reserved any more; the value is unspent or pending in tokens, as the mint counts it.
-    expect(alice.runtime.view().proofs({ state: "reserved" })).toEqual([])
+    expect(walletRuntime(alice).view().proofs({ state: "reserved" })).toEqual([])
     expect(held(alice)).toBe(80n)
     expect(mint.stats().outstanding).toBe(80n)
     // The log: a Y is reserved again only after its owner released it.
-    const records = await Effect.runPromise(engine.store.read(alice.runtime.stream))
+    const records = await Effect.runPromise(engineStore(engine).read(walletRuntime(alice).stream))
     const owner = new Map<string, string>()
     let reservations = 0
     for (const { event: e } of records) {
@@ -150,7 +151,7 @@ describe("wallets run in parallel", () => {
       release = resolve
     })
     // Hold alice's single writer until the gate opens.
-    const holding = Effect.runPromise(alice.runtime.write(() => Effect.promise(() => gate)))
+    const holding = Effect.runPromise(walletRuntime(alice).write(() => Effect.promise(() => gate)))
     let aliceDone = false
     const aliceSend = alice.send({ mintUrl: mint.baseUrl, amount: 6n }).then((r) => {
       aliceDone = true

@@ -7,6 +7,7 @@ import { Effect } from "effect"
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Engine } from "../../src/engine/engine.js"
+import { engineStore, walletRuntime } from "../../src/engine/internal.js"
 import type { Wallet } from "../../src/engine/wallet.js"
 import { isCorecashuError } from "../../src/errors.js"
 import { openTestEngine, testMint } from "../support/engine.js"
@@ -56,7 +57,7 @@ afterAll(async () => {
 
 /** The wallet's stream version: unchanged means nothing was recorded. */
 const version = (w: Wallet): Promise<number> =>
-  Effect.runPromise(engine.store.streamVersion(w.runtime.stream))
+  Effect.runPromise(engineStore(engine).streamVersion(walletRuntime(w).stream))
 
 /** Refusals that happen before anything is recorded (a failed swap instead keeps the token in the log). */
 const REFUSED_UP_FRONT = new Set([

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import type { Engine } from "../../src/engine/engine.js"
+import { walletRuntime } from "../../src/engine/internal.js"
 import { stepEvents } from "../../src/engine/ops/batch.js"
 import type { Wallet } from "../../src/engine/wallet.js"
 import type { WalletEvent } from "../../src/events/catalogue.js"
@@ -12,7 +13,7 @@ const open = enginesClosedAfterEach()
 
 /** Appends one operation's events through the wallet's single writer (the machines check them). */
 const appendOp = (w: Wallet, operationId: string, events: ReadonlyArray<WalletEvent>) =>
-  Effect.runPromise(w.runtime.write((append) => append(stepEvents(operationId, "started", events))))
+  Effect.runPromise(walletRuntime(w).write((append) => append(stepEvents(operationId, "started", events))))
 
 const setup = async (name: string, opts: Parameters<typeof openTestEngine>[1] = {}) => {
   // NUT-19 caching off: an ambiguous request is settled by checkstate and restore only.
@@ -200,7 +201,7 @@ describe("recovery: a mint quote past its expiry is the mint's to decide (issue 
     mint.payQuote(mint.quoteIds("mint").at(-1)!)
     // What the old recovery appended: a compensation on our clock, without asking the mint.
     await Effect.runPromise(
-      alice.runtime.write((append) =>
+      walletRuntime(alice).write((append) =>
         append(
           stepEvents(q.operationId, "compensated", [
             {
@@ -227,7 +228,7 @@ describe("recovery: a mint quote past its expiry is the mint's to decide (issue 
 describe("recovery: operations that never sent anything", () => {
   it("compensates them cancelled and releases what they reserved", async () => {
     const { mint, engine, alice } = await setup("rec-unsent")
-    const view = alice.runtime.view()
+    const view = walletRuntime(alice).view()
     const proof = view.proofs({ state: "unspent" })[0]!
     const swapId = newOperationId(Date.now())
     await appendOp(alice, swapId, [

@@ -7,6 +7,7 @@
  */
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
+import { walletRuntime } from "../../src/engine/internal.js"
 import type { Wallet } from "../../src/engine/wallet.js"
 import { MintAmbiguous, MintTimeout } from "../../src/infra/mint-client/service.js"
 import { directMintClient } from "../support/direct-mint-client.js"
@@ -60,7 +61,8 @@ const lateClient = (mint: TestMint) => {
 
 /** Every proof the wallet calls spendable is unspent at the mint, and the wallet holds what the mint issued. */
 const matchesMint = (w: Wallet, mint: TestMint) => {
-  for (const p of w.runtime.view().proofs({ state: "unspent" })) expect(mint.isSpent(p.proof.Y)).toBe(false)
+  for (const p of walletRuntime(w).view().proofs({ state: "unspent" }))
+    expect(mint.isSpent(p.proof.Y)).toBe(false)
   expect(w.balance()).toBe(mint.stats().outstanding)
 }
 
@@ -78,7 +80,7 @@ describe("a request that timed out unanswered is not taken for never processed",
     await expect(alice.swap({ mintUrl: mint.baseUrl, amount: 20n })).rejects.toMatchObject({
       _tag: "OperationInDoubt",
     })
-    expect(alice.runtime.view().proofs({ state: "reserved" }).length).toBeGreaterThan(0)
+    expect(walletRuntime(alice).view().proofs({ state: "reserved" }).length).toBeGreaterThan(0)
     expect(await alice.recover()).toEqual({ recovered: 0, compensated: 0, pending: 1 })
 
     await late.deliver()
@@ -100,7 +102,7 @@ describe("a request that timed out unanswered is not taken for never processed",
     late.armNext("melt")
     await expect(alice.melt(q.operationId)).rejects.toMatchObject({ _tag: "OperationInDoubt" })
     expect(
-      alice.runtime
+      walletRuntime(alice)
         .view()
         .proofs({ state: "unspent" })
         .some((p) => mint.isSpent(p.proof.Y)),

@@ -3,6 +3,7 @@ import { join } from "node:path"
 import { Cause, Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
 import type { Engine } from "../../src/engine/engine.js"
+import { engineStore } from "../../src/engine/internal.js"
 import { decodeAttestation, type HeadAttestation } from "../../src/events/attestation.js"
 import { withRaw } from "../infra/fixtures/leveldb-harness.js"
 import { freshDir, fund, openTestEngine, testMint } from "../support/engine.js"
@@ -51,7 +52,7 @@ describe("Engine: head attestations in a witness file", () => {
     const w = await engine.createWallet({ walletId: "alice" })
     await w.addMint(mint.baseUrl)
     await fund(w, mint, 64n)
-    const before = await Effect.runPromise(engine.store.head)
+    const before = await Effect.runPromise(engineStore(engine).head)
     await fund(w, mint, 32n)
     await engine.close()
     // The forger drops every batch of the second mint and re-chains (whole chunks: each is a sealed group),

@@ -28,6 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createOutputs } from "../../src/crypto/bdhke.js"
 import { verifyProofDleq } from "../../src/crypto/dleq.js"
 import { Engine, type EngineOpenOptions } from "../../src/engine/engine.js"
+import { walletRuntime, withHooks } from "../../src/engine/internal.js"
 import type { EngineHooks } from "../../src/engine/runtime.js"
 import type { Wallet } from "../../src/engine/wallet.js"
 import type { OperationKind, PreparedRequest } from "../../src/events/catalogue.js"
@@ -73,7 +74,7 @@ const nut02Fee = (inputs: number, ppk: number): bigint => BigInt(Math.ceil((inpu
 const tokenProofs = (token: string): Proof[] => decodeToken(token).entries.flatMap((e) => [...e.proofs])
 
 const held = (w: Wallet, state: "reserved" | "pending" | "incoming") =>
-  w.runtime.view().proofs({ state }).length
+  walletRuntime(w).view().proofs({ state }).length
 
 const post = async (url: string, body: string): Promise<{ status: number; text: string }> => {
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body })
@@ -239,7 +240,7 @@ describe.each(MINTS)("engine × $name", (profile) => {
         const sync = await alice.addMint(mint.url)
         expect(sync.learned).toBeGreaterThan(0)
         await bob.addMint(mint.url)
-        expect(alice.runtime.view().activeKeyset(mint.url, "sat")?.inputFeePpk).toBe(BigInt(PPK))
+        expect(walletRuntime(alice).view().activeKeyset(mint.url, "sat")?.inputFeePpk).toBe(BigInt(PPK))
 
         await fund(alice, mint.url, 1000n) // minting charges no input fee
         expect(alice.balance()).toBe(1000n)
@@ -334,14 +335,14 @@ describe.each(MINTS)("engine × $name", (profile) => {
     }
 
     it("stores DLEQ on every minted proof and sends tokens whose DLEQs verify against the mint's keys", async () => {
-      const stored = alice.runtime.view().proofs({ state: "unspent" })
+      const stored = walletRuntime(alice).view().proofs({ state: "unspent" })
       expect(stored.length).toBeGreaterThan(0)
       for (const p of stored)
         expect(p.proof.dleq).toMatchObject({ e: expect.any(String), s: expect.any(String) })
 
       const sent = await alice.send({ mintUrl: mint.url, amount: 40n })
       const proofs = tokenProofs(sent.token)
-      const keyset = await mintKeys(alice.runtime.view().activeKeyset(mint.url, "sat")!.id)
+      const keyset = await mintKeys(walletRuntime(alice).view().activeKeyset(mint.url, "sat")!.id)
       for (const p of proofs) {
         expect(p.dleq?.r).toMatch(/^[0-9a-f]{64}$/) // the receiver needs r to check the mint's signature
         const K = keyset.keys.get(p.amount)!
@@ -367,7 +368,8 @@ describe.each(MINTS)("engine × $name", (profile) => {
       const got = await bob.receive(sent.token)
       expect(got.amount).toBe(40n)
       expect(bob.balance()).toBe(40n)
-      for (const p of bob.runtime.view().proofs({ state: "unspent" })) expect(p.proof.dleq).toBeDefined()
+      for (const p of walletRuntime(bob).view().proofs({ state: "unspent" }))
+        expect(p.proof.dleq).toBeDefined()
     })
 
     it("a melt quote the mint refuses (not an invoice) fails with the mint's code and records nothing", async () => {
@@ -403,9 +405,9 @@ describe.each(MINTS)("engine × $name", (profile) => {
       expect(carol.balance()).toBe(0n)
 
       // Not just our wallet's rule: the mint itself will not swap the locked proofs without Bob's signature.
-      const keysetId = carol.runtime.view().activeKeyset(mint.url, "sat")!.id
+      const keysetId = walletRuntime(carol).view().activeKeyset(mint.url, "sat")!.id
       const full = (id: string) =>
-        carol.runtime
+        walletRuntime(carol)
           .view()
           .keysets(mint.url)
           .find((k) => k.id.startsWith(id))!.id
@@ -451,7 +453,7 @@ describe.each(MINTS)("engine × $name", (profile) => {
     ) => {
       const dir = freshDir(`corecashu-real-crash-${kind}-`)
       const crash = crashAfterIntent(kind, mint.url, deliver)
-      const first = await openEngine(dir, { hooks: crash.hooks })
+      const first = await openEngine(dir, withHooks({}, crash.hooks))
       const w0 = await first.createWallet({ walletId: "w" })
       await w0.addMint(mint.url)
       const s = await setup(w0)

@@ -11,6 +11,7 @@
 import { Effect } from "effect"
 import { FetchHttpClient } from "effect/http"
 import { Engine } from "../../src/engine/engine.js"
+import { withHooks } from "../../src/engine/internal.js"
 import { makeHttpMintClient } from "../../src/infra/mint-client/http.js"
 import {
   type ChildMessage,
@@ -45,23 +46,27 @@ const askDrop = (req: { readonly method: "GET" | "POST"; readonly path: string }
 
 const run = async (): Promise<string> => {
   const http = await Effect.runPromise(makeHttpMintClient().pipe(Effect.provide(FetchHttpClient.layer)))
-  const engine = await Engine.open({
-    dataDir: spec.dataDir,
-    passphrase: "test passphrase",
-    vault: INSECURE_TEST_VAULT_OPTIONS,
-    mintClient: crashingMintClient(http, points, askDrop),
-    options: { quotePollMs: 5 },
-    // A recovery run counts the recovery's own crash points: it recovers explicitly, after arming.
-    ...(spec.op.kind === "recover" ? { recover: false } : {}),
-    hooks: {
-      beforeAppend: () => {
-        if (armed && points.hit("before-append")) die()
+  const engine = await Engine.open(
+    withHooks(
+      {
+        dataDir: spec.dataDir,
+        passphrase: "test passphrase",
+        vault: INSECURE_TEST_VAULT_OPTIONS,
+        mintClient: crashingMintClient(http, points, askDrop),
+        options: { quotePollMs: 5 },
+        // A recovery run counts the recovery's own crash points: it recovers explicitly, after arming.
+        ...(spec.op.kind === "recover" ? { recover: false } : {}),
       },
-      afterAppend: () => {
-        if (armed && points.hit("after-append")) die()
+      {
+        beforeAppend: () => {
+          if (armed && points.hit("before-append")) die()
+        },
+        afterAppend: () => {
+          if (armed && points.hit("after-append")) die()
+        },
       },
-    },
-  })
+    ),
+  )
   // Opening ran recovery (nothing was in flight); from here on, every point belongs to the operation.
   points.seen.length = 0
   armed = true

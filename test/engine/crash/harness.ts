@@ -13,6 +13,7 @@ import { rmSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { expect } from "vitest"
 import { Engine } from "../../../src/engine/engine.js"
+import { walletRuntime } from "../../../src/engine/internal.js"
 import type { Wallet } from "../../../src/engine/wallet.js"
 import { childBundle } from "../../support/child-bundle.js"
 import type { ChildMessage, CrashOp, CrashSpec } from "../../support/crash-points.js"
@@ -159,7 +160,7 @@ export const settle = async (wallet: Wallet): Promise<void> => {
  */
 export const checkRecovered = async (engine: Engine, wallet: Wallet, mint: TestMint): Promise<void> => {
   expect(inFlight(wallet).map((op) => `${op.kind}:${op.status}:${op.lastRecovery ?? ""}`)).toEqual([])
-  const view = wallet.runtime.view()
+  const view = walletRuntime(wallet).view()
   for (const p of view.proofs()) {
     // What the wallet calls spendable, the mint must too (a released input the mint consumed would pass the
     // value sums when its outputs are missing: this catches it).

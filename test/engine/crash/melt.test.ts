@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { walletRuntime } from "../../../src/engine/internal.js"
 import {
   type CrashCase,
   type CrashMint,
@@ -77,7 +78,7 @@ describe("crash points: melt", { timeout: 600_000 }, () => {
           if (open.length === 0) return
           pendingAfterRecovery++
           expect(w.pending().reduce((s, p) => s + p.amount, 0n)).toBe(16n)
-          const events = await Effect.runPromise(w.runtime.operationEvents(open[0]!.operationId))
+          const events = await Effect.runPromise(walletRuntime(w).operationEvents(open[0]!.operationId))
           const started = events.map((r) => r.event).find((e) => e._tag === "OperationStarted")
           if (started?._tag !== "OperationStarted" || started.kind !== "melt") expect.fail("no melt quote")
           cm.mint.settleMelt(started.quoteId, "paid")

@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
+import { walletRuntime } from "../../../src/engine/internal.js"
 import type { Wallet } from "../../../src/engine/wallet.js"
 import { enginesClosedAfterEach, fund, testMint } from "../../support/engine.js"
 import type { TestMint } from "../../support/mint/index.js"
@@ -71,7 +72,7 @@ describe("checkPending", () => {
 
 /** The mint quote id a melt operation recorded (the test plays the Lightning side with it). */
 const quoteIdOf = async (w: Wallet, operationId: string) => {
-  const events = await Effect.runPromise(w.runtime.operationEvents(operationId))
+  const events = await Effect.runPromise(walletRuntime(w).operationEvents(operationId))
   const started = events.map((r) => r.event).find((e) => e._tag === "OperationStarted")
   if (started?._tag !== "OperationStarted" || started.kind !== "melt") throw new Error("not a melt")
   return started.quoteId

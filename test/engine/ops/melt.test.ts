@@ -6,6 +6,7 @@
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import type { Engine } from "../../../src/engine/engine.js"
+import { walletRuntime, withHooks } from "../../../src/engine/internal.js"
 import { loadOpContext } from "../../../src/engine/ops/context.js"
 import { bolt11AmountMsat, defaultMaxFeeReserve, recoverMelt } from "../../../src/engine/ops/melt.js"
 import type { Wallet } from "../../../src/engine/wallet.js"
@@ -58,7 +59,7 @@ const rejection = async (p: Promise<unknown>): Promise<{ _tag: string; reason?: 
 
 /** The quote id the wallet recorded (tests only: the wallet never exposes it). */
 const quoteIdOf = async (w: Wallet, operationId: string): Promise<string> => {
-  const events = await Effect.runPromise(w.runtime.operationEvents(operationId))
+  const events = await Effect.runPromise(walletRuntime(w).operationEvents(operationId))
   for (const r of events)
     if (r.event._tag === "OperationStarted" && r.event.kind === "melt") return r.event.quoteId
   throw new Error("no melt quote recorded")
@@ -66,7 +67,7 @@ const quoteIdOf = async (w: Wallet, operationId: string): Promise<string> => {
 
 /** Σ of the wallet's proofs in a state. */
 const held = (w: Wallet, state: "pending" | "reserved" | "unspent"): bigint =>
-  w.runtime
+  walletRuntime(w)
     .view()
     .proofs({ state })
     .reduce((s, p) => s + p.proof.amount, 0n)
@@ -221,10 +222,10 @@ describe("melt: payment pending", () => {
     expect(w.history().find((o) => o.operationId === q.operationId)?.pendingReason).toBe("payment-pending")
 
     // Still in flight: recovery leaves it, and polling does not grow the log.
-    const events = (await Effect.runPromise(w.runtime.operationEvents(q.operationId))).length
+    const events = (await Effect.runPromise(walletRuntime(w).operationEvents(q.operationId))).length
     expect(await w.recover()).toEqual({ recovered: 0, compensated: 0, pending: 1 })
     expect(await w.melt(q.operationId)).toMatchObject({ state: "pending" })
-    expect((await Effect.runPromise(w.runtime.operationEvents(q.operationId))).length).toBe(events)
+    expect((await Effect.runPromise(walletRuntime(w).operationEvents(q.operationId))).length).toBe(events)
     expect(held(w, "pending")).toBe(inFlight)
     await auditOk(engine)
 
@@ -246,8 +247,8 @@ describe("melt: payment pending", () => {
     const q = await w.meltQuote({ mintUrl: mint.baseUrl, request: mint.invoice(100n) })
     expect((await w.melt(q.operationId)).state).toBe("pending")
     mint.settleMelt(await quoteIdOf(w, q.operationId), "failed")
-    const ctx = await Effect.runPromise(loadOpContext(w.runtime, q.operationId))
-    const settled = await Effect.runPromise(recoverMelt(w.runtime, ctx))
+    const ctx = await Effect.runPromise(loadOpContext(walletRuntime(w), q.operationId))
+    const settled = await Effect.runPromise(recoverMelt(walletRuntime(w), ctx))
     expect(settled).toMatchObject({ _tag: "Compensated", reason: "payment-failed" })
     expect(w.balance()).toBe(before)
     expect(await rejection(w.melt(q.operationId))).toMatchObject({
@@ -266,8 +267,11 @@ describe("melt: payment pending", () => {
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(held(w, "reserved")).toBeGreaterThan(0n)
     expect(await w.recover()).toEqual({ recovered: 0, compensated: 0, pending: 1 })
-    const ctx = await Effect.runPromise(loadOpContext(w.runtime, q.operationId))
-    expect(await Effect.runPromise(recoverMelt(w.runtime, ctx))).toEqual({ _tag: "InDoubt", code: undefined })
+    const ctx = await Effect.runPromise(loadOpContext(walletRuntime(w), q.operationId))
+    expect(await Effect.runPromise(recoverMelt(walletRuntime(w), ctx))).toEqual({
+      _tag: "InDoubt",
+      code: undefined,
+    })
     expect(await w.melt(q.operationId)).toMatchObject({ state: "pending" })
     expect((await paying).state).toBe("paid")
     expect(mint.stats().outstanding).toBe(w.balance())
@@ -462,7 +466,7 @@ describe("melt: crash and reopen", () => {
         throw new Error("simulated crash")
       }
     }
-    const dying = await openTestEngine([mint], { dataDir, hooks: { [when]: hook } })
+    const dying = await openTestEngine([mint], withHooks({ dataDir }, { [when]: hook }))
     await expect(dying.wallet("w").melt(q.operationId)).rejects.toBeDefined()
     await dying.close()
     const engine = await openTestEngine([mint], { dataDir })

@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
+import { walletRuntime } from "../../../src/engine/internal.js"
 import type { Wallet } from "../../../src/engine/wallet.js"
 import { walletEventId } from "../../../src/events/ids.js"
 import { enginesClosedAfterEach, fund, testMint } from "../../support/engine.js"
@@ -9,7 +10,7 @@ const open = enginesClosedAfterEach()
 
 /** Burns `count` counters of the active keyset the way a failed operation does: reserved, never used. */
 const burnCounters = async (w: Wallet, mint: TestMint, count: number) => {
-  const rt = w.runtime
+  const rt = walletRuntime(w)
   const keyset = rt.view().activeKeyset(mint.baseUrl, "sat")!
   const start = rt.view().nextCounter(keyset.id)
   const event = { _tag: "CountersReserved" as const, keysetId: keyset.id, start, count }
@@ -23,7 +24,7 @@ const intercept = (mint: TestMint, handle: TestMint["handle"]) => {
   ;(mint as { handle: TestMint["handle"] }).handle = handle
 }
 
-const activeId = (w: Wallet, mint: TestMint) => w.runtime.view().activeKeyset(mint.baseUrl, "sat")!.id
+const activeId = (w: Wallet, mint: TestMint) => walletRuntime(w).view().activeKeyset(mint.baseUrl, "sat")!.id
 
 describe("restore", () => {
   it("after wiping the data dir restores exactly the unspent value and advances the counters", async () => {
@@ -41,7 +42,7 @@ describe("restore", () => {
     const owed = alice.balance() + 5n
     expect(owed).toBe(63n)
     const keysetId = activeId(alice, mint)
-    const next = alice.runtime.view().nextCounter(keysetId)
+    const next = walletRuntime(alice).view().nextCounter(keysetId)
     const mnemonic = alice.mnemonic()
 
     const e2 = await open([mint])
@@ -53,7 +54,7 @@ describe("restore", () => {
     // The minted 100, the 37 bob claimed, and the swaps' inputs are spent: none came back.
     expect(r.spent).toBeGreaterThan(0)
     expect(r.counters.find((c) => c.keysetId === keysetId)?.next).toBe(next)
-    expect(restored.runtime.view().nextCounter(keysetId)).toBe(next)
+    expect(walletRuntime(restored).view().nextCounter(keysetId)).toBe(next)
     // The restored wallet holds the unclaimed token's proofs: bob can no longer be the only claimant, but
     // whoever swaps first wins; the restored wallet's own new mint must not collide with used counters.
     const m = await fund(restored, mint, 50n)
@@ -103,14 +104,14 @@ describe("restore", () => {
       await burnCounters(a, mint, gap)
       await fund(a, mint, 4n) // one output: counter 1 + gap
       const id = activeId(a, mint)
-      expect(a.runtime.view().nextCounter(id)).toBe(gap + 2)
+      expect(walletRuntime(a).view().nextCounter(id)).toBe(gap + 2)
 
       const e2 = await open([mint])
       const b = await e2.createWallet({ walletId: "b", mnemonic: a.mnemonic() })
       await b.addMint(mint.baseUrl)
       const r = await b.restore({ mintUrl: mint.baseUrl, batchSize: 5, emptyBatches: 2 })
       expect(r.amount).toBe(crossed ? 12n : 8n)
-      expect(b.runtime.view().nextCounter(id)).toBe(crossed ? gap + 2 : 1)
+      expect(walletRuntime(b).view().nextCounter(id)).toBe(crossed ? gap + 2 : 1)
       // Scanning from past the gap finds the rest.
       if (!crossed) {
         const more = await b.restore({
@@ -120,7 +121,7 @@ describe("restore", () => {
           emptyBatches: 2,
         })
         expect(more.amount).toBe(4n)
-        expect(b.runtime.view().nextCounter(id)).toBe(gap + 2)
+        expect(walletRuntime(b).view().nextCounter(id)).toBe(gap + 2)
       }
       expect((await e2.audit()).ok).toBe(true)
     })
@@ -227,8 +228,8 @@ describe("restore: proofs pending at the mint", () => {
     expect(b.pending()).toEqual([])
     // Past the two signed outputs (counters 0 and 1). The melt's NUT-08 blanks (reserved by `a`, not signed
     // yet) are invisible to a restore: only signed counters can be found.
-    expect(b.runtime.view().nextCounter(id)).toBe(2)
-    expect(a.runtime.view().nextCounter(id)).toBeGreaterThan(2)
+    expect(walletRuntime(b).view().nextCounter(id)).toBe(2)
+    expect(walletRuntime(a).view().nextCounter(id)).toBeGreaterThan(2)
     expect((await e2.audit()).ok).toBe(true)
   })
 })
@@ -249,7 +250,7 @@ describe("restore after 11003 (RELIABILITY T9)", () => {
     const twin = await e2.createWallet({ walletId: "twin", mnemonic: a.mnemonic() })
     await twin.addMint(mint.baseUrl)
     const id = activeId(twin, mint)
-    expect(twin.runtime.view().nextCounter(id)).toBe(0)
+    expect(walletRuntime(twin).view().nextCounter(id)).toBe(0)
     // Its receive's outputs derive from counters the mint signed for `a`: refused with 11003.
     await expect(twin.receive(token)).rejects.toMatchObject({
       _tag: "OperationFailed",
@@ -262,7 +263,9 @@ describe("restore after 11003 (RELIABILITY T9)", () => {
     const restores = twin.history().filter((o) => o.kind === "restore")
     expect(restores.length).toBe(1)
     // (Counters only move forward: past `a`'s outputs, and past the 2 the failed receive reserved.)
-    expect(twin.runtime.view().nextCounter(id)).toBe(Math.max(a.runtime.view().nextCounter(id), 2))
+    expect(walletRuntime(twin).view().nextCounter(id)).toBe(
+      Math.max(walletRuntime(a).view().nextCounter(id), 2),
+    )
     expect(twin.balance()).toBe(64n)
     // The next operation uses fresh counters.
     const s = await twin.swap({ mintUrl: mint.baseUrl, amount: 20n })

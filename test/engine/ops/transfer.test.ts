@@ -8,6 +8,7 @@ import { bytesToHex } from "../../../src/crypto/bytes.js"
 import { hashToCurveSecret } from "../../../src/crypto/hash-to-curve.js"
 import { publicKeyHex } from "../../../src/crypto/schnorr.js"
 import type { Engine } from "../../../src/engine/engine.js"
+import { walletRuntime } from "../../../src/engine/internal.js"
 import { stepEvents } from "../../../src/engine/ops/batch.js"
 import { keysOf } from "../../../src/engine/outputs.js"
 import type { Wallet } from "../../../src/engine/wallet.js"
@@ -169,7 +170,7 @@ describe("an ambiguous swap", () => {
 describe("forged and refused tokens leave no trace in any balance (issue 10, item 5)", () => {
   /** A token of made-up proofs on the mint's real keyset: valid points, no DLEQ, signed by nobody. */
   const forged = (mint: TestMint, w: Wallet, amounts: ReadonlyArray<bigint>) => {
-    const keyset = w.runtime.view().activeKeyset(mint.baseUrl, "sat")!
+    const keyset = walletRuntime(w).view().activeKeyset(mint.baseUrl, "sat")!
     return encodeToken({
       version: 4,
       unit: "sat",
@@ -191,12 +192,12 @@ describe("forged and refused tokens leave no trace in any balance (issue 10, ite
   it("drops a forged token's proofs when the mint refuses the swap", async () => {
     const mint = testMint("forged", { cacheTtlSeconds: null })
     const [a, b] = await setup(mint, ["a", "b"], 8n)
-    const largest = [...keysOf(b!.runtime.view().activeKeyset(mint.baseUrl, "sat")!).keys()].at(-1)!
+    const largest = [...keysOf(walletRuntime(b!).view().activeKeyset(mint.baseUrl, "sat")!).keys()].at(-1)!
     const token = forged(mint, b!, [largest, largest / 2n])
     expect(await rejection(b!.receive(token))).toMatchObject({ _tag: "OperationFailed" })
     expect(incoming(b!)).toBe(0n)
     expect(b!.balances().every((x) => x.unspent === 0n && x.spent === 0n && x.pending === 0n)).toBe(true)
-    expect(b!.runtime.view().proofs()).toEqual([])
+    expect(walletRuntime(b!).view().proofs()).toEqual([])
     // Nothing is left for checkPending either, and the log holds up.
     expect(await b!.checkPending()).toMatchObject({ dropped: 0 })
     expect(a!.balance()).toBe(8n)
@@ -212,7 +213,7 @@ describe("forged and refused tokens leave no trace in any balance (issue 10, ite
     })
     expect(incoming(b!)).toBe(0n)
     expect(b!.history()).toEqual([])
-    expect(b!.runtime.view().proofs()).toEqual([])
+    expect(walletRuntime(b!).view().proofs()).toEqual([])
   })
 
   it("checkPending settles incoming proofs an ended receive left behind (an older version's log)", async () => {
@@ -235,7 +236,7 @@ describe("forged and refused tokens leave no trace in any balance (issue 10, ite
       const amount = proofs.reduce((s, p) => s + p.amount, 0n)
       strays += proofs.length
       await Effect.runPromise(
-        b!.runtime.write((append) =>
+        walletRuntime(b!).write((append) =>
           append([
             ...stepEvents(operationId, "started", [
               {
@@ -266,7 +267,7 @@ describe("forged and refused tokens leave no trace in any balance (issue 10, ite
     const r = await b!.checkPending()
     expect(r.dropped).toBe(strays)
     expect(incoming(b!)).toBe(0n)
-    expect(b!.runtime.view().proofs()).toEqual([])
+    expect(walletRuntime(b!).view().proofs()).toEqual([])
     expect(
       b!
         .history()
