@@ -1,10 +1,28 @@
 /**
- * The wallet engine: `Engine.open(...)`, hosted {@link Wallet}s, and the engine's tagged errors.
+ * The wallet engine: `Engine.open(...)`, hosted {@link Wallet}s, the engine's tagged errors, and every type a
+ * public method of `Engine` or `Wallet` takes or returns (`test/engine/public-types.test.ts` names each of
+ * them through the package's entry point). The engine's internals (`./internal.ts`, test hooks, the raw log)
+ * are not exported.
  *
  * @module
  */
+
+export type { HeadAttestation } from "../events/attestation.js"
+export type { PayloadSealer } from "../events/sealer.js"
+export type { LevelDbAccess } from "../infra/leveldb-store.js"
+export type { CircuitBreakerOptions } from "../infra/mint-client/circuit-breaker.js"
+export type { MintClientHttpOptions, MintClientOptions } from "../infra/mint-client/http.js"
+export type { RateLimitOptions } from "../infra/mint-client/rate-limit.js"
+export type { RetryOptions } from "../infra/mint-client/retry.js"
+export type { IdleTimeoutOverrides, TimeoutOverrides } from "../infra/mint-client/timeouts.js"
+export type { ScryptParams, VaultOptions } from "../infra/vault.js"
+export * from "../model/index.js"
+export type { MintClientShape } from "../ports/mint-client.js"
+export type { AuditResult, AuditScope, Violation, ViolationKind } from "../projections/audit.js"
+export type { Balance } from "../projections/balances.js"
+export type { OperationStatus, OperationView } from "../projections/operations.js"
 export * from "./engine.js"
-export * from "./errors.js"
+export type { MintSync } from "./mints.js"
 export type { CheckPendingResult, ReclaimResult } from "./ops/checkstate.js"
 export type { MeltQuoteRequest, MeltQuoteResult, MeltResult } from "./ops/melt.js"
 export type { MintOptions, MintQuoteRequest, MintQuoteResult, MintResult } from "./ops/mint.js"
@@ -13,5 +31,5 @@ export type { RestoreRequest, RestoreResult } from "./ops/restore.js"
 export type { SendRequest, SendResult } from "./ops/send.js"
 export type { SplitRequest, SplitResult } from "./ops/split.js"
 export type { RecoveryReport } from "./recovery.js"
-export { DEFAULT_ENGINE_OPTIONS, type EngineHooks, type EngineOptions } from "./runtime.js"
+export { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from "./runtime.js"
 export * from "./wallet.js"
