@@ -8,6 +8,7 @@
  * The rules:
  * - **Amounts** are `bigint`s in [1, {@link MAX_AMOUNT}] (a fee cap may be 0). A `number` is refused, not
  *   converted: `5` and `5.5` and `2 ** 64` would each need a different answer, and money is not guessed at.
+ *   A request's amount is checked before its other fields, so `send({ amount: 5 })` names `request.amount`.
  * - **Mint URLs** are strings of at most 2048 characters that parse as `http:` or `https:` URLs with a host
  *   and no credentials, query or fragment; they come back normalised (trimmed, no trailing slash, NUT-00).
  * - **Units** are 1–32 of `[A-Za-z0-9_-]`, **payment methods** 1–32 of `[a-z0-9_-]` (as the log stores them).
@@ -304,9 +305,11 @@ const MINT_QUOTE_KEYS: KeyList<MintQuoteRequest> = {
 /** `wallet.mintQuote(req)`. */
 export const mintQuoteArgs = (req: unknown): MintQuoteRequest => {
   const o = options<MintQuoteRequest>(req, "request", MINT_QUOTE_KEYS, false)
+  // The amount first: `{ amount: 5 }` (a number, the plain-JavaScript slip) is named whatever else is missing.
+  const checkedAmount = amount(o.amount, "request.amount")
   return {
     mintUrl: mintUrl(o.mintUrl, "request.mintUrl"),
-    amount: amount(o.amount, "request.amount"),
+    amount: checkedAmount,
     ...field(
       "unit",
       opt(o.unit, (x) => unit(x, "request.unit")),
@@ -360,10 +363,12 @@ const SWAP_KEYS: KeyList<SplitRequest> = {
 /** `wallet.swap(req)`: the unit defaults to `sat`. */
 export const swapArgs = (req: unknown): SplitRequest => {
   const o = options<SplitRequest>(req, "request", SWAP_KEYS, false)
+  // The amount first: `{ amount: 5 }` (a number, the plain-JavaScript slip) is named whatever else is missing.
+  const checkedAmount = amount(o.amount, "request.amount")
   return {
     mintUrl: mintUrl(o.mintUrl, "request.mintUrl"),
     unit: o.unit === undefined ? "sat" : unit(o.unit, "request.unit"),
-    amount: amount(o.amount, "request.amount"),
+    amount: checkedAmount,
     ...field(
       "target",
       opt(o.target, (x) => list(x, "request.target", (a, arg) => amount(a, arg), MAX_PIECES)),
@@ -453,10 +458,12 @@ const SEND_KEYS: KeyList<SendRequest> = {
 /** `wallet.send(req)`: the unit defaults to `sat`. */
 export const sendArgs = (req: unknown): SendRequest => {
   const o = options<SendRequest>(req, "request", SEND_KEYS, false)
+  // The amount first: `{ amount: 5 }` (a number, the plain-JavaScript slip) is named whatever else is missing.
+  const checkedAmount = amount(o.amount, "request.amount")
   return {
     mintUrl: mintUrl(o.mintUrl, "request.mintUrl"),
     unit: o.unit === undefined ? "sat" : unit(o.unit, "request.unit"),
-    amount: amount(o.amount, "request.amount"),
+    amount: checkedAmount,
     ...field(
       "memo",
       opt(o.memo, (x) => text(x, "request.memo", MAX_TEXT)),

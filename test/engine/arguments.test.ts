@@ -108,7 +108,12 @@ describe("InvalidArgument at the boundary", () => {
     const a = alice as Loose
     await expectInvalid(() => a.send({ mintUrl: url, amount: 5 }), "request.amount")
     await expectInvalid(() => a.mintQuote({ mintUrl: url, amount: 5 }), "request.amount")
-    await expectInvalid(() => a.send({ amount: 5 }), "request.mintUrl")
+    // As the issue wrote them, without a mint URL: the amount is what is named.
+    await expectInvalid(() => a.send({ amount: 5 }), "request.amount")
+    await expectInvalid(() => a.mintQuote({ amount: 5 }), "request.amount")
+    await expectInvalid(() => a.swap({ amount: 5 }), "request.amount")
+    await expectInvalid(() => a.send({ amount: 5n }), "request.mintUrl")
+    await expectInvalid(() => a.mintQuote({ amount: 5n }), "request.mintUrl")
   })
 
   it("amounts: bigint, positive, at most 2^64 − 1 (send, swap, mintQuote)", async () => {
