@@ -30,7 +30,8 @@ import {
   OutputData,
 } from "@cashu/cashu-ts"
 import { sha256 } from "@noble/hashes/sha2.js"
-import { availableBackends, type BackendName, getBackend, loadBackend } from "../src/crypto/backend.js"
+import { availableBackends, getBackend, loadBackend } from "../src/crypto/backend.js"
+import type { BackendName } from "../src/crypto/backends/types.js"
 import {
   createOutputs,
   type PreparedOutput,
@@ -43,7 +44,7 @@ import { bytesToHex, hexToBytes } from "../src/crypto/bytes.js"
 import { createDleq, verifyBlindSignatureDleq, verifyProofDleq } from "../src/crypto/dleq.js"
 import { hashToCurve } from "../src/crypto/hash-to-curve.js"
 import { keyPoint } from "../src/crypto/keys.js"
-import type { BlindSignature, Proof } from "../src/protocol/models.js"
+import type { BlindSignature, Proof } from "../src/model/index.js"
 
 const OPS = ["hashToCurve", "createOutput", "unblind", "dleqVerify", "proofDleqVerify", "walletPath"] as const
 type Op = (typeof OPS)[number]

@@ -13,7 +13,7 @@
 import { randomBytes } from "node:crypto"
 import { pathToFileURL } from "node:url"
 import { type Token as CtsToken, getDecodedToken, getEncodedToken } from "@cashu/cashu-ts"
-import type { Token } from "../src/protocol/models.js"
+import type { Token } from "../src/model/index.js"
 import { decodeToken, encodeToken } from "../src/protocol/token.js"
 
 const hex = (n: number): string => randomBytes(n).toString("hex")

@@ -5,8 +5,8 @@
  * Output never includes proof secrets: `decode` prints amounts, keysets and mints only.
  */
 import { readFileSync } from "node:fs"
-import { isCorecashuError } from "../errors.js"
 import { decodeToken } from "../index.js"
+import { isCorecashuError } from "../model/index.js"
 
 const usage = `usage: corecashu <command>
 

@@ -13,9 +13,18 @@
  * @module
  */
 import { randomBytes } from "@noble/hashes/utils.js"
-import { CryptoError, DecodeError, KeysetError, VerificationError } from "../errors.js"
-import type { Amount, BlindedMessage, BlindSignature, KeysetKeys, Proof } from "../protocol/models.js"
-import { getBackend, type Secp256k1Backend } from "./backend.js"
+import {
+  type Amount,
+  type BlindedMessage,
+  type BlindSignature,
+  CryptoError,
+  DecodeError,
+  KeysetError,
+  type KeysetKeys,
+  type Proof,
+  VerificationError,
+} from "../model/index.js"
+import { getBackend } from "./backend.js"
 import {
   isValidScalar,
   type PointInput,
@@ -23,6 +32,7 @@ import {
   type ScalarInput,
   scalarBytes,
 } from "./backends/common.js"
+import type { Secp256k1Backend } from "./backends/types.js"
 import { bytesToHex, utf8 } from "./bytes.js"
 import { dleqHolds } from "./dleq.js"
 import { hashToCurve, hashToCurveSecret } from "./hash-to-curve.js"

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DecodeError } from "../errors.js"
+import { DecodeError } from "../model/index.js"
 
 const HEX = "0123456789abcdef"
 const HEX_TABLE: string[] = Array.from({ length: 256 }, (_, i) => HEX[i >> 4]! + HEX[i & 15]!)

@@ -21,9 +21,8 @@ import { secp256k1 } from "@noble/curves/secp256k1.js"
 import { bytesToNumberBE, numberToBytesBE } from "@noble/curves/utils.js"
 import { hmac } from "@noble/hashes/hmac.js"
 import { sha256 } from "@noble/hashes/sha2.js"
-import { CryptoError } from "../errors.js"
-import type { Dleq } from "../protocol/models.js"
-import { getBackend, type Secp256k1Backend } from "./backend.js"
+import { CryptoError, type Dleq } from "../model/index.js"
+import { getBackend } from "./backend.js"
 import {
   isValidScalar,
   negateUnchecked,
@@ -32,6 +31,7 @@ import {
   type ScalarInput,
   scalarBytes,
 } from "./backends/common.js"
+import type { Secp256k1Backend } from "./backends/types.js"
 import { bytesToHex, equalBytes, utf8 } from "./bytes.js"
 import { hashToCurveSecret } from "./hash-to-curve.js"
 import { type KeyPoint, keyPoint } from "./keys.js"

@@ -9,8 +9,9 @@
  * @module
  */
 import { sha256 } from "@noble/hashes/sha2.js"
-import { CryptoError } from "../errors.js"
-import { getBackend, type Secp256k1Backend } from "./backend.js"
+import { CryptoError } from "../model/index.js"
+import { getBackend } from "./backend.js"
+import type { Secp256k1Backend } from "./backends/types.js"
 import { utf8 } from "./bytes.js"
 
 const DOMAIN = utf8("Secp256k1_HashToCurve_Cashu_")

@@ -9,8 +9,7 @@
  * @module
  */
 import { sha256 } from "@noble/hashes/sha2.js"
-import { DecodeError } from "../errors.js"
-import type { Proof } from "../protocol/models.js"
+import { DecodeError, type Proof } from "../model/index.js"
 import { bytesToHex, equalBytes, hexToBytesOrUndefined } from "./bytes.js"
 import {
   createConditionSecret,

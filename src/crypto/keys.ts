@@ -7,9 +7,10 @@
  *
  * @module
  */
-import type { Amount, KeysetKeys } from "../protocol/models.js"
-import { getBackend, type Secp256k1Backend } from "./backend.js"
+import type { Amount, KeysetKeys } from "../model/index.js"
+import { getBackend } from "./backend.js"
 import { invalidPoint, negateUnchecked, type PointInput, pointBytes } from "./backends/common.js"
+import type { Secp256k1Backend } from "./backends/types.js"
 import { bytesToHex } from "./bytes.js"
 
 /** A validated mint public key with its derived encodings. */

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { DecodeError } from "../errors.js"
+import { DecodeError } from "../model/index.js"
 
 /** Longest secret accepted (UTF-16 code units), the same bound the token decoder applies. */
 export const MAX_SECRET_LENGTH = 16 * 1024

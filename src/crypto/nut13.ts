@@ -25,7 +25,7 @@ import { sha256, sha512 } from "@noble/hashes/sha2.js"
 import { HDKey } from "@scure/bip32"
 import { validateMnemonic } from "@scure/bip39"
 import { wordlist } from "@scure/bip39/wordlists/english.js"
-import { CryptoError, DecodeError, KeysetError } from "../errors.js"
+import { CryptoError, DecodeError, KeysetError } from "../model/index.js"
 import {
   bigIntToBytes,
   bytesToBigInt,

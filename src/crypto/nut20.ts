@@ -17,8 +17,7 @@
  * @module
  */
 import { sha256 } from "@noble/hashes/sha2.js"
-import { CryptoError } from "../errors.js"
-import type { BlindedMessage } from "../protocol/models.js"
+import { type BlindedMessage, CryptoError } from "../model/index.js"
 import { hexToBytesOrUndefined, utf8 } from "./bytes.js"
 import { type PrivateKeyInput, signDigest, verifyDigest, xOnlyFromCompressed } from "./schnorr.js"
 

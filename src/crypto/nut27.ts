@@ -6,7 +6,7 @@
  */
 import { schnorr } from "@noble/curves/secp256k1.js"
 import { sha256 } from "@noble/hashes/sha2.js"
-import { CryptoError } from "../errors.js"
+import { CryptoError } from "../model/index.js"
 import { bytesToBigInt, bytesToHex, concatBytes, utf8 } from "./bytes.js"
 import { mnemonicToSeed } from "./nut13.js"
 import { CURVE_ORDER } from "./schnorr.js"

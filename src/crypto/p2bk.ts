@@ -13,8 +13,7 @@
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js"
 import { sha256 } from "@noble/hashes/sha2.js"
-import { CryptoError, DecodeError } from "../errors.js"
-import type { Proof } from "../protocol/models.js"
+import { CryptoError, DecodeError, type Proof } from "../model/index.js"
 import { bigIntToBytes, bytesToBigInt, bytesToHex, concatBytes, equalBytes, utf8 } from "./bytes.js"
 import { parseWellKnownSecret } from "./nut10.js"
 import { normalizePublicKey, parseSpendingConditions } from "./p2pk.js"

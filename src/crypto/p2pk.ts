@@ -25,8 +25,15 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js"
 import { randomBytes } from "@noble/hashes/utils.js"
-import { type CorecashuError, DecodeError, isCorecashuError, VerificationError } from "../errors.js"
-import type { Amount, BlindedMessage, Proof } from "../protocol/models.js"
+import {
+  type Amount,
+  type BlindedMessage,
+  DecodeError,
+  isPureError,
+  type Proof,
+  type PureError,
+  VerificationError,
+} from "../model/index.js"
 import { getBackend } from "./backend.js"
 import { bytesToHex, hexToBytesOrUndefined } from "./bytes.js"
 import { encodeSecret, parseSecret, sameTags, type Tag, type WellKnownSecret } from "./nut10.js"
@@ -431,12 +438,12 @@ export const verifySpendingConditions = (ctx: SpendContext): void => {
 }
 
 /** Non-throwing form of {@link verifySpendingConditions}: the tagged error, or `undefined` when spendable. */
-export const checkSpendingConditions = (ctx: SpendContext): CorecashuError | undefined => {
+export const checkSpendingConditions = (ctx: SpendContext): PureError | undefined => {
   try {
     verifySpendingConditions(ctx)
     return undefined
   } catch (e) {
-    if (isCorecashuError(e)) return e
+    if (isPureError(e)) return e
     throw e
   }
 }

@@ -9,7 +9,7 @@
  */
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js"
 import { sha256 } from "@noble/hashes/sha2.js"
-import { CryptoError } from "../errors.js"
+import { CryptoError } from "../model/index.js"
 import { getBackend } from "./backend.js"
 import { bytesToBigInt, bytesToHex, hexToBytesOrUndefined, utf8 } from "./bytes.js"
 

@@ -7,13 +7,11 @@
  * @module
  */
 import { Effect } from "effect"
-import { KeysetError } from "../errors.js"
 import type { KeysetChanged, KeysetLearned, MintTrusted, WalletEvent } from "../events/catalogue.js"
 import { newOperationId, walletEventId } from "../events/ids.js"
-import type { NewEvent } from "../events/store.js"
-import type { MintCallError } from "../infra/mint-client/service.js"
+import { type EngineInvariant, KeysetError, type MintCallError } from "../model/index.js"
+import type { NewEvent } from "../ports/event-store.js"
 import { keysetFromWire } from "../protocol/keysets.js"
-import type { EngineInvariant } from "./errors.js"
 import type { WalletRuntime } from "./runtime.js"
 
 /** NUT-00: mint URLs are compared and stored without trailing slashes. */

@@ -13,12 +13,10 @@
  *
  * @module
  */
-import { Data } from "effect"
 import { blind, createOutputs, unblindSignatures } from "../crypto/bdhke.js"
 import { bytesToHex, hexToBytes, utf8 } from "../crypto/bytes.js"
 import { hashToCurveSecret } from "../crypto/hash-to-curve.js"
 import { outputDeriver } from "../crypto/nut13.js"
-import type { CryptoError, DecodeError, KeysetError, VerificationError } from "../errors.js"
 import type {
   CountersReserved,
   OutputIntent,
@@ -26,8 +24,15 @@ import type {
   Signature,
   StoredProof,
 } from "../events/catalogue.js"
+import {
+  type BlindedMessage,
+  type CryptoError,
+  type DecodeError,
+  type KeysetError,
+  SignatureMismatch,
+  type VerificationError,
+} from "../model/index.js"
 import type { KeysetView } from "../projections/mints.js"
-import type { BlindedMessage } from "../protocol/models.js"
 
 /** One output to create. `secret` given: a non-deterministic (e.g. locked) output with a random `r`. */
 export interface OutputRequest {
@@ -113,9 +118,6 @@ export const outputMaterial = (seed: Uint8Array, intents: ReadonlyArray<OutputIn
     return { secret: o.secret!, r: hexToBytes(o.r!) }
   })
 }
-
-/** The mint's signatures do not answer the outputs asked for (count, keyset or amount). */
-export class SignatureMismatch extends Data.TaggedError("SignatureMismatch")<{ readonly message: string }> {}
 
 /** Why the mint's signatures were refused. */
 export type SignatureCheckError =

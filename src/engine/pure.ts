@@ -6,11 +6,11 @@
  * @module
  */
 import { Effect } from "effect"
-import { type CorecashuError, isCorecashuError } from "../errors.js"
+import { isPureError, type PureError } from "../model/index.js"
 
 /** Re-raises defects that are the project's tagged errors as failures; other defects stay defects. */
-export const liftTagged = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CorecashuError, R> =>
-  Effect.catchDefect(self, (defect) => (isCorecashuError(defect) ? Effect.fail(defect) : Effect.die(defect)))
+export const liftTagged = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | PureError, R> =>
+  Effect.catchDefect(self, (defect) => (isPureError(defect) ? Effect.fail(defect) : Effect.die(defect)))
 
 /** Runs a pure function that may throw a tagged error, as an Effect failing with it. */
-export const attempt = <A>(f: () => A): Effect.Effect<A, CorecashuError> => liftTagged(Effect.sync(f))
+export const attempt = <A>(f: () => A): Effect.Effect<A, PureError> => liftTagged(Effect.sync(f))

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { DecodeError } from "../errors.js"
+import { DecodeError } from "../model/index.js"
 
 /** One attestation; `keyId`/`tag` are absent when the log has no vault (unencrypted or host-sealed). */
 export interface HeadAttestation {

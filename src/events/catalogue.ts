@@ -31,7 +31,10 @@
  * @module
  */
 import { Schema } from "effect"
-import { MAX_AMOUNT } from "../protocol/models.js"
+import { CompensationReason, MAX_AMOUNT, OPERATION_KINDS, OperationKind } from "../model/index.js"
+
+export { CompensationReason, OPERATION_KINDS, OperationKind }
+
 import { JSON_SAFE, predicateFilter } from "./schema-json.js"
 
 // ---------------------------------------------------------------------------------------------------------
@@ -248,20 +251,6 @@ export type CountersReserved = typeof CountersReserved.Type
 // Operations
 // ---------------------------------------------------------------------------------------------------------
 
-/** The kinds of operation a wallet runs. */
-export const OperationKind = Schema.Literals([
-  "swap",
-  "mint",
-  "melt",
-  "send",
-  "receive",
-  "restore",
-  "checkstate",
-])
-export type OperationKind = typeof OperationKind.Type
-/** Every operation kind, in declaration order. */
-export const OPERATION_KINDS: ReadonlyArray<OperationKind> = OperationKind.literals
-
 const op = <K extends OperationKind>(kind: K) => ({ operationId: Id, kind: Schema.Literal(kind) })
 
 /** Started: what was asked for, per kind. No money moves yet. */
@@ -417,24 +406,6 @@ export const OperationCompleted = Schema.Union([
   }),
 ])
 export type OperationCompleted = typeof OperationCompleted.Type
-
-/** Why an operation was compensated (its reserved inputs released). Only definitive outcomes qualify. */
-export const CompensationReason = Schema.Literals([
-  /** The mint answered with a definitive error (see `code`). */
-  "rejected",
-  /** Recovery found the inputs unspent: the request was never processed. */
-  "not-processed",
-  /** Stopped before any request left (user cancel, insufficient funds after reservation, …). */
-  "cancelled",
-  "quote-expired",
-  /** The melt payment failed and the mint holds no payment proof. */
-  "payment-failed",
-  /** A received token failed validation (DLEQ, keyset, lock) before any swap. */
-  "invalid-token",
-  /** A received token was already claimed by someone else. */
-  "token-spent",
-])
-export type CompensationReason = typeof CompensationReason.Type
 
 /** Compensated: the operation ended without effect and released what it held. */
 export const OperationCompensated = Schema.TaggedStruct("OperationCompensated", {

@@ -14,8 +14,9 @@
  *
  * @module
  */
+
+import { EventCodecError } from "../model/index.js"
 import { EVENT_SCHEMAS, EVENT_TYPES, type EventType, type WalletEvent } from "./catalogue.js"
-import { EventCodecError } from "./errors.js"
 import {
   compileJson,
   compileJsonText,

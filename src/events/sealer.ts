@@ -12,7 +12,7 @@
  * @module
  */
 import { utf8 } from "../crypto/bytes.js"
-import type { VaultError } from "./errors.js"
+import type { VaultError } from "../model/index.js"
 import { quote } from "./schema-json.js"
 
 /** Seals and opens payloads. Both are synchronous; `open` throws {@link VaultError} on a wrong key or tampering. */

@@ -37,6 +37,7 @@ import { Effect, Layer, Option, PubSub, type Scope, Stream } from "effect"
 import type { Attester } from "../events/attestation.js"
 import { decodeEvent } from "../events/codec.js"
 import type { Envelope, StoredEvent } from "../events/envelope.js"
+import { groupAadText, identitySealer, type PayloadSealer, payloadAadText } from "../events/sealer.js"
 import {
   EventCodecError,
   StoreCorrupted,
@@ -44,9 +45,9 @@ import {
   type StoreLocked,
   StoreUnavailable,
   VaultError,
-} from "../events/errors.js"
-import { groupAadText, identitySealer, type PayloadSealer, payloadAadText } from "../events/sealer.js"
-import { EventStore, type EventStoreShape, type RecordedEvent } from "../events/store.js"
+} from "../model/index.js"
+import { EventStore, type EventStoreShape, type RecordedEvent } from "../ports/event-store.js"
+import type { VaultShape } from "../ports/vault.js"
 import {
   ChainWalker,
   corrupted,
@@ -61,13 +62,7 @@ import { chunkKey, FORMAT_KEY, FORMAT_TAG, OLD_FORMAT_TAGS, VAULT_KEY } from "./
 import { checkOnOpen, type OpenReport } from "./leveldb/open-check.js"
 import { closeDb, type Db, describe, openDb, readFailure } from "./leveldb/open-db.js"
 import { type RecordFields, type RecordView, storedEventOf } from "./leveldb/record.js"
-import {
-  createVaultEffect,
-  unlockVaultEffect,
-  type VaultOptions,
-  type VaultSecret,
-  type VaultShape,
-} from "./vault.js"
+import { createVaultEffect, unlockVaultEffect, type VaultOptions, type VaultSecret } from "./vault.js"
 
 export type { OpenReport } from "./leveldb/open-check.js"
 

@@ -48,10 +48,11 @@ import {
   scrypt,
   scryptSync,
 } from "node:crypto"
-import { Context, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { bytesToHex, hexToBytesOrUndefined } from "../crypto/bytes.js"
-import { VaultError } from "../events/errors.js"
-import type { GroupPosition, GroupSealing } from "../events/sealer.js"
+import type { GroupPosition } from "../events/sealer.js"
+import { VaultError } from "../model/index.js"
+import { Vault, type VaultShape } from "../ports/vault.js"
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types and constants
@@ -125,33 +126,6 @@ export interface VaultOptions {
    * tests' options live in `test/support/vault.ts`, outside the package.)
    */
   readonly insecureAllowWeakKdf?: boolean
-}
-
-/** An unlocked vault: seals and opens payloads under its data key. */
-export interface VaultShape {
-  /** The data key's public fingerprint (same as {@link VaultMaterial.keyId}). */
-  readonly keyId: string
-  /**
-   * Encrypts and authenticates `plaintext`, binding it to `aad` (authenticated, not stored). Returns a new
-   * buffer of `plaintext.length + SEAL_OVERHEAD` bytes. Throws {@link VaultError} `missing-key` after
-   * `destroy`.
-   */
-  readonly seal: (plaintext: Uint8Array, aad: Uint8Array) => Uint8Array
-  /**
-   * Decrypts `sealed` under the same `aad`. Throws {@link VaultError} `tampered` when any sealed byte or the
-   * aad differs from what `seal` saw (including truncation and an unknown version), `missing-key` after
-   * `destroy`.
-   */
-  readonly open: (sealed: Uint8Array, aad: Uint8Array) => Uint8Array
-  /** Zero-fills the data key; later `seal`/`open` fail with `missing-key`. Idempotent. */
-  readonly destroy: () => void
-  /**
-   * An HMAC-SHA256 tag of `data` under a key derived from the data key (never the data key itself): how the
-   * holder of the vault signs statements about its log, e.g. head attestations kept outside the directory.
-   */
-  readonly authenticate: (data: Uint8Array) => Uint8Array
-  /** Sealing of several payloads as one group (format version 2); see {@link GroupSealing}. */
-  readonly group: GroupSealing
 }
 
 /** A freshly created vault and the material to persist for unlocking it later. */
@@ -744,9 +718,6 @@ export const unlockOrCreateVaultEffect = (
         material: checkMaterial(material),
         created: false,
       }))
-
-/** The `Vault` service key: an unlocked {@link VaultShape}. */
-export class Vault extends Context.Service<Vault, VaultShape>()("corecashu/Vault") {}
 
 /**
  * A layer that unlocks `material` with `secret` (scrypt off the event loop) and destroys the data key when

@@ -18,8 +18,8 @@ import {
   tagHolds,
 } from "../events/attestation.js"
 import { GENESIS_HASH } from "../events/envelope.js"
-import { StoreCorrupted, type StoreError, StoreUnavailable } from "../events/errors.js"
-import type { EventStoreShape } from "../events/store.js"
+import { StoreCorrupted, type StoreError, StoreUnavailable } from "../model/index.js"
+import type { EventStoreShape } from "../ports/event-store.js"
 
 /** Largest witness file read (~250 bytes a line: hundreds of thousands of attestations). */
 export const MAX_WITNESS_BYTES = 64 * 1024 * 1024

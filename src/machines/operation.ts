@@ -9,7 +9,8 @@
  */
 import { Data } from "effect"
 import { transition } from "xstate"
-import type { OperationKind, OperationStarted, WalletEvent } from "../events/catalogue.js"
+import type { OperationStarted, WalletEvent } from "../events/catalogue.js"
+import type { OperationKind } from "../model/index.js"
 import { checkstateMachine } from "./checkstate.js"
 import { meltMachine } from "./melt.js"
 import { mintMachine } from "./mint.js"

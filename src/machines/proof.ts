@@ -20,7 +20,7 @@
  * @module
  */
 import { assign, setup, transition } from "xstate"
-import type { ProofEventTag, ProofState, Refusal, RefusalKind } from "../projections/lifecycle.js"
+import type { ProofEventTag, ProofState, Refusal, RefusalKind } from "./lifecycle.js"
 
 /** The machine's state: `unknown` stands for a proof the wallet has never held. */
 export type ProofMachineState = ProofState | "unknown"

@@ -32,10 +32,8 @@
 
 import { assign, setup } from "xstate"
 import type {
-  CompensationReason,
   OperationCompensated,
   OperationCompleted,
-  OperationKind,
   OperationPending,
   OperationPrepared,
   OperationRecovering,
@@ -43,6 +41,7 @@ import type {
   OperationSigned,
   OperationStarted,
 } from "../events/catalogue.js"
+import type { CompensationReason, OperationKind } from "../model/index.js"
 
 /** Where a saga stands (see the module diagram). */
 export type SagaState =

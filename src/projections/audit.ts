@@ -33,11 +33,17 @@ import { Effect, Stream } from "effect"
 import type { WalletEvent } from "../events/catalogue.js"
 import { decodeEvent } from "../events/codec.js"
 import { type Envelope, GENESIS_HASH, type StoredEvent, verifyEventHash } from "../events/envelope.js"
-import { EventCodecError, StoreCorrupted, type StoreError, VaultError } from "../events/errors.js"
 import { type GroupPosition, groupAad, type PayloadSealer, payloadAad } from "../events/sealer.js"
-import type { EventStoreShape, RecordedEvent } from "../events/store.js"
+import {
+  checkTransition,
+  ownerAfter,
+  type ProofState,
+  type RefusalKind,
+  targetState,
+} from "../machines/lifecycle.js"
+import { EventCodecError, StoreCorrupted, type StoreError, VaultError } from "../model/index.js"
+import type { EventStoreShape, RecordedEvent } from "../ports/event-store.js"
 import { type BalancesState, balanceOf, balancesProjection, bucketKey } from "./balances.js"
-import { checkTransition, ownerAfter, type ProofState, type RefusalKind, targetState } from "./lifecycle.js"
 
 /** What kind of rule a violation breaks. */
 export type ViolationKind =

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { RecordedEvent } from "../events/store.js"
+import type { RecordedEvent } from "../ports/event-store.js"
 import { fields, LineWriter, readLines } from "./canonical.js"
 import { PMap } from "./pmap.js"
 import type { Projection } from "./projection.js"

@@ -11,9 +11,15 @@
  * @module
  */
 import { isProofEvent, type ProofEvent } from "../events/catalogue.js"
-import type { RecordedEvent } from "../events/store.js"
+import {
+  checkTransition,
+  ownerAfter,
+  PROOF_STATES,
+  type ProofState,
+  targetState,
+} from "../machines/lifecycle.js"
+import type { RecordedEvent } from "../ports/event-store.js"
 import { fields, LineWriter, readLines } from "./canonical.js"
-import { checkTransition, ownerAfter, PROOF_STATES, type ProofState, targetState } from "./lifecycle.js"
 import { PMap, type PMapTransaction } from "./pmap.js"
 import type { Projection } from "./projection.js"
 

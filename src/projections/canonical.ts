@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { ProjectionStateError } from "./projection.js"
+import { ProjectionStateError } from "../model/index.js"
 
 /** Canonical JSON of a value: sorted object keys, no `undefined`, integers only, bigints as decimal strings. */
 export const canonicalJson = (value: unknown): string => {

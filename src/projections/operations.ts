@@ -12,8 +12,8 @@
  *
  * @module
  */
-import type { CompensationReason, OperationKind } from "../events/catalogue.js"
-import type { RecordedEvent } from "../events/store.js"
+import type { CompensationReason, OperationKind } from "../model/index.js"
+import type { RecordedEvent } from "../ports/event-store.js"
 import { canonicalJson, fields, LineWriter, readLines } from "./canonical.js"
 import { PMap } from "./pmap.js"
 import type { Projection } from "./projection.js"

@@ -12,14 +12,8 @@
  *
  * @module
  */
-import { Data } from "effect"
-import type { RecordedEvent } from "../events/store.js"
-
-/** A serialised projection state could not be read back (wrong projection or version, malformed bytes). */
-export class ProjectionStateError extends Data.TaggedError("ProjectionStateError")<{
-  readonly projection: string
-  readonly message: string
-}> {}
+import { ProjectionStateError } from "../model/index.js"
+import type { RecordedEvent } from "../ports/event-store.js"
 
 /** A pure fold over the event log. */
 export interface Projection<S> {

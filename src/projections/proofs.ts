@@ -11,9 +11,9 @@
  * @module
  */
 import { isProofEvent, type ProofEvent, type StoredProof } from "../events/catalogue.js"
-import type { RecordedEvent } from "../events/store.js"
+import { checkTransition, ownerAfter, PROOF_STATES, type ProofState } from "../machines/lifecycle.js"
+import type { RecordedEvent } from "../ports/event-store.js"
 import { fields, LineWriter, readLines } from "./canonical.js"
-import { checkTransition, ownerAfter, PROOF_STATES, type ProofState } from "./lifecycle.js"
 import { PMap, type PMapEditor, type PMapTransaction } from "./pmap.js"
 import type { Projection } from "./projection.js"
 

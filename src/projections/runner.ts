@@ -16,8 +16,8 @@
  */
 import { Deferred, Effect, Fiber, type Scope, Stream } from "effect"
 import { GENESIS_HASH } from "../events/envelope.js"
-import { StoreCorrupted, type StoreError, type StoreUnavailable, type VaultError } from "../events/errors.js"
-import { EventStore, type EventStoreShape, type RecordedEvent } from "../events/store.js"
+import { StoreCorrupted, type StoreError, type StoreUnavailable, type VaultError } from "../model/index.js"
+import { EventStore, type EventStoreShape, type RecordedEvent } from "../ports/event-store.js"
 import type { CheckpointStore } from "./checkpoint.js"
 import { type AnyProjection, foldPage, type Projection } from "./projection.js"
 

@@ -14,8 +14,7 @@
  * @module
  */
 import { Schema, SchemaTransformation } from "effect"
-import { AmountError } from "../errors.js"
-import { type Amount, MAX_AMOUNT } from "./models.js"
+import { type Amount, AmountError, MAX_AMOUNT } from "../model/index.js"
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 

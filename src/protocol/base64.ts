@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { DecodeError } from "../errors.js"
+import { DecodeError } from "../model/index.js"
 
 // Anchored at lastIndex (sticky): alphabet characters of either flavour, then at most two `=` at the end.
 // The character class excludes `=`, so backtracking is linear.

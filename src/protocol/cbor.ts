@@ -10,7 +10,7 @@
  * @module
  */
 import { decode as cborgDecode, encode as cborgEncode } from "cborg"
-import { DecodeError } from "../errors.js"
+import { DecodeError } from "../model/index.js"
 import { DEFAULT_LIMITS, type InputLimits } from "./limits.js"
 
 const PROTO = [0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f] // "__proto__"

@@ -21,10 +21,9 @@
  *
  * @module
  */
-import { AmountError, KeysetError } from "../errors.js"
+import { type Amount, AmountError, KeysetError } from "../model/index.js"
 import { assertAmount } from "./amount.js"
 import { feeFromPpkSum } from "./fees.js"
-import type { Amount } from "./models.js"
 
 /** What selection needs from a proof; callers keep their own richer records. */
 export interface SelectableProof {

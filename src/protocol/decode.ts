@@ -11,10 +11,9 @@
  * @module
  */
 import { Effect, Result, Schema, SchemaIssue } from "effect"
-import { DecodeError } from "../errors.js"
+import { DecodeError } from "../model/index.js"
 import { parseJson, stringifyJson } from "./json.js"
-import type { InputLimits } from "./limits.js"
-import { DEFAULT_LIMITS } from "./limits.js"
+import { DEFAULT_LIMITS, type InputLimits } from "./limits.js"
 
 /** A schema that decodes without services (all of ours). */
 export type PureCodec<T, E> = Schema.Codec<T, E, never, never>

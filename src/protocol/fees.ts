@@ -7,8 +7,7 @@
  *
  * @module
  */
-import { AmountError, KeysetError } from "../errors.js"
-import type { Keyset } from "./models.js"
+import { AmountError, type Keyset, KeysetError } from "../model/index.js"
 
 /**
  * Where the fee rate of a keyset comes from: a map of keysets (or of ppk values) by id, or a lookup function

@@ -7,6 +7,8 @@
  *
  * @module
  */
+
+export * from "../model/models.js"
 export * from "./amount.js"
 export * from "./base64.js"
 export * from "./cbor.js"
@@ -18,7 +20,6 @@ export * from "./keyset-id.js"
 export * from "./keysets.js"
 export * from "./limits.js"
 export * from "./mint-errors.js"
-export * from "./models.js"
 export * from "./nip19.js"
 export * from "./payment-request.js"
 export * from "./payment-request-codec.js"

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { DecodeError } from "../errors.js"
+import { DecodeError } from "../model/index.js"
 import { DEFAULT_LIMITS, type InputLimits } from "./limits.js"
 
 /** A parsed JSON value. Integer literals beyond ±2^53 come back as `bigint`. */

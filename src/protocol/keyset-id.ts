@@ -17,8 +17,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js"
 import { bytesToHex, concatBytes, hexToBytesOrUndefined, utf8 } from "../crypto/bytes.js"
-import { KeysetError } from "../errors.js"
-import type { Keyset, KeysetKeys } from "./models.js"
+import { type Keyset, KeysetError, type KeysetKeys } from "../model/index.js"
 
 /** Keyset id versions: 1 = `00…` (8 bytes), 2 = `01…` (33 bytes), 3 = `02…` BLS (recognised, unsupported). */
 export type KeysetIdVersion = 1 | 2 | 3

@@ -14,9 +14,8 @@
  * @module
  */
 import { secp256k1 } from "@noble/curves/secp256k1.js"
-import { KeysetError } from "../errors.js"
+import { type Keyset, KeysetError, type KeysetKeys, MAX_AMOUNT } from "../model/index.js"
 import { isShortKeysetId, keysetIdVersion, SHORT_KEYSET_ID_HEX_LENGTH, verifyKeysetId } from "./keyset-id.js"
-import { type Keyset, type KeysetKeys, MAX_AMOUNT } from "./models.js"
 import type { KeysResponse, KeysResponseKeyset } from "./schemas/keys.js"
 
 const COMPRESSED_KEY = /^0[23][0-9a-f]{64}$/

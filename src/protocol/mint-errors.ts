@@ -15,14 +15,10 @@
  *
  * @module
  */
-import { Data } from "effect"
-import { DecodeError } from "../errors.js"
+import { DecodeError, type FailureKind, MintProtocolError } from "../model/index.js"
 import { decodeMintValue } from "./decode.js"
 import { parseJson } from "./json.js"
 import { MintErrorBodySchema } from "./schemas/error.js"
-
-/** Whether a failed request may have been applied by the mint. */
-export type FailureKind = "definitive" | "ambiguous"
 
 /** One row of the error table. */
 export interface MintErrorCodeInfo {
@@ -180,20 +176,6 @@ export const classifyMintError = (
   if (typeof failure === "string") return classifyTransportFailure(failure)
   return classifyErrorResponse(failure.status, failure.code)
 }
-
-/** A mint answered with a Cashu error body `{detail, code}`. */
-export class MintProtocolError extends Data.TaggedError("MintProtocolError")<{
-  /** The Cashu error code as sent (nutshell aliases are not rewritten here). */
-  readonly code: number
-  /** The table name of the code, or `Unknown`. */
-  readonly codeName: string
-  /** The mint's human-readable text, truncated, quote ids and long hex masked; untrusted, for display and logs. */
-  readonly detail: string
-  /** The HTTP status of the response. */
-  readonly status: number
-  readonly kind: FailureKind
-  readonly message: string
-}> {}
 
 const MAX_DETAIL = 300
 

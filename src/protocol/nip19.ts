@@ -10,7 +10,7 @@
  */
 import { bech32 } from "@scure/base"
 import { bytesToHex, concatBytes, fromUtf8, hexToBytesOrUndefined, utf8 } from "../crypto/bytes.js"
-import { DecodeError } from "../errors.js"
+import { DecodeError } from "../model/index.js"
 
 /** A nostr profile pointer: x-only public key (lowercase hex, 32 bytes) and relay hints in order. */
 export interface NostrProfile {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { DecodeError } from "../errors.js"
+import { DecodeError } from "../model/index.js"
 import {
   DEFAULT_PAYMENT_REQUEST_LIMITS,
   type PaymentRequest,

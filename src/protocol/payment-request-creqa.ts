@@ -10,7 +10,7 @@
  * @module
  */
 import { base64nopad, base64url, base64urlnopad } from "@scure/base"
-import { DecodeError } from "../errors.js"
+import { DecodeError } from "../model/index.js"
 import { decodeCbor, encodeCbor } from "./cbor.js"
 import type { InputLimits } from "./limits.js"
 import {

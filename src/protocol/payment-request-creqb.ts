@@ -18,7 +18,7 @@
  */
 import { bech32m } from "@scure/base"
 import { bytesToBigInt, bytesToHex, concatBytes, fromUtf8, hexToBytes, utf8 } from "../crypto/bytes.js"
-import { DecodeError } from "../errors.js"
+import { DecodeError } from "../model/index.js"
 import { decodeNostrProfile, encodeNprofile, encodeNpub } from "./nip19.js"
 import {
   DEFAULT_PAYMENT_REQUEST_LIMITS,

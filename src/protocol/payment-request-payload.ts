@@ -9,10 +9,9 @@
  *
  * @module
  */
-import { DecodeError } from "../errors.js"
+import { type Amount, DecodeError, type Dleq, MAX_AMOUNT, type Proof } from "../model/index.js"
 import { type JsonValue, parseJson, stringifyJson } from "./json.js"
 import { DEFAULT_TOKEN_LIMITS, type TokenLimits } from "./limits.js"
-import { type Amount, type Dleq, MAX_AMOUNT, type Proof } from "./models.js"
 
 /** What the payer sends to fulfil a payment request. */
 export interface PaymentRequestPayload {

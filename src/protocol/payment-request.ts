@@ -9,8 +9,7 @@
  *
  * @module
  */
-import { DecodeError } from "../errors.js"
-import { type Amount, MAX_AMOUNT } from "./models.js"
+import { type Amount, DecodeError, MAX_AMOUNT } from "../model/index.js"
 
 /** A tag tuple `[key, value, value, …]` (NUT-18 transport tags `g`, NUT-10 tags `t`). */
 export type TagTuple = readonly [string, ...string[]]

@@ -8,9 +8,8 @@
  *
  * @module
  */
-import { AmountError } from "../errors.js"
+import { type Amount, AmountError, type KeysetKeys } from "../model/index.js"
 import { assertAmount } from "./amount.js"
-import type { Amount, KeysetKeys } from "./models.js"
 
 /** Default cap on the number of pieces (mints cap outputs per request; CDK's default is 1000). */
 export const DEFAULT_MAX_OUTPUTS = 1000

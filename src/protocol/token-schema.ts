@@ -6,9 +6,8 @@
  *
  * @module
  */
-import { DecodeError } from "../errors.js"
+import { DecodeError, type Dleq, MAX_AMOUNT, type Proof } from "../model/index.js"
 import { DEFAULT_TOKEN_LIMITS, type TokenLimits } from "./limits.js"
-import { type Dleq, MAX_AMOUNT, type Proof } from "./models.js"
 
 /** Byte length of a compressed secp256k1 point (`C`, `p2pk_e`). */
 export const POINT_BYTES = 33

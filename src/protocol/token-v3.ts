@@ -8,9 +8,10 @@
  *
  * @module
  */
+
+import type { Dleq, Proof, Token, TokenEntry } from "../model/index.js"
 import { type JsonValue, parseJson } from "./json.js"
 import type { TokenLimits } from "./limits.js"
-import type { Dleq, Proof, Token, TokenEntry } from "./models.js"
 import {
   amountFromJson,
   isKeysetIdLength,

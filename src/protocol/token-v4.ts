@@ -16,10 +16,9 @@
  *
  * @module
  */
-import type { DecodeError } from "../errors.js"
+import type { DecodeError, Dleq, Proof, Token, TokenEntry } from "../model/index.js"
 import { decodeCbor } from "./cbor.js"
 import type { TokenLimits } from "./limits.js"
-import type { Dleq, Proof, Token, TokenEntry } from "./models.js"
 import {
   isKeysetIdLength,
   isPointLength,

@@ -10,10 +10,9 @@
  * @module
  */
 import { Effect } from "effect"
-import { DecodeError, isCorecashuError, KeysetError } from "../errors.js"
+import { DecodeError, isCorecashuError, KeysetError, type Proof, type Token } from "../model/index.js"
 import { base64Decode, base64UrlEncode } from "./base64.js"
 import type { TokenLimits } from "./limits.js"
-import type { Proof, Token } from "./models.js"
 import { reject, tokenLimits } from "./token-schema.js"
 import { decodeV3Body, encodeV3Json } from "./token-v3.js"
 import { decodeV4Body, encodeV4Body } from "./token-v4.js"

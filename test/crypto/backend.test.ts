@@ -8,12 +8,12 @@ import {
   BACKEND_ENV,
   getBackend,
   loadBackend,
-  type Secp256k1Backend,
   selectBackend,
 } from "../../src/crypto/backend.js"
 import { nobleBackend } from "../../src/crypto/backends/noble.js"
+import type { Secp256k1Backend } from "../../src/crypto/backends/types.js"
 import { bytesToHex } from "../../src/crypto/bytes.js"
-import { CryptoError, type CryptoReason } from "../../src/errors.js"
+import { CryptoError, type CryptoReason } from "../../src/model/index.js"
 
 const N = secp256k1.Point.CURVE().n
 const P_FIELD = secp256k1.Point.CURVE().p

@@ -3,8 +3,9 @@ import { numberToBytesBE } from "@noble/curves/utils.js"
 import { sha256 } from "@noble/hashes/sha2.js"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { availableBackends, loadBackend, type Secp256k1Backend } from "../../src/crypto/backend.js"
+import { availableBackends, loadBackend } from "../../src/crypto/backend.js"
 import { nobleBackend } from "../../src/crypto/backends/noble.js"
+import type { Secp256k1Backend } from "../../src/crypto/backends/types.js"
 import {
   blind,
   blindPoint,
@@ -18,13 +19,13 @@ import { bytesToHex, hexToBytes, utf8 } from "../../src/crypto/bytes.js"
 import { createDleq, verifyProofDleq } from "../../src/crypto/dleq.js"
 import { hashToCurve, hashToCurveSecret } from "../../src/crypto/hash-to-curve.js"
 import {
+  type BlindSignature,
   CryptoError,
   type CryptoReason,
   DecodeError,
   KeysetError,
   VerificationError,
-} from "../../src/errors.js"
-import type { BlindSignature } from "../../src/protocol/models.js"
+} from "../../src/model/index.js"
 import { loadVector } from "../support/vectors.js"
 
 const N = secp256k1.Point.CURVE().n

@@ -2,15 +2,16 @@ import { secp256k1 } from "@noble/curves/secp256k1.js"
 import { sha256 } from "@noble/hashes/sha2.js"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { availableBackends, loadBackend, type Secp256k1Backend } from "../../src/crypto/backend.js"
+import { availableBackends, loadBackend } from "../../src/crypto/backend.js"
 import { nobleBackend } from "../../src/crypto/backends/noble.js"
+import type { Secp256k1Backend } from "../../src/crypto/backends/types.js"
 import { bytesToHex, concatBytes, hexToBytes, utf8 } from "../../src/crypto/bytes.js"
 import {
   HASH_TO_CURVE_MAX_ITERATIONS,
   hashToCurve,
   hashToCurveSecret,
 } from "../../src/crypto/hash-to-curve.js"
-import { CryptoError } from "../../src/errors.js"
+import { CryptoError } from "../../src/model/index.js"
 import { loadVector } from "../support/vectors.js"
 
 const backends = availableBackends().map((n) => [n, loadBackend(n)!] as const)

@@ -20,8 +20,7 @@ import {
   signSigAllSwap,
 } from "../../src/crypto/p2pk.js"
 import { publicKeyHex } from "../../src/crypto/schnorr.js"
-import { isCorecashuError } from "../../src/errors.js"
-import type { Proof } from "../../src/protocol/models.js"
+import { isCorecashuError, type Proof } from "../../src/model/index.js"
 import { expectTagged } from "../support/errors.js"
 import { loadVector } from "../support/vectors.js"
 

@@ -1,10 +1,11 @@
 import { numberToBytesBE } from "@noble/curves/utils.js"
 import { describe, expect, it } from "vitest"
-import { availableBackends, loadBackend, type Secp256k1Backend } from "../../src/crypto/backend.js"
+import { availableBackends, loadBackend } from "../../src/crypto/backend.js"
 import { nobleBackend } from "../../src/crypto/backends/noble.js"
+import type { Secp256k1Backend } from "../../src/crypto/backends/types.js"
 import { bytesToHex } from "../../src/crypto/bytes.js"
 import { keyPoint, prepareKeys } from "../../src/crypto/keys.js"
-import { CryptoError } from "../../src/errors.js"
+import { CryptoError } from "../../src/model/index.js"
 
 const backends = availableBackends().map((n) => [n, loadBackend(n)!] as const)
 const point = (k: bigint): Uint8Array => nobleBackend.mulBase(numberToBytesBE(k, 32))

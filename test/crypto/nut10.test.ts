@@ -11,7 +11,7 @@ import {
   type Tag,
   tagsWithKey,
 } from "../../src/crypto/nut10.js"
-import { isCorecashuError } from "../../src/errors.js"
+import { isCorecashuError } from "../../src/model/index.js"
 import { expectTagged } from "../support/errors.js"
 import { loadVector } from "../support/vectors.js"
 

@@ -15,8 +15,7 @@ import {
 } from "../../src/crypto/p2bk.js"
 import { createP2pkSecret, signP2pkProof, verifyP2pkSpend } from "../../src/crypto/p2pk.js"
 import { CURVE_ORDER, publicKeyHex } from "../../src/crypto/schnorr.js"
-import { isCorecashuError } from "../../src/errors.js"
-import type { Proof } from "../../src/protocol/models.js"
+import { isCorecashuError, type Proof } from "../../src/model/index.js"
 import { loadVector } from "../support/vectors.js"
 
 const v = loadVector("28-p2bk.json")

@@ -23,8 +23,7 @@ import {
   verifySpendingConditions,
 } from "../../src/crypto/p2pk.js"
 import { publicKeyHex, sha256Utf8, signDigest } from "../../src/crypto/schnorr.js"
-import { isCorecashuError } from "../../src/errors.js"
-import type { Proof } from "../../src/protocol/models.js"
+import { isCorecashuError, type Proof } from "../../src/model/index.js"
 import { expectTagged } from "../support/errors.js"
 import { loadVector } from "../support/vectors.js"
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Engine } from "../../src/engine/engine.js"
 import { engineStore, walletRuntime } from "../../src/engine/internal.js"
 import type { Wallet } from "../../src/engine/wallet.js"
-import { isCorecashuError } from "../../src/errors.js"
+import { isCorecashuError } from "../../src/model/index.js"
 import { openTestEngine, testMint } from "../support/engine.js"
 
 const ENGINE_TAGS = new Set([

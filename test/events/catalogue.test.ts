@@ -5,16 +5,14 @@ import {
   EVENT_TYPES,
   KeysetId,
   MintUrl,
-  OPERATION_KINDS,
   OperationCompleted,
-  type OperationKind,
   OperationStarted,
   OutputIntent,
   Point,
   type WalletEvent,
   WalletEvent as WalletEventSchema,
 } from "../../src/events/catalogue.js"
-import { MAX_AMOUNT } from "../../src/protocol/models.js"
+import { MAX_AMOUNT, OPERATION_KINDS, type OperationKind } from "../../src/model/index.js"
 
 /** Compiles only if every event type is handled (an unhandled `_tag` leaves `e` not `never`). */
 const describeEvent = (e: WalletEvent): string => {

@@ -2,8 +2,8 @@ import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
 import { EVENT_TYPES, type WalletEvent } from "../../src/events/catalogue.js"
 import { currentSchemaVersion, decodeEvent, encodeEvent } from "../../src/events/codec.js"
-import { EventCodecError } from "../../src/events/errors.js"
 import { SCHEMA_VERSIONS, UPCASTERS } from "../../src/events/upcast.js"
+import { EventCodecError } from "../../src/model/index.js"
 import { anyEventArbitrary } from "../support/event-arbitrary.js"
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)

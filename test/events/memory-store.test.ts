@@ -1,15 +1,15 @@
 import { Effect, Exit, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import { encodeEvent } from "../../src/events/codec.js"
-import { VaultError } from "../../src/events/errors.js"
+import { type PayloadSealer, payloadAad } from "../../src/events/sealer.js"
 import {
   MemoryEventStoreLive,
   makeMemoryEventStore,
   makeMemoryLog,
   memoryEventStoreLayer,
-} from "../../src/events/memory-store.js"
-import { type PayloadSealer, payloadAad } from "../../src/events/sealer.js"
-import { EventStore } from "../../src/events/store.js"
+} from "../../src/infra/memory-store.js"
+import { VaultError } from "../../src/model/index.js"
+import { EventStore } from "../../src/ports/event-store.js"
 import { newEvents, runEventStoreContract } from "./store-contract.js"
 
 runEventStoreContract("memory", async () => {

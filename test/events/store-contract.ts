@@ -23,14 +23,14 @@ import { describe, expect, it } from "vitest"
 import type { WalletEvent } from "../../src/events/catalogue.js"
 import { currentSchemaVersion } from "../../src/events/codec.js"
 import { GENESIS_HASH, type StoredEvent, verifyEventHash } from "../../src/events/envelope.js"
+import { MAX_AMOUNT } from "../../src/model/index.js"
 import type {
   AppendResult,
   EventStoreShape,
   ExpectedVersion,
   NewEvent,
   RecordedEvent,
-} from "../../src/events/store.js"
-import { MAX_AMOUNT } from "../../src/protocol/models.js"
+} from "../../src/ports/event-store.js"
 
 /** What a backend's factory returns. */
 export interface StoreUnderTest {

@@ -5,7 +5,6 @@ import type { ClassicLevel } from "classic-level"
 import { Effect, Exit, Fiber, Scope, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import { GENESIS_HASH, verifyEventHash } from "../../src/events/envelope.js"
-import { EventStore, type NewEvent } from "../../src/events/store.js"
 import { probeOf } from "../../src/infra/leveldb/id-filter.js"
 import {
   FORMAT_KEY,
@@ -25,6 +24,7 @@ import {
   openLevelDbEventStore,
 } from "../../src/infra/leveldb-store.js"
 import { unlockVault } from "../../src/infra/vault.js"
+import { EventStore, type NewEvent } from "../../src/ports/event-store.js"
 import { auditLog, payloadDecoder } from "../../src/projections/audit.js"
 import { runEventStoreContract } from "../events/store-contract.js"
 import { INSECURE_TEST_VAULT_OPTIONS } from "../support/vault.js"

@@ -3,7 +3,6 @@ import { Effect, Layer } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { bytesToHex, hexToBytes, utf8 } from "../../src/crypto/bytes.js"
-import { VaultError } from "../../src/events/errors.js"
 import {
   createVault,
   createVaultEffect,
@@ -15,12 +14,12 @@ import {
   unlockOrCreateVaultEffect,
   unlockVault,
   unlockVaultEffect,
-  Vault,
   type VaultMaterial,
-  type VaultShape,
   vaultLayer,
   vaultLayerFrom,
 } from "../../src/infra/vault.js"
+import { VaultError } from "../../src/model/index.js"
+import { Vault, type VaultShape } from "../../src/ports/vault.js"
 import { INSECURE_TEST_VAULT_OPTIONS } from "../support/vault.js"
 
 const TEST = INSECURE_TEST_VAULT_OPTIONS

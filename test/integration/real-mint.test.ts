@@ -11,12 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createOutputs, type PreparedOutput, unblindSignatures } from "../../src/crypto/bdhke.js"
 import { bytesToHex } from "../../src/crypto/bytes.js"
 import { hashToCurveSecret } from "../../src/crypto/hash-to-curve.js"
-import { KeysetError } from "../../src/errors.js"
+import { type Keyset, KeysetError, type Proof } from "../../src/model/index.js"
 import { decodeMintResponse, encodeMintRequest } from "../../src/protocol/decode.js"
 import { feeForInputs } from "../../src/protocol/fees.js"
 import { verifyKeysetId } from "../../src/protocol/keyset-id.js"
 import { keysetFromWire } from "../../src/protocol/keysets.js"
-import type { Keyset, Proof } from "../../src/protocol/models.js"
 import {
   CheckStateRequestSchema,
   CheckStateResponseSchema,

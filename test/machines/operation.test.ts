@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { OPERATION_KINDS, type OperationKind, type WalletEvent } from "../../src/events/catalogue.js"
+import type { WalletEvent } from "../../src/events/catalogue.js"
 import {
   assertBatchLegal,
   IllegalOperationStep,
@@ -17,6 +17,7 @@ import {
   SAGA_STATES,
   type SagaState,
 } from "../../src/machines/saga.js"
+import { OPERATION_KINDS, type OperationKind } from "../../src/model/index.js"
 import { candidates, events, KEYSET, POINT, started } from "./support.js"
 
 const MONEY: ReadonlyArray<OperationKind> = ["swap", "mint", "melt", "send", "receive"]

@@ -1,6 +1,5 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { proofMachine, proofTransition } from "../../src/machines/proof.js"
 import {
   checkTransition,
   ownerAfter,
@@ -8,7 +7,8 @@ import {
   type ProofEventTag,
   type ProofState,
   targetState,
-} from "../../src/projections/lifecycle.js"
+} from "../../src/machines/lifecycle.js"
+import { proofMachine, proofTransition } from "../../src/machines/proof.js"
 
 const OP = "op-1"
 const OTHER = "op-2"

@@ -5,9 +5,7 @@
 
 import { describe, expect, it } from "vitest"
 import type {
-  CompensationReason,
   OperationCompleted,
-  OperationKind,
   OperationPending,
   OperationRecovering,
   OperationStarted,
@@ -20,6 +18,7 @@ import {
   stepOperation,
 } from "../../src/machines/operation.js"
 import type { OperationEvent } from "../../src/machines/saga.js"
+import type { CompensationReason, OperationKind } from "../../src/model/index.js"
 
 export const MINT = "https://mint.example.com"
 export const POINT = `02${"ab".repeat(32)}`

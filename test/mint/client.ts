@@ -5,10 +5,10 @@
  */
 import { expect } from "vitest"
 import { createOutputs, type PreparedOutput, unblindSignatures } from "../../src/crypto/bdhke.js"
+import type { Amount, BlindSignature, Keyset, Proof } from "../../src/model/index.js"
 import { decodeMintResponse, encodeMintRequest } from "../../src/protocol/decode.js"
 import { parseJson } from "../../src/protocol/json.js"
 import { keysetFromWire } from "../../src/protocol/keysets.js"
-import type { Amount, BlindSignature, Keyset, Proof } from "../../src/protocol/models.js"
 import { KeysResponseSchema } from "../../src/protocol/schemas/keys.js"
 import {
   MintQuoteBolt11RequestSchema,

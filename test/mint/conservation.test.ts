@@ -1,6 +1,6 @@
 import { fc, test } from "@fast-check/vitest"
 import { expect } from "vitest"
-import type { Proof } from "../../src/protocol/models.js"
+import type { Proof } from "../../src/model/index.js"
 import { SwapResponseSchema } from "../../src/protocol/schemas/swap.js"
 import { splitAmount } from "../../src/protocol/split.js"
 import { createTestMint, type FaultKind } from "../support/mint/index.js"

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
+import type { Proof } from "../../src/model/index.js"
 import { encodeMintRequest } from "../../src/protocol/decode.js"
-import type { Proof } from "../../src/protocol/models.js"
 import { CheckStateResponseSchema } from "../../src/protocol/schemas/checkstate.js"
 import {
   MeltQuoteBolt11RequestSchema,

@@ -3,14 +3,11 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
-import { StoreUnavailable } from "../../src/events/errors.js"
+import { fileCheckpointStore } from "../../src/infra/checkpoint-file-store.js"
 import { createVault } from "../../src/infra/vault.js"
+import { StoreUnavailable } from "../../src/model/index.js"
 import { backupProjection } from "../../src/projections/backup.js"
-import {
-  type Checkpoint,
-  fileCheckpointStore,
-  memoryCheckpointStore,
-} from "../../src/projections/checkpoint.js"
+import { type Checkpoint, memoryCheckpointStore } from "../../src/projections/checkpoint.js"
 import { type AnyProjection, foldEvents } from "../../src/projections/projection.js"
 import { proofsProjection } from "../../src/projections/proofs.js"
 import { INSECURE_TEST_VAULT_OPTIONS } from "../support/vault.js"

@@ -5,11 +5,12 @@
  * use and only forward, keysets learned before use. The model also says what the projections must show.
  */
 import fc from "fast-check"
-import type { OperationKind, StoredProof, WalletEvent } from "../../src/events/catalogue.js"
+import type { StoredProof, WalletEvent } from "../../src/events/catalogue.js"
 import { decodeEvent, encodeEvent } from "../../src/events/codec.js"
 import { computeEventHash, GENESIS_HASH } from "../../src/events/envelope.js"
-import type { NewEvent, RecordedEvent } from "../../src/events/store.js"
-import type { ProofState } from "../../src/projections/lifecycle.js"
+import type { ProofState } from "../../src/machines/lifecycle.js"
+import type { OperationKind } from "../../src/model/index.js"
+import type { NewEvent, RecordedEvent } from "../../src/ports/event-store.js"
 
 export const MINT_A = "https://mint-a.example.com"
 export const MINT_B = "http://mint-b.example.org:3338"

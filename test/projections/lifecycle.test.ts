@@ -5,7 +5,7 @@ import {
   type ProofEventTag,
   type ProofState,
   targetState,
-} from "../../src/projections/lifecycle.js"
+} from "../../src/machines/lifecycle.js"
 
 const OP = "op-1"
 const OTHER = "op-2"

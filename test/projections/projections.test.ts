@@ -1,20 +1,16 @@
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import type { RecordedEvent } from "../../src/events/store.js"
+import { PROOF_STATES } from "../../src/machines/lifecycle.js"
+import { ProjectionStateError } from "../../src/model/index.js"
+import type { RecordedEvent } from "../../src/ports/event-store.js"
 import { backupOf, backupProjection } from "../../src/projections/backup.js"
 import { balanceOf, balancesProjection } from "../../src/projections/balances.js"
 import { canonicalJson } from "../../src/projections/canonical.js"
 import { countersProjection, nextCounter } from "../../src/projections/counters.js"
 import { ALL_PROJECTIONS } from "../../src/projections/index.js"
-import { PROOF_STATES } from "../../src/projections/lifecycle.js"
 import { keysetOf, mintsOf, mintsProjection } from "../../src/projections/mints.js"
 import { operationOf, operationsOf, operationsProjection } from "../../src/projections/operations.js"
-import {
-  type AnyProjection,
-  foldEvents,
-  foldPage,
-  ProjectionStateError,
-} from "../../src/projections/projection.js"
+import { type AnyProjection, foldEvents, foldPage } from "../../src/projections/projection.js"
 import { keysetTotals, liveProofs, proofStateOf, proofsProjection } from "../../src/projections/proofs.js"
 import { buildHistory, type History, historyArbitrary, recordHistory, stepArbitrary } from "./history.js"
 

@@ -4,15 +4,12 @@ import { join } from "node:path"
 import { fc, test } from "@fast-check/vitest"
 import { Cause, Effect, Exit, Scope, Stream } from "effect"
 import { describe, expect, it } from "vitest"
-import { makeMemoryEventStore, makeMemoryLog } from "../../src/events/memory-store.js"
-import { EventStore, type EventStoreShape, type RecordedEvent } from "../../src/events/store.js"
+import { fileCheckpointStore } from "../../src/infra/checkpoint-file-store.js"
 import { openLevelDbEventStore } from "../../src/infra/leveldb-store.js"
+import { makeMemoryEventStore, makeMemoryLog } from "../../src/infra/memory-store.js"
 import { createVault } from "../../src/infra/vault.js"
-import {
-  type CheckpointStore,
-  fileCheckpointStore,
-  memoryCheckpointStore,
-} from "../../src/projections/checkpoint.js"
+import { EventStore, type EventStoreShape, type RecordedEvent } from "../../src/ports/event-store.js"
+import { type CheckpointStore, memoryCheckpointStore } from "../../src/projections/checkpoint.js"
 import { ALL_PROJECTIONS } from "../../src/projections/index.js"
 import { type AnyProjection, foldEvents } from "../../src/projections/projection.js"
 import { type ProjectionRunner, startProjectionRunner } from "../../src/projections/runner.js"

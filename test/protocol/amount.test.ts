@@ -1,7 +1,7 @@
 import { fc, test } from "@fast-check/vitest"
 import { Result, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { AmountError } from "../../src/errors.js"
+import { AmountError, MAX_AMOUNT } from "../../src/model/index.js"
 import {
   AmountSchema,
   amountToJson,
@@ -12,7 +12,6 @@ import {
   sumAmounts,
 } from "../../src/protocol/amount.js"
 import { parseJson, stringifyJson } from "../../src/protocol/json.js"
-import { MAX_AMOUNT } from "../../src/protocol/models.js"
 
 const decode = (text: string) => Schema.decodeUnknownResult(AmountSchema)(parseJson(text))
 

@@ -1,6 +1,6 @@
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { isCorecashuError } from "../../src/errors.js"
+import { isCorecashuError } from "../../src/model/index.js"
 import { base64Decode, base64UrlEncode } from "../../src/protocol/base64.js"
 
 const reasonOf = (text: string): string | undefined => {

@@ -1,6 +1,6 @@
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { isCorecashuError } from "../../src/errors.js"
+import { isCorecashuError } from "../../src/model/index.js"
 import { decodeCbor, encodeCbor } from "../../src/protocol/cbor.js"
 
 const reasonOf = (bytes: Uint8Array): string | undefined => {

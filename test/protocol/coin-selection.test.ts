@@ -1,6 +1,6 @@
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { AmountError, KeysetError } from "../../src/errors.js"
+import { AmountError, KeysetError } from "../../src/model/index.js"
 import { type SelectionKeyset, selectProofs } from "../../src/protocol/coin-selection.js"
 import { feeForInputs } from "../../src/protocol/fees.js"
 

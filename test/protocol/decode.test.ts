@@ -1,7 +1,7 @@
 import { fc, test } from "@fast-check/vitest"
 import { Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { DecodeError, isCorecashuError } from "../../src/errors.js"
+import { DecodeError, isCorecashuError } from "../../src/model/index.js"
 import {
   decodeMintResponse,
   decodeMintResponseEffect,

@@ -1,6 +1,6 @@
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { KeysetError } from "../../src/errors.js"
+import { KeysetError } from "../../src/model/index.js"
 import { feeForInputs, feeFromPpkSum, inputFeePpkOf } from "../../src/protocol/fees.js"
 import { loadVector } from "../support/vectors.js"
 

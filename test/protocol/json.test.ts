@@ -1,6 +1,6 @@
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { isCorecashuError } from "../../src/errors.js"
+import { isCorecashuError } from "../../src/model/index.js"
 import { parseJson, stringifyJson } from "../../src/protocol/json.js"
 import { DEFAULT_LIMITS } from "../../src/protocol/limits.js"
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { KeysetError } from "../../src/errors.js"
+import { KeysetError, type KeysetKeys } from "../../src/model/index.js"
 import {
   deriveKeysetId,
   isShortKeysetId,
@@ -7,7 +7,6 @@ import {
   keysetIdVersion,
   verifyKeysetId,
 } from "../../src/protocol/keyset-id.js"
-import type { KeysetKeys } from "../../src/protocol/models.js"
 import { loadVector } from "../support/vectors.js"
 
 const ids = loadVector("02-keyset-ids.json")

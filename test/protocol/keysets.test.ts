@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { KeysetError } from "../../src/errors.js"
+import { type Keyset, KeysetError, type KeysetKeys } from "../../src/model/index.js"
 import { decodeMintResponse } from "../../src/protocol/decode.js"
 import { deriveKeysetId } from "../../src/protocol/keyset-id.js"
 import {
@@ -8,7 +8,6 @@ import {
   keysetsFromKeysResponse,
   validateKeysetKeys,
 } from "../../src/protocol/keysets.js"
-import type { Keyset, KeysetKeys } from "../../src/protocol/models.js"
 import { KeysResponseSchema } from "../../src/protocol/schemas/keys.js"
 import { loadVector } from "../support/vectors.js"
 

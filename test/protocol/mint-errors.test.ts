@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest"
+import { MintProtocolError } from "../../src/model/index.js"
 import {
   classifyErrorCode,
   classifyErrorResponse,
   classifyHttpStatus,
   classifyMintError,
   MINT_ERROR_CODES,
-  MintProtocolError,
   mintErrorFromResponse,
   mintErrorInfo,
 } from "../../src/protocol/mint-errors.js"

@@ -2,7 +2,7 @@ import { fc, test } from "@fast-check/vitest"
 import { bech32 } from "@scure/base"
 import { describe, expect, it } from "vitest"
 import { bytesToHex } from "../../src/crypto/bytes.js"
-import { isCorecashuError } from "../../src/errors.js"
+import { isCorecashuError } from "../../src/model/index.js"
 import { decodeNostrProfile, encodeNprofile, encodeNpub } from "../../src/protocol/nip19.js"
 import { loadVector } from "../support/vectors.js"
 

@@ -2,7 +2,7 @@ import { decodePaymentRequest as cashuTsDecode } from "@cashu/cashu-ts"
 import { fc, test } from "@fast-check/vitest"
 import { base64nopad, base64urlnopad, bech32m } from "@scure/base"
 import { describe, expect, it } from "vitest"
-import { DecodeError, isCorecashuError } from "../../src/errors.js"
+import { DecodeError, isCorecashuError } from "../../src/model/index.js"
 import { decodeNostrProfile } from "../../src/protocol/nip19.js"
 import {
   type PaymentRequest,

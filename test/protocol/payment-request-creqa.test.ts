@@ -1,9 +1,8 @@
 import { fc, test } from "@fast-check/vitest"
 import { base64, base64url } from "@scure/base"
 import { describe, expect, it } from "vitest"
-import { isCorecashuError } from "../../src/errors.js"
+import { isCorecashuError, MAX_AMOUNT } from "../../src/model/index.js"
 import { decodeCbor, encodeCbor } from "../../src/protocol/cbor.js"
-import { MAX_AMOUNT } from "../../src/protocol/models.js"
 import {
   DEFAULT_PAYMENT_REQUEST_LIMITS,
   paymentRequestFromRaw,

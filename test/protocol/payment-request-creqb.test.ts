@@ -2,8 +2,7 @@ import { fc, test } from "@fast-check/vitest"
 import { bech32, bech32m } from "@scure/base"
 import { describe, expect, it } from "vitest"
 import { concatBytes, utf8 } from "../../src/crypto/bytes.js"
-import { isCorecashuError } from "../../src/errors.js"
-import { MAX_AMOUNT } from "../../src/protocol/models.js"
+import { isCorecashuError, MAX_AMOUNT } from "../../src/model/index.js"
 import { decodeNostrProfile, encodeNpub } from "../../src/protocol/nip19.js"
 import {
   DEFAULT_PAYMENT_REQUEST_LIMITS,

@@ -1,9 +1,8 @@
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { isCorecashuError } from "../../src/errors.js"
+import { isCorecashuError, MAX_AMOUNT } from "../../src/model/index.js"
 import { stringifyJson } from "../../src/protocol/json.js"
 import { DEFAULT_TOKEN_LIMITS } from "../../src/protocol/limits.js"
-import { MAX_AMOUNT } from "../../src/protocol/models.js"
 import {
   decodePaymentRequestPayload,
   encodePaymentRequestPayload,

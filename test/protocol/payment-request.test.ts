@@ -1,7 +1,6 @@
 import { test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { isCorecashuError } from "../../src/errors.js"
-import { MAX_AMOUNT } from "../../src/protocol/models.js"
+import { isCorecashuError, MAX_AMOUNT } from "../../src/model/index.js"
 import {
   DEFAULT_PAYMENT_REQUEST_LIMITS,
   type PaymentRequest,

@@ -1,7 +1,6 @@
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { AmountError } from "../../src/errors.js"
-import { MAX_AMOUNT } from "../../src/protocol/models.js"
+import { AmountError, MAX_AMOUNT } from "../../src/model/index.js"
 import { blankOutputCount, denominationsOf, splitAmount } from "../../src/protocol/split.js"
 
 const POW2 = Array.from({ length: 64 }, (_, i) => 1n << BigInt(i))

@@ -6,9 +6,8 @@
  */
 import { fc } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { isCorecashuError } from "../../src/errors.js"
+import { isCorecashuError, type Token } from "../../src/model/index.js"
 import { base64UrlEncode } from "../../src/protocol/base64.js"
-import type { Token } from "../../src/protocol/models.js"
 import { decodeToken, decodeTokenBytes, encodeToken, encodeTokenBytes } from "../../src/protocol/token.js"
 import { tokenV3Arb, tokenV4Arb } from "../support/token-arbitrary.js"
 import { loadVector } from "../support/vectors.js"

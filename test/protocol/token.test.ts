@@ -1,10 +1,9 @@
 import { fc, test } from "@fast-check/vitest"
 import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
-import { isCorecashuError, KeysetError } from "../../src/errors.js"
+import { isCorecashuError, KeysetError, type Proof, type Token } from "../../src/model/index.js"
 import { base64UrlEncode } from "../../src/protocol/base64.js"
 import { decodeCbor, encodeCbor } from "../../src/protocol/cbor.js"
-import type { Proof, Token } from "../../src/protocol/models.js"
 import {
   decodeToken,
   decodeTokenBytes,

@@ -15,7 +15,7 @@
  * @module
  */
 import { Effect } from "effect"
-import type { MintClientShape } from "../../src/infra/mint-client/service.js"
+import type { MintClientShape } from "../../src/ports/mint-client.js"
 
 /** What a crash child runs (passed as JSON in `CRASH_SPEC`). */
 export interface CrashSpec {

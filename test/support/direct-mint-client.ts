@@ -8,11 +8,11 @@ import { Effect } from "effect"
 import {
   MintAmbiguous,
   type MintCallError,
-  type MintClientShape,
   type MintEndpoint,
   MintRejected,
   MintUnreachable,
-} from "../../src/infra/mint-client/service.js"
+} from "../../src/model/index.js"
+import type { MintClientShape } from "../../src/ports/mint-client.js"
 import { decodeMintResponse, encodeMintRequest, type PureCodec } from "../../src/protocol/decode.js"
 import { classifyHttpStatus, mintErrorFromResponse } from "../../src/protocol/mint-errors.js"
 import {

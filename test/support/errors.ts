@@ -1,5 +1,5 @@
 import { expect } from "vitest"
-import { DecodeError, isCorecashuError } from "../../src/errors.js"
+import { DecodeError, isCorecashuError } from "../../src/model/index.js"
 
 /** Asserts that `f` throws one of the project's tagged errors, with `tag` (and `reason`, when given). */
 export const expectTagged = (f: () => unknown, tag: string, reason?: string): void => {

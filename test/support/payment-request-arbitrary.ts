@@ -1,6 +1,6 @@
 import { fc } from "@fast-check/vitest"
 import { bytesToHex } from "../../src/crypto/bytes.js"
-import { MAX_AMOUNT } from "../../src/protocol/models.js"
+import { MAX_AMOUNT } from "../../src/model/index.js"
 import { encodeNprofile, encodeNpub } from "../../src/protocol/nip19.js"
 import type {
   PaymentRequest,

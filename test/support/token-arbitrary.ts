@@ -4,7 +4,7 @@
  * their order; secrets are unique; text is well-formed Unicode.
  */
 import { fc } from "@fast-check/vitest"
-import type { Dleq, Proof, Token } from "../../src/protocol/models.js"
+import type { Dleq, Proof, Token } from "../../src/model/index.js"
 
 const LONE_SURROGATE = /\p{Cs}/u
 

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { CryptoError } from "../../errors.js"
+import { CryptoError } from "../../model/index.js"
 import { hexToBytesOrUndefined } from "../bytes.js"
 
 /** The group order n of secp256k1, big-endian. */

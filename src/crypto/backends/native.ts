@@ -16,10 +16,10 @@
  * @module
  */
 import { createRequire } from "node:module"
-import type { Secp256k1Backend } from "../backend.js"
 import { bytesToHex } from "../bytes.js"
 import { assertPointShape, assertScalar, atInfinity, invalidPoint, negateUnchecked } from "./common.js"
 import { nobleVerifySchnorr } from "./noble.js"
+import type { Secp256k1Backend } from "./types.js"
 import { loadWasmSchnorrVerify } from "./wasm.js"
 
 /** The part of the binding this backend uses (see node_modules/secp256k1/lib/index.js). */

@@ -18,9 +18,9 @@
 import type { WeierstrassPoint } from "@noble/curves/abstract/weierstrass.js"
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js"
 import { bytesToNumberBE } from "@noble/curves/utils.js"
-import type { Secp256k1Backend } from "../backend.js"
 import { bytesToHex } from "../bytes.js"
 import { assertPointShape, assertScalar, atInfinity, invalidPoint } from "./common.js"
+import type { Secp256k1Backend } from "./types.js"
 
 type Point = WeierstrassPoint<bigint>
 const Point = secp256k1.Point

@@ -13,10 +13,10 @@
  * @module
  */
 import { createRequire } from "node:module"
-import type { Secp256k1Backend } from "../backend.js"
 import { bytesToHex } from "../bytes.js"
 import { assertPointShape, assertScalar, atInfinity, invalidPoint, negateUnchecked } from "./common.js"
 import { nobleMulConstantTime } from "./noble.js"
+import type { Secp256k1Backend } from "./types.js"
 
 /** The part of `tiny-secp256k1` this backend uses. */
 interface Tiny {

@@ -8,7 +8,7 @@
  */
 import { Effect } from "effect"
 import { GENESIS_HASH } from "../../events/envelope.js"
-import { StoreCorrupted, type StoreUnavailable } from "../../events/errors.js"
+import { StoreCorrupted, type StoreUnavailable } from "../../model/index.js"
 import { readChunk } from "./chunk.js"
 import { CHUNKS_END, chunkKey, sequenceOfKey } from "./keys.js"
 import { type Db, readFailure } from "./open-db.js"

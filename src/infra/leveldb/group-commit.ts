@@ -36,22 +36,21 @@
  */
 import type { ChainedBatch } from "classic-level"
 import { encodeEvent } from "../../events/codec.js"
+import { identitySealer, type PayloadSealer, payloadAadText } from "../../events/sealer.js"
 import {
   EventCodecError,
   StoreCorrupted,
   StoreUnavailable,
   VaultError,
   WrongExpectedVersion,
-} from "../../events/errors.js"
-import { identitySealer, type PayloadSealer, payloadAadText } from "../../events/sealer.js"
-import type { AppendResult, ExpectedVersion, NewEvent } from "../../events/store.js"
+} from "../../model/index.js"
+import type { AppendResult, ExpectedVersion, NewEvent } from "../../ports/event-store.js"
 import { encodeChunk, splitChunk } from "./chunk.js"
 import type { ChunkIndex } from "./chunk-index.js"
 import { type Probe, probeOf } from "./id-filter.js"
 import type { IdIndex } from "./id-index.js"
 import { chunkKey, HEAD_KEY, headValue, indexBlockKey, indexBlockValue, type StreamRun } from "./keys.js"
-import type { Db } from "./open-db.js"
-import { describe } from "./open-db.js"
+import { type Db, describe } from "./open-db.js"
 import { decodeRecord, type RecordFields } from "./record.js"
 import type { StreamIndex } from "./stream-index.js"
 

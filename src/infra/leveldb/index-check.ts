@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { StoreCorrupted } from "../../events/errors.js"
+import type { StoreCorrupted } from "../../model/index.js"
 import { corrupted, type RecordSink } from "./chain.js"
 import type { ChunkIndex } from "./chunk-index.js"
 import { probeOf } from "./id-filter.js"

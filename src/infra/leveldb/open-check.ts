@@ -17,7 +17,7 @@
  * @module
  */
 import { Effect } from "effect"
-import { StoreCorrupted, type StoreUnavailable } from "../../events/errors.js"
+import { StoreCorrupted, type StoreUnavailable } from "../../model/index.js"
 import { corrupted, GENESIS, recordsPast, verifyRange } from "./chain.js"
 import { ChunkIndex } from "./chunk-index.js"
 import { IdIndex } from "./id-index.js"

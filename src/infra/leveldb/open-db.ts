@@ -10,7 +10,7 @@
 import { mkdir, readdir, stat } from "node:fs/promises"
 import { ClassicLevel } from "classic-level"
 import { Effect } from "effect"
-import { StoreCorrupted, StoreLocked, StoreUnavailable } from "../../events/errors.js"
+import { StoreCorrupted, StoreLocked, StoreUnavailable } from "../../model/index.js"
 import { checkWriteAheadLogs } from "./wal-check.js"
 
 /** The raw handle: keys and values are bytes. */

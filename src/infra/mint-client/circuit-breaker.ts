@@ -10,7 +10,7 @@
  * @module
  */
 import { Clock, Effect, Exit } from "effect"
-import { type MintEndpoint, MintNotSent } from "./service.js"
+import { type MintEndpoint, MintNotSent } from "../../model/index.js"
 
 /** Breaker settings. */
 export interface CircuitBreakerOptions {

@@ -10,7 +10,7 @@
  * @module
  */
 import { Clock, Data, Effect } from "effect"
-import { type MintEndpoint, MintNotSent } from "./service.js"
+import { type MintEndpoint, MintNotSent } from "../../model/index.js"
 
 /** Token-bucket and back-pressure settings. */
 export interface RateLimitOptions {

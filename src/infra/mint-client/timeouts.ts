@@ -13,7 +13,7 @@
  * @module
  */
 import { Clock, Effect } from "effect"
-import type { MintEndpoint } from "./service.js"
+import type { MintEndpoint } from "../../model/index.js"
 
 /** Endpoints a timeout may be set for: every one but `melt`. */
 export type TimedEndpoint = Exclude<MintEndpoint, "melt">

@@ -9,8 +9,7 @@
  *
  * @module
  */
-import { DecodeError } from "../../errors.js"
-import type { Amount } from "../models.js"
+import { type Amount, DecodeError } from "../../model/index.js"
 import type { BatchMintRequest } from "./mint.js"
 
 /** What the wallet knows about one quote of the batch (from its quote record). */

@@ -8,7 +8,7 @@
  * @module
  */
 import { Schema } from "effect"
-import { DecodeError } from "../../errors.js"
+import { DecodeError } from "../../model/index.js"
 import { nullableKey, PointHexSchema } from "./common.js"
 
 /** NUT-07 proof states. */

@@ -10,8 +10,8 @@
  * @module
  */
 import { Schema, SchemaTransformation } from "effect"
+import type { KeysetKeys } from "../../model/index.js"
 import { parseAmountKey, Uint64Schema } from "../amount.js"
-import type { KeysetKeys } from "../models.js"
 import { KeysetIdSchema, nullableKey, UnitSchema } from "./common.js"
 
 type KeyRecord = { readonly [amount: string]: string }

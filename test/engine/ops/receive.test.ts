@@ -3,7 +3,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest"
 import type { Engine } from "../../../src/engine/engine.js"
-import { isCorecashuError } from "../../../src/errors.js"
+import { isCorecashuError } from "../../../src/model/index.js"
 import { decodeToken, encodeToken } from "../../../src/protocol/token.js"
 import { openTestEngine, testMint } from "../../support/engine.js"
 

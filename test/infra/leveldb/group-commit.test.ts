@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { VaultError } from "../../../src/events/errors.js"
 import { identitySealer, type PayloadSealer } from "../../../src/events/sealer.js"
-import type { AppendResult, NewEvent } from "../../../src/events/store.js"
 import { GENESIS } from "../../../src/infra/leveldb/chain.js"
 import { splitChunk } from "../../../src/infra/leveldb/chunk.js"
 import { ChunkIndex } from "../../../src/infra/leveldb/chunk-index.js"
@@ -11,6 +9,8 @@ import { HEAD_KEY, sequenceOfKey } from "../../../src/infra/leveldb/keys.js"
 import type { Db } from "../../../src/infra/leveldb/open-db.js"
 import { decodeRecord } from "../../../src/infra/leveldb/record.js"
 import { StreamIndex } from "../../../src/infra/leveldb/stream-index.js"
+import { VaultError } from "../../../src/model/index.js"
+import type { AppendResult, NewEvent } from "../../../src/ports/event-store.js"
 import { newEvents } from "../fixtures/sample-events.js"
 
 /** An in-memory stand-in for the LevelDB handle whose numbered writes can be made to fail. */

@@ -4,11 +4,8 @@
  */
 import { Effect, Exit } from "effect"
 import { MintClientHttpLive, type MintClientHttpOptions } from "../../../src/infra/mint-client/http.js"
-import {
-  type MintCallError,
-  MintClient,
-  type MintClientShape,
-} from "../../../src/infra/mint-client/service.js"
+import type { MintCallError } from "../../../src/model/index.js"
+import { MintClient, type MintClientShape } from "../../../src/ports/mint-client.js"
 import { createTestMint, type TestMint, type TestMintOptions } from "../../support/mint/index.js"
 
 /** Fast retries so failure paths take milliseconds. */

@@ -5,8 +5,8 @@
 import { createServer, type Server, type Socket } from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
 import type { MintClientHttpOptions } from "../../../src/infra/mint-client/http.js"
-import type { MintCallError } from "../../../src/infra/mint-client/service.js"
 import { DEFAULT_IDLE_TIMEOUTS, type IdleTimeoutOverrides } from "../../../src/infra/mint-client/timeouts.js"
+import type { MintCallError } from "../../../src/model/index.js"
 import { clientOver, FAST, fail, run } from "./harness.js"
 
 /** What a scripted connection does with one request: its first line (`POST /v1/melt/bolt11`) and its index. */

@@ -10,7 +10,7 @@ import {
   MintRejected,
   MintTimeout,
   MintUnreachable,
-} from "../../../src/infra/mint-client/service.js"
+} from "../../../src/model/index.js"
 
 const at = { mintUrl: "http://m.test", endpoint: "info" as const }
 const ambiguous = (status: number, reason: "status" | "code" | "malformed") =>

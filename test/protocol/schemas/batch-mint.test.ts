@@ -1,6 +1,6 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js"
 import { describe, expect, it } from "vitest"
-import { DecodeError } from "../../../src/errors.js"
+import { DecodeError } from "../../../src/model/index.js"
 import { decodeMintValue } from "../../../src/protocol/decode.js"
 import { mintErrorFromResponse } from "../../../src/protocol/mint-errors.js"
 import { type BatchQuoteInfo, validateBatchMintRequest } from "../../../src/protocol/schemas/batch-mint.js"

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { DecodeError } from "../../../src/errors.js"
+import { DecodeError } from "../../../src/model/index.js"
 import { decodeMintResponse, encodeMintRequest } from "../../../src/protocol/decode.js"
 import { parseJson } from "../../../src/protocol/json.js"
 import { SwapRequestSchema, SwapResponseSchema } from "../../../src/protocol/schemas/swap.js"

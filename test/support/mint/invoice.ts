@@ -8,7 +8,7 @@
  * @module
  */
 import { randomBytes } from "@noble/hashes/utils.js"
-import type { Amount } from "../../../src/protocol/models.js"
+import type { Amount } from "../../../src/model/index.js"
 
 const BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 const PATTERN = /^lnbcrt([1-9][0-9]{0,20})n1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]+$/

@@ -9,8 +9,8 @@ import { sha256 } from "@noble/hashes/sha2.js"
 import { getBackend } from "../../../src/crypto/backend.js"
 import { isValidScalar } from "../../../src/crypto/backends/common.js"
 import { bytesToHex, utf8 } from "../../../src/crypto/bytes.js"
+import type { Amount, KeysetKeys } from "../../../src/model/index.js"
 import { deriveKeysetId } from "../../../src/protocol/keyset-id.js"
-import type { Amount, KeysetKeys } from "../../../src/protocol/models.js"
 
 /** A keyset with its private keys (mint side). */
 export interface MintKeyset {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Amount, BlindedMessage, BlindSignature, ProofState } from "../../../src/protocol/models.js"
+import type { Amount, BlindedMessage, BlindSignature, ProofState } from "../../../src/model/index.js"
 
 /** A spent proof as the mint remembers it (the witness is echoed by NUT-07). */
 export interface SpentEntry {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { DecodeError } from "../../../src/errors.js"
+import { DecodeError } from "../../../src/model/index.js"
 import { stringifyJson } from "../../../src/protocol/json.js"
 import { MintRefusal } from "./errors.js"
 import { getInfo } from "./handlers/info.js"

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Amount, BlindedMessage, BlindSignature, Proof } from "../../../src/protocol/models.js"
+import type { Amount, BlindedMessage, BlindSignature, Proof } from "../../../src/model/index.js"
 import type { KeysetStore } from "./keysets.js"
 import type { Ledger } from "./ledger.js"
 

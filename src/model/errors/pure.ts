@@ -8,7 +8,7 @@
  * @module
  */
 import { Data } from "effect"
-import type { MintProtocolError } from "./protocol/mint-errors.js"
+import type { MintProtocolError } from "./mint.js"
 
 /** Why untrusted input was rejected. */
 export type DecodeReason =
@@ -29,6 +29,8 @@ export type DecodeReason =
   | "bech32"
   | "tlv"
   | "mnemonic"
+  /** A signature inside the input does not hold (a BOLT #11 invoice's payee signature). */
+  | "signature"
 
 /** Untrusted bytes or text (a token, a mint response, a payment request) failed to decode or validate. */
 export class DecodeError extends Data.TaggedError("DecodeError")<{
@@ -87,7 +89,7 @@ export class AmountError extends Data.TaggedError("AmountError")<{
 }> {}
 
 /** Every error the pure layers can raise (plus the mint's own error answer, decoded). */
-export type CorecashuError =
+export type PureError =
   | DecodeError
   | CryptoError
   | VerificationError
@@ -95,7 +97,7 @@ export type CorecashuError =
   | AmountError
   | MintProtocolError
 
-const TAGS = new Set([
+const PURE_TAGS: ReadonlySet<string> = new Set<PureError["_tag"]>([
   "DecodeError",
   "CryptoError",
   "VerificationError",
@@ -104,6 +106,6 @@ const TAGS = new Set([
   "MintProtocolError",
 ])
 
-/** True when `u` is one of the project's tagged errors. */
-export const isCorecashuError = (u: unknown): u is CorecashuError =>
-  typeof u === "object" && u !== null && TAGS.has((u as { _tag?: unknown })._tag as string)
+/** True when `u` is one of the pure layers' errors (what pure code throws). */
+export const isPureError = (u: unknown): u is PureError =>
+  typeof u === "object" && u !== null && PURE_TAGS.has((u as { _tag?: unknown })._tag as string)

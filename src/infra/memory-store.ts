@@ -11,8 +11,9 @@
  * @module
  */
 import { Effect, Layer, Option, Stream } from "effect"
-import { decodeEvent, encodeEvent } from "./codec.js"
-import { computeEventHash, type Envelope, GENESIS_HASH, type StoredEvent } from "./envelope.js"
+import { decodeEvent, encodeEvent } from "../events/codec.js"
+import { computeEventHash, type Envelope, GENESIS_HASH, type StoredEvent } from "../events/envelope.js"
+import { identitySealer, type PayloadSealer, payloadAad } from "../events/sealer.js"
 import {
   EventCodecError,
   type StoreError,
@@ -20,8 +21,7 @@ import {
   StoreUnavailable,
   VaultError,
   WrongExpectedVersion,
-} from "./errors.js"
-import { identitySealer, type PayloadSealer, payloadAad } from "./sealer.js"
+} from "../model/index.js"
 import {
   type AppendResult,
   EventStore,
@@ -29,7 +29,7 @@ import {
   type ExpectedVersion,
   type NewEvent,
   type RecordedEvent,
-} from "./store.js"
+} from "../ports/event-store.js"
 
 /** The data of an in-memory log, shared by the stores opened over it one after another. */
 export interface MemoryLog {

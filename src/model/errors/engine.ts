@@ -1,6 +1,6 @@
 /**
  * The engine's tagged errors: what a wallet call can fail with, besides the pure layers' errors
- * (`../errors.ts`), the store's (`../events/errors.ts`) and the mint client's (`../infra/mint-client`).
+ * (`./pure.ts`), the store's (`./store.ts`) and the mint client's (`./mint.ts`).
  *
  * The split that matters to a caller holding money:
  * - {@link OperationFailed}: the operation ended without effect (definitive); its inputs were released.
@@ -12,9 +12,9 @@
  * @module
  */
 import { Data } from "effect"
-import type { CorecashuError } from "../errors.js"
-import type { CompensationReason, OperationKind } from "../events/catalogue.js"
-import type { MintCallError } from "../infra/mint-client/service.js"
+import type { CompensationReason, OperationKind } from "../operations.js"
+import type { MintCallError } from "./mint.js"
+import type { PureError } from "./pure.js"
 
 /** The wallet id is not hosted by this engine. */
 export class UnknownWallet extends Data.TaggedError("UnknownWallet")<{
@@ -105,6 +105,20 @@ export class EngineInvariant extends Data.TaggedError("EngineInvariant")<{
   readonly message: string
 }> {}
 
+/**
+ * An argument of a public method is wrong: a `number` where an amount (`bigint`) belongs, an unknown option
+ * key, a malformed URL or id. `argument` names it (`amount`, `opts.mintUrl`), `reason` says what is wrong;
+ * neither carries the value (it may be a token or a mnemonic passed in the wrong place). Nothing ran.
+ */
+export class InvalidArgument extends Data.TaggedError("InvalidArgument")<{
+  readonly argument: string
+  readonly reason: string
+  readonly message: string
+}> {}
+
+/** The mint's signatures do not answer the outputs asked for (count, keyset or amount). */
+export class SignatureMismatch extends Data.TaggedError("SignatureMismatch")<{ readonly message: string }> {}
+
 /** Every error the engine itself raises. */
 export type EngineError =
   | UnknownWallet
@@ -118,9 +132,10 @@ export type EngineError =
   | QuoteRejected
   | EngineClosed
   | EngineInvariant
+  | InvalidArgument
 
 /**
  * Everything a wallet call can fail with: the engine's own errors, the pure layers' (a bad token, a bad
  * amount, a keyset that does not check out) and the mint client's (a mint that could not be asked).
  */
-export type WalletError = EngineError | CorecashuError | MintCallError
+export type WalletError = EngineError | PureError | MintCallError

@@ -21,9 +21,9 @@
  * @module
  */
 import { Context, type Effect, type Stream } from "effect"
-import type { WalletEvent } from "./catalogue.js"
-import type { Envelope, StoredEvent } from "./envelope.js"
-import type { StoreError, WrongExpectedVersion } from "./errors.js"
+import type { WalletEvent } from "../events/catalogue.js"
+import type { Envelope, StoredEvent } from "../events/envelope.js"
+import type { StoreError, WrongExpectedVersion } from "../model/index.js"
 
 /** An event to append: the caller picks the id (its idempotency key). */
 export interface NewEvent {

@@ -46,4 +46,10 @@ export class VaultError extends Data.TaggedError("VaultError")<{
 }> {}
 
 /** Every error an event-store operation can fail with. */
+/** A serialised projection state could not be read back (wrong projection or version, malformed bytes). */
+export class ProjectionStateError extends Data.TaggedError("ProjectionStateError")<{
+  readonly projection: string
+  readonly message: string
+}> {}
+
 export type StoreError = StoreLocked | StoreCorrupted | StoreUnavailable | EventCodecError | VaultError
