@@ -13,23 +13,26 @@
 import { Effect, Semaphore } from "effect"
 import { isProofEvent, type WalletEvent } from "../events/catalogue.js"
 import { walletStream } from "../events/ids.js"
-import type { EventStoreShape, NewEvent, RecordedEvent } from "../events/store.js"
-import type { MintClientShape } from "../infra/mint-client/service.js"
 import {
-  assertBatchLegal,
-  IllegalOperationStep,
-  replayOperation,
-  type SagaSnapshot,
-} from "../machines/operation.js"
+  decideOperation,
+  evolveOperation,
+  isEnded,
+  type OperationCommand,
+  type OperationState,
+  replayOperationState,
+} from "../machines/decider.js"
+import { IllegalOperationStep } from "../machines/operation.js"
 import { type ProofCurrent, proofTransition } from "../machines/proof.js"
 import { isOperationEvent } from "../machines/saga.js"
+import { EngineInvariant } from "../model/index.js"
+import type { EventStoreShape, NewEvent, RecordedEvent } from "../ports/event-store.js"
+import type { MintClientShape } from "../ports/mint-client.js"
 import { countersProjection, nextCounter } from "../projections/counters.js"
 import { type KeysetView, keysetOf, keysetsOf, mintsOf, mintsProjection } from "../projections/mints.js"
 import { type OperationView, operationOf, operationsProjection } from "../projections/operations.js"
 import { type LiveProof, type LiveState, liveProofs, proofsProjection } from "../projections/proofs.js"
 import type { ProjectionRunner } from "../projections/runner.js"
 import type { InfoResponse } from "../protocol/schemas/index.js"
-import { EngineInvariant } from "./errors.js"
 
 /**
  * Checks a batch's proof events against the proof machine, in order, starting from the projection's view.
@@ -165,24 +168,36 @@ export class WalletView {
   }
 }
 
+/** Appends raw events (checked like every append); for what no operation decides (wallet, mints, keysets). */
+export type Append = (events: ReadonlyArray<NewEvent>) => Effect.Effect<void, EngineInvariant>
+
+/**
+ * Records the next steps of an operation: the decider turns `commands` into events on the operation's state
+ * now (refusing what its saga does not allow), they are appended as one batch, and the new state returned.
+ */
+export type Record = (
+  operationId: string,
+  commands: ReadonlyArray<OperationCommand>,
+) => Effect.Effect<OperationState, EngineInvariant>
+
 /** A hosted wallet: identity, seed, services and its single writer. */
 export class WalletRuntime {
   readonly stream: string
   private version: number
   private readonly lock = Semaphore.makeUnsafe(1)
   private readonly infos = new Map<string, { readonly info: InfoResponse; readonly at: number }>()
-  /** Sagas of the operations this process is running or recovering. */
-  private readonly sagas = new Map<string, SagaSnapshot>()
+  /** States of the operations this process is running or recovering (ended ones are dropped). */
+  private readonly states = new Map<string, OperationState>()
   /**
    * The stream version of each operation's `OperationStarted`, for operations started by this runtime: its
    * events are read from there on instead of from the stream's start (a long-lived wallet's stream is long).
    */
   private readonly startedAt = new Map<string, number>()
   /**
-   * Operations this process is driving right now (a request on its way, or a recovery pass): a recovery
-   * pass leaves them alone, so it never compensates an operation whose request may still reach the mint.
+   * Operations this process is driving right now (a request on its way, a recovery pass, a melt waiting for
+   * its payment): see {@link claimOperation}.
    */
-  readonly live = new Set<string>()
+  private readonly claimed = new Set<string>()
   /**
    * Operations whose swap or melt request this process sent and then stopped waiting for (the call timed
    * out), with when. The mint may still apply such a request — it may be queued at the mint, or held on the
@@ -190,7 +205,7 @@ export class WalletRuntime {
    * the operation in doubt instead of releasing its inputs (which the late request would then spend, while
    * the wallet counted them and lost the outputs). Not in the log: after a restart the grace is over anyway.
    */
-  readonly unanswered = new Map<string, number>()
+  private readonly unanswered = new Map<string, number>()
 
   constructor(
     readonly walletId: string,
@@ -201,6 +216,38 @@ export class WalletRuntime {
   ) {
     this.stream = walletStream(walletId)
     this.version = streamVersion
+  }
+
+  /**
+   * Runs `body` as the one driver of operation `operationId` in this process, or `onBusy` when another
+   * driver holds it. A driver is whatever may still make the mint act on the operation: the live call that
+   * sent its request, a recovery pass, a melt waiting for its payment. Recovery never decides an operation
+   * another driver holds (it could release inputs a request still on its way is about to spend), and two
+   * calls never drive one operation at once. Released when `body` ends, however it ends.
+   */
+  claimOperation<A, E, R, B = never, E2 = never, R2 = never>(
+    operationId: string,
+    body: Effect.Effect<A, E, R>,
+    onBusy: Effect.Effect<B, E2, R2>,
+  ): Effect.Effect<A | B, E | E2, R | R2> {
+    return Effect.suspend((): Effect.Effect<A | B, E | E2, R | R2> => {
+      if (this.claimed.has(operationId)) return onBusy
+      this.claimed.add(operationId)
+      return Effect.ensuring(
+        body,
+        Effect.sync(() => this.claimed.delete(operationId)),
+      )
+    })
+  }
+
+  /** Whether a driver of this process holds the operation now (see {@link claimOperation}). */
+  isClaimed(operationId: string): boolean {
+    return this.claimed.has(operationId)
+  }
+
+  /** Notes that the operation's request timed out unanswered just now (see `unanswered`). */
+  noteUnanswered(operationId: string): void {
+    this.unanswered.set(operationId, this.services.now())
   }
 
   /** Whether an unanswered request of the operation may still be applied by the mint (see `unanswered`). */
@@ -219,54 +266,112 @@ export class WalletRuntime {
 
   /**
    * Runs `f` as the wallet's single writer: no other decide-and-append of this wallet runs meanwhile. `f`
-   * gets an `append` that checks the stream version and returns once the projections show the append.
+   * gets `append` (raw events) and `record` (an operation's next steps, decided); both check the stream
+   * version and return once the projections show the append.
    */
-  write<A, E, R>(
-    f: (
-      append: (events: ReadonlyArray<NewEvent>) => Effect.Effect<void, EngineInvariant>,
-    ) => Effect.Effect<A, E, R>,
-  ): Effect.Effect<A, E, R> {
-    return Semaphore.withPermits(this.lock, 1)(f((events) => this.appendNow(events)))
+  write<A, E, R>(f: (append: Append, record: Record) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return Semaphore.withPermits(
+      this.lock,
+      1,
+    )(
+      f(
+        (events) => this.appendNow(events),
+        (operationId, commands) => this.recordNow(operationId, commands),
+      ),
+    )
+  }
+
+  /** {@link Record} as one step of its own under the writer. */
+  record(operationId: string, commands: ReadonlyArray<OperationCommand>) {
+    return this.write((_, record) => record(operationId, commands))
+  }
+
+  private recordNow(
+    operationId: string,
+    commands: ReadonlyArray<OperationCommand>,
+  ): Effect.Effect<OperationState, EngineInvariant> {
+    const self = this
+    return Effect.gen(function* () {
+      const starting = commands[0]?._tag === "Start"
+      const before = starting ? undefined : yield* self.operation(operationId)
+      if (!starting && before === undefined)
+        return yield* new EngineInvariant({ message: "refused to append: the operation has not started" })
+      const decision = decideOperation(before, commands, self.services.now())
+      if (decision instanceof IllegalOperationStep)
+        return yield* new EngineInvariant({ message: `refused to append: ${decision.message}` })
+      yield* self.appendProofChecked(decision.events)
+      self.remember(decision.state)
+      return decision.state
+    })
+  }
+
+  private remember(s: OperationState): void {
+    if (isEnded(s)) this.states.delete(s.operationId)
+    else this.states.set(s.operationId, s)
   }
 
   private appendNow(events: ReadonlyArray<NewEvent>): Effect.Effect<void, EngineInvariant> {
     if (events.length === 0) return Effect.void
     const self = this
     return Effect.gen(function* () {
-      // The machines decide what may be appended: the operation's saga, then every proof's lifecycle.
+      // A raw batch with operation events is checked by the same decider fold (`evolve`) as a decided one.
       const batch = events.map((e) => e.event)
       const opId = batch.find(isOperationEvent)?.operationId
-      let saga: SagaSnapshot | undefined
+      let state: OperationState | undefined
       if (opId !== undefined) {
-        const before = yield* self.sagaOf(opId)
-        const after = assertBatchLegal(before, batch)
-        if (after instanceof IllegalOperationStep)
-          return yield* new EngineInvariant({ message: `refused to append: ${after.message}` })
-        saga = after
+        state = yield* self.operation(opId)
+        for (const e of batch) {
+          if (!isOperationEvent(e)) continue
+          if (e.operationId !== opId)
+            return yield* new EngineInvariant({ message: "refused to append: one batch, two operations" })
+          const next = evolveOperation(state, e, self.services.now())
+          if (next instanceof IllegalOperationStep)
+            return yield* new EngineInvariant({ message: `refused to append: ${next.message}` })
+          state = next
+        }
       }
-      const refusal = checkProofEvents(self.view(), batch)
-      if (refusal !== undefined)
-        return yield* new EngineInvariant({ message: `refused to append: ${refusal}` })
-      yield* self.appendChecked(events)
-      if (opId !== undefined && saga !== undefined) {
-        if (saga.state === "completed" || saga.state === "compensated") self.sagas.delete(opId)
-        else self.sagas.set(opId, saga)
-      }
+      yield* self.appendProofChecked(events)
+      if (state !== undefined) self.remember(state)
     })
   }
 
-  /** The saga of an operation now: cached while it runs, else replayed from its events in the log. */
-  private sagaOf(operationId: string): Effect.Effect<SagaSnapshot | undefined, EngineInvariant> {
-    const cached = this.sagas.get(operationId)
+  /** Every proof event of the batch checked against the proof machine, then the append. */
+  private appendProofChecked(events: ReadonlyArray<NewEvent>): Effect.Effect<void, EngineInvariant> {
+    const refusal = checkProofEvents(
+      this.view(),
+      events.map((e) => e.event),
+    )
+    if (refusal !== undefined)
+      return Effect.fail(new EngineInvariant({ message: `refused to append: ${refusal}` }))
+    return this.appendChecked(events)
+  }
+
+  /**
+   * An operation's state now: cached while this process runs it, else replayed from its events in the log.
+   * Undefined when the wallet has no such operation.
+   */
+  operation(operationId: string): Effect.Effect<OperationState | undefined, EngineInvariant> {
+    const cached = this.states.get(operationId)
     if (cached !== undefined) return Effect.succeed(cached)
     if (this.view().operation(operationId) === undefined) return Effect.succeed(undefined)
     return this.operationEvents(operationId).pipe(
       Effect.flatMap((recs) => {
-        const r = replayOperation(recs.map((x) => x.event).filter(isOperationEvent))
+        const r = replayOperationState(operationId, recs)
         return r instanceof IllegalOperationStep
           ? Effect.fail(new EngineInvariant({ message: `the log holds an illegal history: ${r.message}` }))
           : Effect.succeed(r)
       }),
+    )
+  }
+
+  /** {@link operation}, failing with `EngineInvariant` when the wallet has no such operation. */
+  existingOperation(operationId: string): Effect.Effect<OperationState, EngineInvariant> {
+    return Effect.flatMap(this.operation(operationId), (s) =>
+      s === undefined
+        ? Effect.fail(
+            new EngineInvariant({ message: `operation ${operationId} has no OperationStarted event` }),
+          )
+        : Effect.succeed(s),
     )
   }
 

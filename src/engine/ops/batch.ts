@@ -6,7 +6,7 @@
  */
 import type { WalletEvent } from "../../events/catalogue.js"
 import { type OperationStep, operationEventId } from "../../events/ids.js"
-import type { NewEvent } from "../../events/store.js"
+import type { NewEvent } from "../../ports/event-store.js"
 
 /** The events of one step of an operation, with their ids. `attempt` numbers repeatable steps. */
 export const stepEvents = (

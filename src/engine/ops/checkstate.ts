@@ -32,20 +32,21 @@
 import { Effect } from "effect"
 import type { OperationStarted, WalletEvent } from "../../events/catalogue.js"
 import { newOperationId } from "../../events/ids.js"
+import { intentOf } from "../../machines/decider.js"
+import { EngineInvariant, OperationFailed, type WalletError } from "../../model/index.js"
 import { operationsOf, operationsProjection } from "../../projections/operations.js"
 import { feeForInputs } from "../../protocol/fees.js"
 import { matchProofStates } from "../../protocol/schemas/checkstate.js"
-import { EngineInvariant, OperationFailed, type WalletError } from "../errors.js"
 import { walletPrivateKey } from "../keys.js"
 import { spendableInput } from "../locks.js"
 import { attempt } from "../pure.js"
 import { recoverWallet } from "../recovery.js"
 import type { WalletRuntime } from "../runtime.js"
-import { ifAny, stepEvents, sumAmounts } from "./batch.js"
-import { loadCompleted, loadOpContext } from "./context.js"
-import { CHECKSTATE_BATCH, recoverSwapAdvancing } from "./restore.js"
-import { activeKeysetOrFail, outputsFor } from "./send.js"
-import { appendSwapIntent, requestSwap, settledOrFail } from "./swap.js"
+import { ifAny, sumAmounts } from "./batch.js"
+import { CHECKSTATE_BATCH } from "./restore.js"
+import { activeKeysetOrFail, driveNew, outputsFor, settledOrFail } from "./shared.js"
+import { appendSwapIntent, requestSwap } from "./swap.js"
+import { recoverSwapAdvancing } from "./swap-recovery.js"
 
 /** What a check of pending proofs found. */
 export interface CheckPendingResult {
@@ -72,9 +73,9 @@ const heldByReceives = (rt: WalletRuntime) =>
       kind: "receive",
     })
     for (const op of ops) {
-      if (rt.live.has(op.operationId)) return undefined
-      const ctx = yield* loadOpContext(rt, op.operationId)
-      for (const y of ctx.prepared?.inputs ?? []) held.add(y)
+      if (rt.isClaimed(op.operationId)) return undefined
+      const s = yield* rt.existingOperation(op.operationId)
+      for (const y of intentOf(s)?.inputs ?? []) held.add(y)
     }
     return held
   })
@@ -146,7 +147,7 @@ const checkMint = (
     const nothing = { spent: 0, unspent, pending, unchecked, dropped: 0 }
     if ((spentYs.length === 0 && checkedStrays.length === 0) || first === undefined) return nothing
     const spentSet = new Set(spentYs)
-    return yield* rt.write((append) =>
+    return yield* rt.write((_, record) =>
       Effect.gen(function* () {
         const view = rt.view()
         // Grouped by the send holding them now (another call may have settled some meanwhile).
@@ -183,17 +184,12 @@ const checkMint = (
           ...ifAny(straySpent, (l) => ({ _tag: "ProofsSpent", operationId, ys: l })),
           ...ifAny(strayDropped, (l) => ({ _tag: "ProofsDropped", operationId, ys: l })),
         ]
-        yield* append([
-          ...stepEvents(operationId, "started", [started]),
-          ...stepEvents(
-            operationId,
-            "requested",
-            [{ _tag: "OperationRequested", operationId, kind: "checkstate", attempt: 1 }],
-            1,
-          ),
-          ...stepEvents(operationId, "completed", [
-            ...effects,
-            {
+        yield* record(operationId, [
+          { _tag: "Start", started },
+          { _tag: "Request" },
+          {
+            _tag: "Complete",
+            completed: {
               _tag: "OperationCompleted",
               operationId,
               kind: "checkstate",
@@ -201,7 +197,8 @@ const checkMint = (
               pending,
               spent: n + straySpent.length,
             },
-          ]),
+            effects,
+          },
         ])
         return { spent: n, unspent, pending, unchecked, dropped: settle.length }
       }),
@@ -256,74 +253,79 @@ export const reclaim = (
 ): Effect.Effect<ReclaimResult, WalletError> =>
   Effect.gen(function* () {
     const operationId = newOperationId(rt.services.now())
-    const ctx = yield* rt.write((append) =>
+    return yield* driveNew(
+      rt,
+      operationId,
       Effect.gen(function* () {
-        const view = rt.view()
-        const send = view.operation(sendOperationId)
-        if (send?.kind !== "send")
-          return yield* new EngineInvariant({ message: "reclaim needs the id of a send operation" })
-        const held = view.proofs({ state: "pending" }).filter((p) => p.operationId === sendOperationId)
-        const first = held[0]
-        if (first === undefined)
-          return yield* new OperationFailed({
-            operationId: sendOperationId,
-            kind: "send",
-            reason: "cancelled",
-            code: undefined,
-            message: "nothing of this send is pending: it was claimed or reclaimed already",
-          })
-        const { mintUrl, unit } = first
-        const keyset = yield* activeKeysetOrFail(view, mintUrl, unit)
-        // Only what the wallet can sign for (locks to other keys stay the recipient's, pending here).
-        const key = walletPrivateKey(rt.seed)
-        const nowSeconds = rt.services.now() / 1000
-        const inputs = held.flatMap((p) => {
-          const input = spendableInput(p.proof, key, nowSeconds)
-          return input === undefined ? [] : [input]
-        })
-        if (inputs.length === 0)
-          return yield* new OperationFailed({
-            operationId: sendOperationId,
-            kind: "send",
-            reason: "cancelled",
-            code: undefined,
-            message:
-              "the send is locked to a key this wallet cannot sign for: its proofs stay with the send until the recipient claims them (or its locktime lets a refund key of this wallet take them back)",
-          })
-        const fee = yield* attempt(() => feeForInputs(inputs, (id) => view.keyset(id)?.inputFeePpk))
-        const total = sumAmounts(inputs)
-        if (total <= fee)
-          return yield* new OperationFailed({
-            operationId: sendOperationId,
-            kind: "send",
-            reason: "cancelled",
-            code: undefined,
-            message: "the send's value does not cover the fee of swapping it back",
-          })
-        const ys = inputs.map((p) => p.Y) as [string, ...string[]]
-        const started: Extract<OperationStarted, { kind: "swap" }> = {
-          _tag: "OperationStarted",
-          operationId,
-          kind: "swap",
-          mintUrl,
-          unit,
-          purpose: "reclaim",
-          relatedOperationId: sendOperationId,
-        }
-        return yield* appendSwapIntent(rt, append, {
-          started,
-          inputs,
-          before: [{ _tag: "ProofsReleased", operationId: sendOperationId, ys }],
-          reserve: true,
-          outputs: yield* attempt(() => outputsFor(keyset, total - fee, "keep")),
-          keyset,
-        })
+        const state = yield* rt.write((_, record) =>
+          Effect.gen(function* () {
+            const view = rt.view()
+            const send = view.operation(sendOperationId)
+            if (send?.kind !== "send")
+              return yield* new EngineInvariant({ message: "reclaim needs the id of a send operation" })
+            const held = view.proofs({ state: "pending" }).filter((p) => p.operationId === sendOperationId)
+            const first = held[0]
+            if (first === undefined)
+              return yield* new OperationFailed({
+                operationId: sendOperationId,
+                kind: "send",
+                reason: "cancelled",
+                code: undefined,
+                message: "nothing of this send is pending: it was claimed or reclaimed already",
+              })
+            const { mintUrl, unit } = first
+            const keyset = yield* activeKeysetOrFail(view, mintUrl, unit)
+            // Only what the wallet can sign for (locks to other keys stay the recipient's, pending here).
+            const key = walletPrivateKey(rt.seed)
+            const nowSeconds = rt.services.now() / 1000
+            const inputs = held.flatMap((p) => {
+              const input = spendableInput(p.proof, key, nowSeconds)
+              return input === undefined ? [] : [input]
+            })
+            if (inputs.length === 0)
+              return yield* new OperationFailed({
+                operationId: sendOperationId,
+                kind: "send",
+                reason: "cancelled",
+                code: undefined,
+                message:
+                  "the send is locked to a key this wallet cannot sign for: its proofs stay with the send until the recipient claims them (or its locktime lets a refund key of this wallet take them back)",
+              })
+            const fee = yield* attempt(() => feeForInputs(inputs, (id) => view.keyset(id)?.inputFeePpk))
+            const total = sumAmounts(inputs)
+            if (total <= fee)
+              return yield* new OperationFailed({
+                operationId: sendOperationId,
+                kind: "send",
+                reason: "cancelled",
+                code: undefined,
+                message: "the send's value does not cover the fee of swapping it back",
+              })
+            const ys = inputs.map((p) => p.Y) as [string, ...string[]]
+            const started: Extract<OperationStarted, { kind: "swap" }> = {
+              _tag: "OperationStarted",
+              operationId,
+              kind: "swap",
+              mintUrl,
+              unit,
+              purpose: "reclaim",
+              relatedOperationId: sendOperationId,
+            }
+            return yield* appendSwapIntent(rt, record, {
+              started,
+              inputs,
+              before: [{ _tag: "ProofsReleased", operationId: sendOperationId, ys }],
+              reserve: true,
+              outputs: yield* attempt(() => outputsFor(keyset, total - fee, "keep")),
+              keyset,
+            })
+          }),
+        )
+        const settled = yield* requestSwap(rt, state, recoverSwapAdvancing)
+        const { completed } = yield* settledOrFail(state, settled)
+        if (completed.kind !== "swap")
+          return yield* new EngineInvariant({ message: "a reclaim completed without its swap record" })
+        return { operationId, amount: completed.amountOut, fee: completed.fee }
       }),
     )
-    const settled = yield* requestSwap(rt, ctx, recoverSwapAdvancing)
-    const done = yield* settledOrFail(ctx, settled)
-    const completed = done.completed ?? (yield* loadCompleted(rt, operationId))
-    if (completed?.kind !== "swap")
-      return yield* new EngineInvariant({ message: "a reclaim completed without its swap record" })
-    return { operationId, amount: completed.amountOut, fee: completed.fee }
   })

@@ -22,21 +22,20 @@ import { signP2pkProof } from "../../crypto/p2pk.js"
 import { publicKeyHex } from "../../crypto/schnorr.js"
 import type { OperationStarted, StoredProof } from "../../events/catalogue.js"
 import { newOperationId } from "../../events/ids.js"
+import { intentOf } from "../../machines/decider.js"
+import { type Proof, TokenRejected, type WalletError } from "../../model/index.js"
 import { operationsOf, operationsProjection } from "../../projections/operations.js"
 import { sumAmounts as sumAmountsChecked } from "../../protocol/amount.js"
 import { feeForInputs } from "../../protocol/fees.js"
-import type { Proof } from "../../protocol/models.js"
 import { decodeToken } from "../../protocol/token.js"
-import { TokenRejected, type WalletError } from "../errors.js"
 import { normaliseMintUrl, syncMint } from "../mints.js"
 import { keysOf } from "../outputs.js"
 import { attempt } from "../pure.js"
 import type { WalletRuntime } from "../runtime.js"
 import { ifAny } from "./batch.js"
-import { loadCompleted, loadOpContext } from "./context.js"
-import { recoverSwapAdvancing } from "./restore.js"
-import { activeKeysetOrFail, outputsFor } from "./send.js"
-import { appendSwapIntent, requestSwap, settledOrFail } from "./swap.js"
+import { activeKeysetOrFail, driveNew, outputsFor, settledOrFail } from "./shared.js"
+import { appendSwapIntent, requestSwap } from "./swap.js"
+import { recoverSwapAdvancing } from "./swap-recovery.js"
 
 /** Options of {@link receive}. */
 export interface ReceiveOptions {
@@ -82,9 +81,9 @@ const heldByReceiveInFlight = (rt: WalletRuntime, ys: ReadonlyArray<string>) =>
       kind: "receive",
     })
     for (const op of ops) {
-      if (rt.live.has(op.operationId)) return true
-      const ctx = yield* loadOpContext(rt, op.operationId)
-      if (ctx.prepared?.inputs.some((y) => wanted.has(y)) === true) return true
+      if (rt.isClaimed(op.operationId)) return true
+      const s = yield* rt.existingOperation(op.operationId)
+      if (intentOf(s)?.inputs.some((y) => wanted.has(y)) === true) return true
     }
     return false
   })
@@ -175,43 +174,57 @@ export const receive = (
       token: tokenText,
       amount,
     }
-    const ctx = yield* rt.write((append) =>
+    return yield* driveNew(
+      rt,
+      operationId,
       Effect.gen(function* () {
-        const v = rt.view()
-        // Under the writer: a proof we hold or held cannot be received again (double receive) — except
-        // proofs still `incoming` from an earlier receive of this token that ended without effect (a
-        // refusal, a crash before the request): taking them up again is how that value is not stranded.
-        const incoming = proofs.filter((p) => v.proof(p.Y)?.state === "incoming")
-        if (
-          proofs.some(
-            (p) => (v.proof(p.Y) !== undefined && v.proof(p.Y)?.state !== "incoming") || v.isSpent(p.Y),
-          )
+        const state = yield* rt.write((_, record) =>
+          Effect.gen(function* () {
+            const v = rt.view()
+            // Under the writer: a proof we hold or held cannot be received again (double receive) — except
+            // proofs still `incoming` from an earlier receive of this token that ended without effect (a
+            // refusal, a crash before the request): taking them up again is how that value is not stranded.
+            const incoming = proofs.filter((p) => v.proof(p.Y)?.state === "incoming")
+            if (
+              proofs.some(
+                (p) => (v.proof(p.Y) !== undefined && v.proof(p.Y)?.state !== "incoming") || v.isSpent(p.Y),
+              )
+            )
+              return yield* reject(
+                "already-spent",
+                "the wallet already received (or spent) proofs of this token",
+              )
+            if (
+              incoming.length > 0 &&
+              (yield* heldByReceiveInFlight(
+                rt,
+                incoming.map((p) => p.Y),
+              ))
+            )
+              return yield* reject("already-spent", "another receive of this token is in flight")
+            const fresh = proofs.filter((p) => v.proof(p.Y) === undefined)
+            const keyset = yield* activeKeysetOrFail(v, mintUrl, unit)
+            const outputs = yield* attempt(() => outputsFor(keyset, amount - fee, "keep"))
+            return yield* appendSwapIntent(rt, record, {
+              started,
+              inputs: proofs,
+              before: ifAny(fresh, (p) => ({
+                _tag: "ProofsReceived",
+                mintUrl,
+                unit,
+                operationId,
+                proofs: p,
+              })),
+              reserve: false,
+              outputs,
+              keyset,
+            })
+          }),
         )
-          return yield* reject("already-spent", "the wallet already received (or spent) proofs of this token")
-        if (
-          incoming.length > 0 &&
-          (yield* heldByReceiveInFlight(
-            rt,
-            incoming.map((p) => p.Y),
-          ))
-        )
-          return yield* reject("already-spent", "another receive of this token is in flight")
-        const fresh = proofs.filter((p) => v.proof(p.Y) === undefined)
-        const keyset = yield* activeKeysetOrFail(v, mintUrl, unit)
-        const outputs = yield* attempt(() => outputsFor(keyset, amount - fee, "keep"))
-        return yield* appendSwapIntent(rt, append, {
-          started,
-          inputs: proofs,
-          before: ifAny(fresh, (p) => ({ _tag: "ProofsReceived", mintUrl, unit, operationId, proofs: p })),
-          reserve: false,
-          outputs,
-          keyset,
-        })
+        const settled = yield* requestSwap(rt, state, recoverSwapAdvancing)
+        const { completed } = yield* settledOrFail(state, settled)
+        const got = completed.kind === "receive" ? completed : undefined
+        return { operationId, mintUrl, unit, amount: got?.amount ?? amount - fee, fee: got?.fee ?? fee }
       }),
     )
-    const settled = yield* requestSwap(rt, ctx, recoverSwapAdvancing)
-    const done = yield* settledOrFail(ctx, settled)
-    const completed = done.completed ?? (yield* loadCompleted(rt, operationId))
-    const got = completed?.kind === "receive" ? completed : undefined
-    return { operationId, mintUrl, unit, amount: got?.amount ?? amount - fee, fee: got?.fee ?? fee }
   })

@@ -23,7 +23,7 @@
  *    all, so there is nothing to compensate. The restore saga lets a restore complete from `requested`
  *    without `OperationSigned`: the proofs themselves are in `ProofsIssued`.
  *
- * {@link recoverSwapAdvancing} applies restore to the 11003 case (RELIABILITY T9): outputs the mint had
+ * `recoverSwapAdvancing` (`./swap-recovery.ts`) applies restore to the 11003 case (RELIABILITY T9): outputs the mint had
  * already signed mean our counters were used before (a wallet restored from its mnemonic without a scan),
  * so the keyset is scanned from the operation's first counter and the counter moves past the used range.
  *
@@ -33,7 +33,6 @@ import { Effect } from "effect"
 import { blind } from "../../crypto/bdhke.js"
 import { bytesToHex, utf8 } from "../../crypto/bytes.js"
 import { outputDeriver } from "../../crypto/nut13.js"
-import { DecodeError, KeysetError } from "../../errors.js"
 import type {
   CountersReserved,
   OperationStarted,
@@ -43,17 +42,16 @@ import type {
   WalletEvent,
 } from "../../events/catalogue.js"
 import { newOperationId } from "../../events/ids.js"
+import { intentOf, type OperationState } from "../../machines/decider.js"
+import { DecodeError, KeysetError, UnknownMint, type WalletError } from "../../model/index.js"
 import type { KeysetView } from "../../projections/mints.js"
 import { matchProofStates } from "../../protocol/schemas/checkstate.js"
-import { type EngineInvariant, UnknownMint, type WalletError } from "../errors.js"
 import { syncMint } from "../mints.js"
 import { proofsFromSignatures } from "../outputs.js"
 import { attempt } from "../pure.js"
 import type { WalletRuntime } from "../runtime.js"
-import { ifAny, stepEvents, sumAmounts } from "./batch.js"
-import type { OpContext } from "./context.js"
-import { recoverSwapLike } from "./recover-swap.js"
-import { dleqRequired, type Settled } from "./swap.js"
+import { ifAny, sumAmounts } from "./batch.js"
+import { dleqRequired } from "./shared.js"
 
 /** What to restore. */
 export interface RestoreRequest {
@@ -240,7 +238,7 @@ export const restore = (rt: WalletRuntime, req: RestoreRequest): Effect.Effect<R
       scans.push(yield* scanKeyset(rt, mintUrl, k, from, batchSize, emptyBatches, requireDleq))
 
     const operationId = newOperationId(rt.services.now())
-    return yield* rt.write((append) =>
+    return yield* rt.write((_, record) =>
       Effect.gen(function* () {
         const view = rt.view()
         const counters: Array<{ keysetId: string; next: number }> = []
@@ -282,19 +280,14 @@ export const restore = (rt: WalletRuntime, req: RestoreRequest): Effect.Effect<R
         const issued: WalletEvent[] = [...byUnit].flatMap(([unit, proofs]) =>
           ifAny(proofs, (p) => ({ _tag: "ProofsIssued", mintUrl, unit, operationId, proofs: p })),
         )
-        yield* append([
-          ...stepEvents(operationId, "started", [started]),
-          ...stepEvents(
-            operationId,
-            "requested",
-            [{ _tag: "OperationRequested", operationId, kind: "restore", attempt: 1 }],
-            1,
-          ),
-          ...stepEvents(operationId, "completed", [
-            ...reservations,
-            ...issued,
-            { _tag: "OperationCompleted", operationId, kind: "restore", found, amount, counters },
-          ]),
+        yield* record(operationId, [
+          { _tag: "Start", started },
+          { _tag: "Request" },
+          {
+            _tag: "Complete",
+            completed: { _tag: "OperationCompleted", operationId, kind: "restore", found, amount, counters },
+            effects: [...reservations, ...issued],
+          },
         ])
         const spent = scans.reduce((n, s) => n + s.spent, 0)
         const pending = scans.reduce((n, s) => n + s.pending, 0)
@@ -324,39 +317,16 @@ export const OUTPUTS_ALREADY_SIGNED = 11003
  */
 export const advancePastSignedOutputs = (
   rt: WalletRuntime,
-  ctx: OpContext,
+  s: OperationState,
 ): Effect.Effect<RestoreResult | undefined> => {
-  const outputs = ctx.prepared?.outputs ?? []
+  const outputs = intentOf(s)?.outputs ?? []
   let first: OutputIntent | undefined
   for (const o of outputs)
     if (o.counter !== undefined && (first === undefined || o.counter < first.counter!)) first = o
   if (first === undefined) return Effect.succeed(undefined)
   return restore(rt, {
-    mintUrl: ctx.started.mintUrl,
+    mintUrl: s.started.mintUrl,
     keysetIds: [first.id],
     fromCounter: first.counter!,
   }).pipe(Effect.orElseSucceed(() => undefined))
 }
-
-/**
- * {@link recoverSwapLike}, then, when the operation was compensated after the mint answered 11003, the
- * counter-advancing restore (RELIABILITY T9), so that retrying the operation does not hit 11003 again.
- * Pass it to `requestSwap` in place of `recoverSwapLike`.
- */
-export const recoverSwapAdvancing = (
-  rt: WalletRuntime,
-  ctx: OpContext,
-): Effect.Effect<Settled, EngineInvariant> =>
-  Effect.gen(function* () {
-    const settled = yield* recoverSwapLike(rt, ctx)
-    if (settled._tag !== "Compensated") return settled
-    const events = yield* rt.operationEvents(ctx.operationId)
-    if (
-      sawOutputsSigned(
-        events.map((r) => r.event),
-        ctx.operationId,
-      )
-    )
-      yield* advancePastSignedOutputs(rt, ctx)
-    return settled
-  })

@@ -14,22 +14,13 @@
 import { Effect } from "effect"
 import { parseWellKnownSecret } from "../../crypto/nut10.js"
 import { createP2pkSecret, type LockOptions } from "../../crypto/p2pk.js"
-import { AmountError } from "../../errors.js"
 import type { OperationStarted, SpendingCondition } from "../../events/catalogue.js"
 import { newOperationId } from "../../events/ids.js"
-import type { KeysetView } from "../../projections/mints.js"
-import type { LiveProof } from "../../projections/proofs.js"
-import { selectProofs } from "../../protocol/coin-selection.js"
-import { splitAmount } from "../../protocol/split.js"
-import { EngineInvariant, InsufficientFunds, UnknownMint, type WalletError } from "../errors.js"
-import type { OutputRequest } from "../outputs.js"
-import { keysOf } from "../outputs.js"
-import type { WalletRuntime, WalletView } from "../runtime.js"
-import { stepEvents, sumAmounts } from "./batch.js"
-import { loadCompleted } from "./context.js"
-import { recoverSwapAdvancing } from "./restore.js"
-import { tokenOf } from "./steps.js"
-import { appendSwapIntent, requestSwap, settledOrFail } from "./swap.js"
+import { AmountError, EngineInvariant, InsufficientFunds, type WalletError } from "../../model/index.js"
+import type { WalletRuntime } from "../runtime.js"
+import { activeKeysetOrFail, driveNew, outputsFor, pickInputs, settledOrFail, tokenOf } from "./shared.js"
+import { appendSwapIntent, requestSwap } from "./swap.js"
+import { recoverSwapAdvancing } from "./swap-recovery.js"
 
 /** What to send. */
 export interface SendRequest {
@@ -53,69 +44,6 @@ export interface SendResult {
   readonly offline: boolean
 }
 
-/** Fee rates and activity of the wallet's keysets, for coin selection. */
-export const selectionKeysets = (view: WalletView) => (id: string) => {
-  const k = view.keyset(id)
-  return k === undefined ? undefined : { inputFeePpk: k.inputFeePpk, active: k.active }
-}
-
-/** Picks inputs for `amount` (+ fees when `includeFees`), or fails with {@link InsufficientFunds}. */
-export const pickInputs = (
-  view: WalletView,
-  mintUrl: string,
-  unit: string,
-  amount: bigint,
-  includeFees: boolean,
-) => {
-  const spendable: LiveProof[] = view.proofs({ state: "unspent", mintUrl, unit })
-  try {
-    return selectProofs(
-      spendable.map((p) => ({ ...p.proof, live: p })),
-      amount,
-      selectionKeysets(view),
-      { includeFees },
-    )
-  } catch (e) {
-    if (e instanceof AmountError && e.reason === "insufficient-funds") {
-      const available = sumAmounts(spendable.map((p) => p.proof))
-      return new InsufficientFunds({
-        mintUrl,
-        unit,
-        needed: amount,
-        available,
-        message: `needs ${amount} ${unit} (plus fees) at the mint, has ${available} spendable`,
-      })
-    }
-    throw e
-  }
-}
-
-/** The active keyset for outputs, or {@link UnknownMint}. */
-export const activeKeysetOrFail = (
-  view: WalletView,
-  mintUrl: string,
-  unit: string,
-): Effect.Effect<KeysetView, UnknownMint> => {
-  const k = view.activeKeyset(mintUrl, unit)
-  return k === undefined
-    ? Effect.fail(
-        new UnknownMint({
-          mintUrl,
-          unit,
-          message: "no active keyset of this unit at this mint; add the mint first",
-        }),
-      )
-    : Effect.succeed(k)
-}
-
-/** Splits `amount` on the keyset's denominations into outputs of `role`. */
-export const outputsFor = (
-  keyset: KeysetView,
-  amount: bigint,
-  role: OutputRequest["role"],
-): OutputRequest[] =>
-  amount === 0n ? [] : splitAmount(amount, keysOf(keyset)).map((a) => ({ amount: a, role }))
-
 /** Sends `amount`: offline from exact proofs when possible, else swap-to-send. */
 export const send = (rt: WalletRuntime, req: SendRequest): Effect.Effect<SendResult, WalletError> =>
   Effect.gen(function* () {
@@ -133,57 +61,72 @@ export const send = (rt: WalletRuntime, req: SendRequest): Effect.Effect<SendRes
       ...(req.memo !== undefined ? { memo: req.memo } : {}),
       ...(lock !== undefined ? { lock } : {}),
     }
-    const planned = yield* rt.write((append) =>
+    return yield* driveNew(
+      rt,
+      operationId,
       Effect.gen(function* () {
-        const view = rt.view()
-        const keyset = yield* activeKeysetOrFail(view, req.mintUrl, req.unit)
-        if (req.lock === undefined && req.forceSwap !== true) {
-          const exact = pickInputs(view, req.mintUrl, req.unit, req.amount, false)
-          if (!(exact instanceof InsufficientFunds) && exact.exact) {
-            const proofs = exact.inputs.map((p) => p.live.proof)
-            const ys = proofs.map((p) => p.Y) as [string, ...string[]]
-            const token = tokenOf(req.mintUrl, req.unit, proofs, req.memo)
-            yield* append([
-              ...stepEvents(operationId, "started", [started]),
-              ...stepEvents(operationId, "completed", [
-                { _tag: "ProofsReserved", operationId, ys },
-                { _tag: "ProofsPending", operationId, ys },
-                { _tag: "OperationCompleted", operationId, kind: "send", amount: req.amount, fee: 0n, token },
-              ]),
-            ])
-            return { _tag: "Offline" as const, token }
-          }
-        }
-        const sel = pickInputs(view, req.mintUrl, req.unit, req.amount, true)
-        if (sel instanceof InsufficientFunds) return yield* sel
-        const sendOutputs = outputsFor(keyset, req.amount, "send").map((o) =>
-          req.lock === undefined ? o : { ...o, secret: createP2pkSecret(req.lock.pubkey, req.lock) },
+        const planned = yield* rt.write((_, record) =>
+          Effect.gen(function* () {
+            const view = rt.view()
+            const keyset = yield* activeKeysetOrFail(view, req.mintUrl, req.unit)
+            if (req.lock === undefined && req.forceSwap !== true) {
+              const exact = pickInputs(view, req.mintUrl, req.unit, req.amount, false)
+              if (!(exact instanceof InsufficientFunds) && exact.exact) {
+                const proofs = exact.inputs.map((p) => p.live.proof)
+                const ys = proofs.map((p) => p.Y) as [string, ...string[]]
+                const token = tokenOf(req.mintUrl, req.unit, proofs, req.memo)
+                yield* record(operationId, [
+                  { _tag: "Start", started },
+                  {
+                    _tag: "Complete",
+                    completed: {
+                      _tag: "OperationCompleted",
+                      operationId,
+                      kind: "send",
+                      amount: req.amount,
+                      fee: 0n,
+                      token,
+                    },
+                    effects: [
+                      { _tag: "ProofsReserved", operationId, ys },
+                      { _tag: "ProofsPending", operationId, ys },
+                    ],
+                  },
+                ])
+                return { _tag: "Offline" as const, token }
+              }
+            }
+            const sel = pickInputs(view, req.mintUrl, req.unit, req.amount, true)
+            if (sel instanceof InsufficientFunds) return yield* sel
+            const sendOutputs = outputsFor(keyset, req.amount, "send").map((o) =>
+              req.lock === undefined ? o : { ...o, secret: createP2pkSecret(req.lock.pubkey, req.lock) },
+            )
+            const state = yield* appendSwapIntent(rt, record, {
+              started,
+              inputs: sel.inputs.map((p) => p.live.proof),
+              before: [],
+              reserve: true,
+              outputs: [...sendOutputs, ...outputsFor(keyset, sel.change, "keep")],
+              keyset,
+            })
+            return { _tag: "Swap" as const, state }
+          }),
         )
-        const ctx = yield* appendSwapIntent(rt, append, {
-          started,
-          inputs: sel.inputs.map((p) => p.live.proof),
-          before: [],
-          reserve: true,
-          outputs: [...sendOutputs, ...outputsFor(keyset, sel.change, "keep")],
-          keyset,
-        })
-        return { _tag: "Swap" as const, ctx }
+        if (planned._tag === "Offline")
+          return { operationId, token: planned.token, amount: req.amount, fee: 0n, offline: true }
+        const settled = yield* requestSwap(rt, planned.state, recoverSwapAdvancing)
+        const { completed } = yield* settledOrFail(planned.state, settled)
+        if (completed.kind !== "send")
+          return yield* new EngineInvariant({ message: "a send completed without its send record" })
+        return {
+          operationId,
+          token: completed.token,
+          amount: completed.amount,
+          fee: completed.fee,
+          offline: false,
+        }
       }),
     )
-    if (planned._tag === "Offline")
-      return { operationId, token: planned.token, amount: req.amount, fee: 0n, offline: true }
-    const settled = yield* requestSwap(rt, planned.ctx, recoverSwapAdvancing)
-    const done = yield* settledOrFail(planned.ctx, settled)
-    const completed = done.completed ?? (yield* loadCompleted(rt, operationId))
-    if (completed === undefined || completed.kind !== "send")
-      return yield* new EngineInvariant({ message: "a send completed without its send record" })
-    return {
-      operationId,
-      token: completed.token,
-      amount: completed.amount,
-      fee: completed.fee,
-      offline: false,
-    }
   })
 
 /** The catalogue's record of a P2PK lock (for history; the secrets themselves are in the intent). */

@@ -6,18 +6,17 @@
  * @module
  */
 import { Effect } from "effect"
-import { AmountError } from "../../errors.js"
 import type { OperationStarted } from "../../events/catalogue.js"
 import { newOperationId } from "../../events/ids.js"
+import { intentOf } from "../../machines/decider.js"
+import { AmountError, EngineInvariant, InsufficientFunds, type WalletError } from "../../model/index.js"
 import { splitAmount } from "../../protocol/split.js"
-import { EngineInvariant, InsufficientFunds, type WalletError } from "../errors.js"
 import { keysOf } from "../outputs.js"
 import { attempt } from "../pure.js"
 import type { WalletRuntime } from "../runtime.js"
-import { loadCompleted } from "./context.js"
-import { recoverSwapAdvancing } from "./restore.js"
-import { activeKeysetOrFail, outputsFor, pickInputs } from "./send.js"
-import { appendSwapIntent, requestSwap, settledOrFail } from "./swap.js"
+import { activeKeysetOrFail, driveNew, outputsFor, pickInputs, settledOrFail } from "./shared.js"
+import { appendSwapIntent, requestSwap } from "./swap.js"
+import { recoverSwapAdvancing } from "./swap-recovery.js"
 
 /** What to swap. */
 export interface SplitRequest {
@@ -54,40 +53,45 @@ export const split = (rt: WalletRuntime, req: SplitRequest): Effect.Effect<Split
       unit: req.unit,
       purpose: req.purpose ?? "split",
     }
-    const prepared = yield* rt.write((append) =>
+    return yield* driveNew(
+      rt,
+      operationId,
       Effect.gen(function* () {
-        const view = rt.view()
-        const keyset = yield* activeKeysetOrFail(view, req.mintUrl, req.unit)
-        const sel = yield* attempt(() => pickInputs(view, req.mintUrl, req.unit, req.amount, true))
-        if (sel instanceof InsufficientFunds) return yield* sel
-        const pieces = yield* attempt(() =>
-          splitAmount(req.amount, keysOf(keyset), req.target !== undefined ? { target: req.target } : {}),
+        const prepared = yield* rt.write((_, record) =>
+          Effect.gen(function* () {
+            const view = rt.view()
+            const keyset = yield* activeKeysetOrFail(view, req.mintUrl, req.unit)
+            const sel = yield* attempt(() => pickInputs(view, req.mintUrl, req.unit, req.amount, true))
+            if (sel instanceof InsufficientFunds) return yield* sel
+            const pieces = yield* attempt(() =>
+              splitAmount(req.amount, keysOf(keyset), req.target !== undefined ? { target: req.target } : {}),
+            )
+            const state = yield* appendSwapIntent(rt, record, {
+              started,
+              inputs: sel.inputs.map((p) => p.live.proof),
+              before: [],
+              reserve: true,
+              outputs: [
+                ...pieces.map((amount) => ({ amount, role: "keep" as const })),
+                ...outputsFor(keyset, sel.change, "keep"),
+              ],
+              keyset,
+            })
+            return { state, inputs: sel.inputs.length }
+          }),
         )
-        const ctx = yield* appendSwapIntent(rt, append, {
-          started,
-          inputs: sel.inputs.map((p) => p.live.proof),
-          before: [],
-          reserve: true,
-          outputs: [
-            ...pieces.map((amount) => ({ amount, role: "keep" as const })),
-            ...outputsFor(keyset, sel.change, "keep"),
-          ],
-          keyset,
-        })
-        return { ctx, inputs: sel.inputs.length }
+        const settled = yield* requestSwap(rt, prepared.state, recoverSwapAdvancing)
+        const { completed } = yield* settledOrFail(prepared.state, settled)
+        if (completed.kind !== "swap")
+          return yield* new EngineInvariant({ message: "a swap completed without its record" })
+        return {
+          operationId,
+          amountIn: completed.amountIn,
+          amountOut: completed.amountOut,
+          fee: completed.fee,
+          inputs: prepared.inputs,
+          outputs: intentOf(prepared.state)?.outputs.length ?? 0,
+        }
       }),
     )
-    const settled = yield* requestSwap(rt, prepared.ctx, recoverSwapAdvancing)
-    const done = yield* settledOrFail(prepared.ctx, settled)
-    const completed = done.completed ?? (yield* loadCompleted(rt, operationId))
-    if (completed?.kind !== "swap")
-      return yield* new EngineInvariant({ message: "a swap completed without its record" })
-    return {
-      operationId,
-      amountIn: completed.amountIn,
-      amountOut: completed.amountOut,
-      fee: completed.fee,
-      inputs: prepared.inputs,
-      outputs: prepared.ctx.prepared?.outputs.length ?? 0,
-    }
   })

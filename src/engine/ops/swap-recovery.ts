@@ -19,120 +19,101 @@
  * @module
  */
 import { Effect } from "effect"
-import type { OutputIntent, Signature } from "../../events/catalogue.js"
+import { intentOf, type OperationState } from "../../machines/decider.js"
+import type { EngineInvariant } from "../../model/index.js"
 import { matchProofStates } from "../../protocol/schemas/checkstate.js"
-import type { EngineInvariant } from "../errors.js"
 import type { WalletRuntime } from "../runtime.js"
-import type { OpContext } from "./context.js"
-import { noteRecovery, recovering, replayStep } from "./steps.js"
-import { codeOf, compensate, finalizeSwap, type Settled } from "./swap.js"
-
-/** Restores the operation's outputs (NUT-09): the intents the mint has signed, with their signatures. */
-export const restoreOutputs = (rt: WalletRuntime, mintUrl: string, intents: ReadonlyArray<OutputIntent>) =>
-  rt.services.mint
-    .restore(mintUrl, { outputs: intents.map((o) => ({ amount: o.amount, id: o.id, B_: o.B_ })) })
-    .pipe(
-      Effect.map((res) => {
-        const byB = new Map<string, Signature>()
-        res.outputs.forEach((o, i) => {
-          const sig = res.signatures[i]
-          if (sig !== undefined) byB.set(o.B_.toLowerCase(), sig)
-        })
-        const answered: OutputIntent[] = []
-        const signatures: Signature[] = []
-        for (const o of intents) {
-          const sig = byB.get(o.B_)
-          if (sig === undefined) continue
-          answered.push(o)
-          signatures.push(sig)
-        }
-        return { answered, signatures }
-      }),
-    )
+import { advancePastSignedOutputs, sawOutputsSigned } from "./restore.js"
+import type { Settled } from "./settled.js"
+import { codeOf, replayStep, restoreOutputs, stayInDoubt } from "./shared.js"
+import { compensate, finalizeSwap } from "./swap.js"
 
 /** One recovery pass over a swap-like operation. Never releases inputs the mint may have consumed. */
-export const recoverSwapLike = (rt: WalletRuntime, ctx: OpContext): Effect.Effect<Settled, EngineInvariant> =>
+export const recoverSwapLike = (
+  rt: WalletRuntime,
+  s: OperationState,
+): Effect.Effect<Settled, EngineInvariant> =>
   Effect.gen(function* () {
-    const prepared = ctx.prepared
-    const { mintUrl } = ctx.started
-    if (prepared === undefined || ctx.attempts === 0) {
+    const id = s.operationId
+    const prepared = intentOf(s)
+    const { mintUrl } = s.started
+    if (prepared === undefined || s.attempts === 0)
       // Nothing left the process: the intent was never sent.
-      yield* compensate(rt, ctx, "not-processed", undefined, {
-        recovery: recovering(ctx, "local", "compensated"),
+      return yield* compensate(rt, id, "not-processed", undefined, {
+        finding: { step: "local", outcome: "compensated" },
       })
-      return { _tag: "Compensated", reason: "not-processed", code: undefined } as Settled
-    }
 
     // 1. Replay under NUT-19.
     const replayed = yield* replayStep(
       rt,
-      ctx,
+      s,
       "/v1/swap",
-      (body, firstSentAt) => rt.services.mint.swap(mintUrl, body, { firstSentAt }),
+      (body) => rt.services.mint.swap(mintUrl, body),
       finalizeSwap,
     )
-    if (replayed.settled !== undefined) return replayed.settled
-    ctx = replayed.ctx
+    if (replayed !== undefined) return replayed
 
     // 2. Checkstate the inputs.
     const ys = prepared.inputs
-    if (ys.length === 0) {
-      yield* noteRecovery(rt, recovering(ctx, "checkstate", "skipped"))
-      return { _tag: "InDoubt", code: undefined } as Settled
-    }
+    if (ys.length === 0) return yield* stayInDoubt(rt, id, "checkstate", "skipped")
     const checked = yield* rt.services.mint.checkState(mintUrl, ys).pipe(Effect.result)
-    if (checked._tag === "Failure") {
-      yield* noteRecovery(rt, recovering(ctx, "checkstate", "skipped", codeOf(checked.failure)))
-      return { _tag: "InDoubt", code: codeOf(checked.failure) } as Settled
-    }
+    if (checked._tag === "Failure")
+      return yield* stayInDoubt(rt, id, "checkstate", "skipped", codeOf(checked.failure))
     let states: ReadonlyMap<string, { readonly state: string }>
     try {
       states = matchProofStates(ys, checked.success)
     } catch {
       // A lying or garbled answer (missing, extra or repeated Ys): decide nothing on it.
-      yield* noteRecovery(rt, recovering(ctx, "checkstate", "failed"))
-      return { _tag: "InDoubt", code: undefined } as Settled
+      return yield* stayInDoubt(rt, id, "checkstate", "failed")
     }
-    const all = (s: string) => ys.every((y) => states.get(y)?.state === s)
-    if (all("UNSPENT") && rt.mayStillApply(ctx.operationId)) {
+    const all = (state: string) => ys.every((y) => states.get(y)?.state === state)
+    if (all("UNSPENT") && rt.mayStillApply(id))
       // Our request timed out a moment ago: it may be queued at the mint still, and spend these inputs later.
-      yield* noteRecovery(rt, recovering(ctx, "checkstate", "pending"))
-      return { _tag: "InDoubt", code: undefined } as Settled
-    }
-    if (all("UNSPENT")) {
-      yield* compensate(rt, ctx, "not-processed", undefined, {
-        recovery: recovering(ctx, "checkstate", "compensated"),
+      return yield* stayInDoubt(rt, id, "checkstate", "pending")
+    if (all("UNSPENT"))
+      return yield* compensate(rt, id, "not-processed", undefined, {
+        finding: { step: "checkstate", outcome: "compensated" },
       })
-      return { _tag: "Compensated", reason: "not-processed", code: undefined } as Settled
-    }
-    if (!all("SPENT")) {
-      yield* noteRecovery(rt, recovering(ctx, "checkstate", "pending"))
-      return { _tag: "InDoubt", code: undefined } as Settled
-    }
+    if (!all("SPENT")) return yield* stayInDoubt(rt, id, "checkstate", "pending")
 
     // 3. All spent: restore what the mint signed for our outputs.
     const restored = yield* restoreOutputs(rt, mintUrl, prepared.outputs).pipe(Effect.result)
-    if (restored._tag === "Failure") {
-      yield* noteRecovery(rt, recovering(ctx, "restore", "skipped", codeOf(restored.failure)))
-      return { _tag: "InDoubt", code: codeOf(restored.failure) } as Settled
-    }
+    if (restored._tag === "Failure")
+      return yield* stayInDoubt(rt, id, "restore", "skipped", codeOf(restored.failure))
     const { answered, signatures } = restored.success
-    if (answered.length === 0) {
-      yield* compensate(rt, ctx, "token-spent", undefined, {
+    if (answered.length === 0)
+      return yield* compensate(rt, id, "token-spent", undefined, {
         spent: true,
-        recovery: recovering(ctx, "restore", "compensated"),
+        finding: { step: "restore", outcome: "compensated" },
       })
-      return { _tag: "Compensated", reason: "token-spent", code: undefined } as Settled
-    }
-    const done = yield* finalizeSwap(
-      rt,
-      ctx,
-      answered,
-      signatures,
-      recovering(ctx, "restore", "recovered"),
-    ).pipe(Effect.result)
+    const done = yield* finalizeSwap(rt, id, answered, signatures, {
+      step: "restore",
+      outcome: "recovered",
+    }).pipe(Effect.result)
     if (done._tag === "Success") return done.success
     if (done.failure._tag === "EngineInvariant") return yield* done.failure
-    yield* noteRecovery(rt, recovering(ctx, "restore", "failed"))
-    return { _tag: "InDoubt", code: undefined } as Settled
+    return yield* stayInDoubt(rt, id, "restore", "failed")
+  })
+
+/**
+ * {@link recoverSwapLike}, then, when the operation was compensated after the mint answered 11003, the
+ * counter-advancing restore (RELIABILITY T9), so that retrying the operation does not hit 11003 again.
+ * Pass it to `requestSwap` in place of `recoverSwapLike`.
+ */
+export const recoverSwapAdvancing = (
+  rt: WalletRuntime,
+  s: OperationState,
+): Effect.Effect<Settled, EngineInvariant> =>
+  Effect.gen(function* () {
+    const settled = yield* recoverSwapLike(rt, s)
+    if (settled._tag !== "Compensated") return settled
+    const events = yield* rt.operationEvents(s.operationId)
+    if (
+      sawOutputsSigned(
+        events.map((r) => r.event),
+        s.operationId,
+      )
+    )
+      yield* advancePastSignedOutputs(rt, s)
+    return settled
   })

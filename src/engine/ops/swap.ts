@@ -6,7 +6,7 @@
  *    inputs into the operation (`ProofsReceived` for a receive, `ProofsReleased` from a send for a reclaim),
  *    `CountersReserved`, `ProofsReserved`, `OperationPrepared` (input Ys, outputs, exact request bytes) and
  *    `OperationRequested` #1.
- * 2. **Request**: `POST /v1/swap` with those bytes (the mint client may replay them under NUT-19).
+ * 2. **Request**: `POST /v1/swap` with those bytes, once (a NUT-19 replay is recovery's, recorded first).
  * 3. **Outcome**:
  *    - signatures that pass validation → one append: `OperationSigned`, `ProofsIssued`, (send: the send
  *      outputs `ProofsReserved` + `ProofsPending` under the operation), `ProofsSpent` of the inputs,
@@ -15,28 +15,23 @@
  *    - anything ambiguous (timeout, reset, 5xx, 11001, 11003, an answer that fails validation) →
  *      `OperationPending`, then one recovery pass (`./recovery.ts`) right away.
  *
- * Finalisation and compensation read everything from the {@link OpContext}, so recovery after a crash ends
- * an operation with exactly the events the uninterrupted run would have appended.
+ * Finalisation and compensation read everything from the operation's state (`../../machines/decider.ts`), so
+ * recovery after a crash ends an operation with exactly the events the uninterrupted run would have appended.
  *
  * @module
  */
 import { Effect } from "effect"
 import type {
-  CompensationReason,
   OperationCompleted,
   OperationStarted,
-  OutputIntent,
-  Signature,
   StoredProof,
   WalletEvent,
 } from "../../events/catalogue.js"
-import type { NewEvent } from "../../events/store.js"
-import { isDefinitive, type MintCallError } from "../../infra/mint-client/service.js"
+import { intentOf, type OperationCommand, type OperationState } from "../../machines/decider.js"
+import { type CompensationReason, EngineInvariant, isDefinitive } from "../../model/index.js"
 import type { KeysetView } from "../../projections/mints.js"
 import { encodeMintRequest } from "../../protocol/decode.js"
-import { supportsNut } from "../../protocol/schemas/info.js"
 import { SwapRequestSchema } from "../../protocol/schemas/swap.js"
-import { EngineInvariant, OperationFailed, OperationInDoubt } from "../errors.js"
 import { isLocked } from "../locks.js"
 import {
   type OutputRequest,
@@ -44,10 +39,20 @@ import {
   proofsFromSignatures,
   type SignatureCheckError,
 } from "../outputs.js"
-import type { WalletRuntime } from "../runtime.js"
-import { ifAny, stepEvents, sumAmounts } from "./batch.js"
-import type { OpContext } from "./context.js"
-import { asInput, tokenOf } from "./steps.js"
+import type { Record, WalletRuntime } from "../runtime.js"
+import { ifAny, sumAmounts } from "./batch.js"
+import { compensatedWith, completedWith, endedOutcome, type Settled } from "./settled.js"
+import {
+  asInput,
+  codeOf,
+  dleqRequired,
+  type Finalizer,
+  markPending,
+  noteUnanswered,
+  outputKeyset,
+  type RecoveryFinding,
+  tokenOf,
+} from "./shared.js"
 
 /** What a swap-like operation spends and creates. */
 export interface SwapSpec {
@@ -64,152 +69,97 @@ export interface SwapSpec {
 }
 
 /**
- * Appends the intent of a swap-like operation (call inside `rt.write`). Returns its context, ready for
- * {@link requestSwap}.
+ * Records the intent of a swap-like operation and its first attempt (call inside `rt.write`, while holding
+ * the operation's claim). Returns its state, ready for {@link requestSwap}.
  */
 export const appendSwapIntent = (
   rt: WalletRuntime,
-  append: (
-    events: ReadonlyArray<import("../../events/store.js").NewEvent>,
-  ) => Effect.Effect<void, EngineInvariant>,
+  record: Record,
   spec: SwapSpec,
-): Effect.Effect<OpContext, EngineInvariant> =>
-  Effect.gen(function* () {
-    const view = rt.view()
-    const operationId = spec.started.operationId
-    const plan = planOutputs(rt.seed, spec.keyset.id, view.nextCounter(spec.keyset.id), spec.outputs)
-    const body = encodeMintRequest(SwapRequestSchema, {
-      inputs: spec.inputs.map(asInput),
-      outputs: plan.blinded,
-    })
-    const ys = spec.inputs.map((p) => p.Y)
-    const prepared = {
-      _tag: "OperationPrepared" as const,
-      operationId,
-      kind: spec.started.kind,
-      inputs: ys,
-      outputs: plan.intents,
-      request: { path: "/v1/swap", body },
-    }
-    const intent: WalletEvent[] = [
-      ...spec.before,
-      ...(plan.counters !== undefined ? [plan.counters] : []),
-      ...(spec.reserve ? ifAny(ys, (y) => ({ _tag: "ProofsReserved", operationId, ys: y })) : []),
-      prepared,
-    ]
-    yield* append([
-      ...stepEvents(operationId, "started", [spec.started]),
-      ...stepEvents(operationId, "prepared", intent),
-      ...stepEvents(
-        operationId,
-        "requested",
-        [{ _tag: "OperationRequested", operationId, kind: spec.started.kind, attempt: 1 }],
-        1,
-      ),
-    ])
-    // Live from now until `requestSwap` settles it: recovery passes must not decide it meanwhile.
-    rt.live.add(operationId)
-    return {
-      operationId,
-      started: spec.started,
-      prepared,
-      attempts: 1,
-      firstSentAt: rt.services.now(),
-      recoveries: 0,
-      pendings: 0,
-      ended: undefined,
-    }
+): Effect.Effect<OperationState, EngineInvariant> => {
+  const view = rt.view()
+  const operationId = spec.started.operationId
+  const plan = planOutputs(rt.seed, spec.keyset.id, view.nextCounter(spec.keyset.id), spec.outputs)
+  const body = encodeMintRequest(SwapRequestSchema, {
+    inputs: spec.inputs.map(asInput),
+    outputs: plan.blinded,
   })
-
-/** Whether signatures of this mint must carry DLEQ proofs (NUT-12 advertised and the engine requires it). */
-export const dleqRequired = (rt: WalletRuntime, mintUrl: string): Effect.Effect<boolean> =>
-  rt.services.options.requireDleq
-    ? rt.info(mintUrl).pipe(
-        Effect.map((info) => supportsNut(info, "12")),
-        // Unknown info (mint unreachable right now): stay strict rather than accept unproven signatures.
-        Effect.orElseSucceed(() => true),
-      )
-    : Effect.succeed(false)
-
-/** The keyset the operation's outputs were planned on. */
-export const outputKeyset = (
-  rt: WalletRuntime,
-  intents: ReadonlyArray<OutputIntent>,
-): Effect.Effect<KeysetView, EngineInvariant> => {
-  const id = intents[0]?.id
-  const k = id === undefined ? undefined : rt.view().keyset(id)
-  return k === undefined
-    ? Effect.fail(
-        new EngineInvariant({ message: "the operation's output keyset is not known to the wallet" }),
-      )
-    : Effect.succeed(k)
+  const ys = spec.inputs.map((p) => p.Y)
+  return record(operationId, [
+    { _tag: "Start", started: spec.started },
+    {
+      _tag: "Prepare",
+      prepared: {
+        _tag: "OperationPrepared",
+        operationId,
+        kind: spec.started.kind,
+        inputs: ys,
+        outputs: plan.intents,
+        request: { path: "/v1/swap", body },
+      },
+      effects: [
+        ...spec.before,
+        ...(plan.counters !== undefined ? [plan.counters] : []),
+        ...(spec.reserve ? ifAny(ys, (y) => ({ _tag: "ProofsReserved", operationId, ys: y })) : []),
+      ],
+    },
+    { _tag: "Request" },
+  ])
 }
 
-/**
- * The ids of a finalising append: the recovery pass that found the outcome (when one did) comes first, as
- * the saga requires, then the signatures, then their effects.
- */
-export const finalEvents = (
-  operationId: string,
-  recovery: WalletEvent | undefined,
-  signed: WalletEvent,
+/** The commands of a finalising append: the recovery finding (when one led here), the signatures, the end. */
+export const finalCommands = (
+  finding: RecoveryFinding | undefined,
+  signatures: ReadonlyArray<import("../../events/catalogue.js").Signature>,
+  completed: OperationCompleted,
   effects: ReadonlyArray<WalletEvent>,
-): NewEvent[] => [
-  ...(recovery?._tag === "OperationRecovering"
-    ? stepEvents(operationId, "recovering", [recovery], recovery.attempt)
-    : []),
-  ...stepEvents(operationId, "signed", [signed]),
-  ...stepEvents(operationId, "completed", effects),
+): OperationCommand[] => [
+  ...(finding !== undefined ? [{ _tag: "Recover" as const, ...finding }] : []),
+  { _tag: "Sign", signatures },
+  { _tag: "Complete", completed, effects },
 ]
 
-/** The outcome of one attempt to settle an operation. */
-export type Settled =
-  | {
-      readonly _tag: "Completed"
-      /** Absent when another path (recovery) had already completed the operation. */
-      readonly completed: OperationCompleted | undefined
-      readonly proofs: ReadonlyArray<StoredProof>
-    }
-  | { readonly _tag: "Compensated"; readonly reason: CompensationReason; readonly code: number | undefined }
-  | { readonly _tag: "InDoubt"; readonly code: number | undefined }
+/** The commands of a compensation: the recovery finding (when one led here), then the end. */
+const compensationCommands = (
+  finding: RecoveryFinding | undefined,
+  reason: CompensationReason,
+  code: number | undefined,
+  effects: ReadonlyArray<WalletEvent>,
+): OperationCommand[] => [
+  ...(finding !== undefined ? [{ _tag: "Recover" as const, ...finding }] : []),
+  { _tag: "Compensate", reason, code, effects },
+]
 
 /**
  * Finalises a swap-like operation from the mint's signatures for (a prefix-free subset of) its outputs.
- * `signatures[i]` answers `intents[i]` of `answered` (all outputs on the live path; the restored ones in
- * recovery). Idempotent: an operation that already ended is left as it is. Fails with the pure layers'
- * errors when the signatures do not check out (the caller treats that as ambiguous).
+ * `signatures[i]` answers `answered[i]` (all outputs on the live path; the restored ones in recovery).
+ * Idempotent: an operation that already ended answers with how it ended. Fails with the pure layers' errors
+ * when the signatures do not check out (the caller treats that as ambiguous).
  */
-export const finalizeSwap = (
-  rt: WalletRuntime,
-  ctx: OpContext,
-  answered: ReadonlyArray<OutputIntent>,
-  signatures: ReadonlyArray<Signature>,
-  recovery?: WalletEvent,
-) =>
+export const finalizeSwap: Finalizer = (rt, operationId, answered, signatures, finding) =>
   Effect.gen(function* () {
-    const prepared = ctx.prepared
+    const s = yield* rt.existingOperation(operationId)
+    const ended = endedOutcome(s)
+    if (ended !== undefined) return ended
+    const prepared = intentOf(s)
+    const started = s.started
     if (prepared === undefined)
       return yield* new EngineInvariant({ message: "finalising an unprepared operation" })
-    const { mintUrl } = ctx.started
-    const unit =
-      ctx.started.kind === "restore" || ctx.started.kind === "checkstate" ? undefined : ctx.started.unit
-    if (unit === undefined)
-      return yield* new EngineInvariant({ message: "finalising an operation without a unit" })
+    if (started.kind !== "swap" && started.kind !== "send" && started.kind !== "receive")
+      return yield* new EngineInvariant({ message: `finalizeSwap of a ${started.kind} operation` })
+    const { mintUrl, unit } = started
     const keyset = yield* outputKeyset(rt, prepared.outputs)
     const requireDleq = yield* dleqRequired(rt, mintUrl)
     const proofs = yield* Effect.try({
       try: () => proofsFromSignatures(rt.seed, keyset, answered, signatures, { requireDleq }),
       catch: (e) => e as SignatureCheckError,
     })
-    return yield* rt.write((append) =>
+    return yield* rt.write((_, record) =>
       Effect.gen(function* () {
+        const now = yield* rt.existingOperation(operationId)
+        const endedMeanwhile = endedOutcome(now)
+        if (endedMeanwhile !== undefined) return endedMeanwhile
         const view = rt.view()
-        const op = view.operation(ctx.operationId)
-        if (op?.status === "completed")
-          return { _tag: "Completed", completed: undefined, proofs: [] } as Settled
-        if (op?.status === "compensated")
-          return { _tag: "Compensated", reason: op.compensation ?? "rejected", code: op.code } as Settled
-        const operationId = ctx.operationId
         const amountIn = sumAmounts(
           prepared.inputs.map((y) => ({ amount: view.proof(y)?.proof.amount ?? 0n })),
         )
@@ -217,35 +167,19 @@ export const finalizeSwap = (
         const sent = proofs.filter((_, i) => answered[i]!.role === "send")
         const sentYs = sent.map((p) => p.Y)
         const fee = amountIn > amountOut ? amountIn - amountOut : 0n
-        let completed: OperationCompleted
-        switch (ctx.started.kind) {
-          case "send": {
-            const token = tokenOf(mintUrl, unit, sent, ctx.started.memo)
-            completed = {
-              _tag: "OperationCompleted",
-              operationId,
-              kind: "send",
-              amount: sumAmounts(sent),
-              fee,
-              token,
-            }
-            break
-          }
-          case "receive":
-            completed = { _tag: "OperationCompleted", operationId, kind: "receive", amount: amountOut, fee }
-            break
-          case "swap":
-            completed = { _tag: "OperationCompleted", operationId, kind: "swap", amountIn, amountOut, fee }
-            break
-          default:
-            return yield* new EngineInvariant({ message: `finalizeSwap of a ${ctx.started.kind} operation` })
-        }
-        const signed: WalletEvent = {
-          _tag: "OperationSigned",
-          operationId,
-          kind: ctx.started.kind,
-          signatures: [...signatures],
-        }
+        const completed: OperationCompleted =
+          started.kind === "send"
+            ? {
+                _tag: "OperationCompleted",
+                operationId,
+                kind: "send",
+                amount: sumAmounts(sent),
+                fee,
+                token: tokenOf(mintUrl, unit, sent, started.memo),
+              }
+            : started.kind === "receive"
+              ? { _tag: "OperationCompleted", operationId, kind: "receive", amount: amountOut, fee }
+              : { _tag: "OperationCompleted", operationId, kind: "swap", amountIn, amountOut, fee }
         const effects: WalletEvent[] = [
           ...ifAny(proofs, (p) => ({ _tag: "ProofsIssued", mintUrl, unit, operationId, proofs: p })),
           ...ifAny(sentYs, (ys) => ({ _tag: "ProofsReserved", operationId, ys })),
@@ -254,10 +188,9 @@ export const finalizeSwap = (
             prepared.inputs.filter((y) => view.proof(y) !== undefined),
             (ys) => ({ _tag: "ProofsSpent", operationId, ys }),
           ),
-          completed,
         ]
-        yield* append(finalEvents(operationId, recovery, signed, effects))
-        return { _tag: "Completed", completed, proofs } as Settled
+        yield* record(operationId, finalCommands(finding, signatures, completed, effects))
+        return completedWith(completed, proofs)
       }),
     )
   })
@@ -268,22 +201,23 @@ export const finalizeSwap = (
  * more, and a forged token's amounts leave every balance), unless `spent` says the mint reported them
  * spent. A reclaim hands locked inputs back to its send (released, then reserved and
  * pending under the send again): a locked proof never lands in `unspent`, where coin selection would spend
- * it unsigned and the balance would count value the recipient can still claim.
+ * it unsigned and the balance would count value the recipient can still claim. Idempotent: an operation
+ * that already ended answers with how it ended.
  */
 export const compensate = (
   rt: WalletRuntime,
-  ctx: OpContext,
+  operationId: string,
   reason: CompensationReason,
   code: number | undefined,
-  options: { readonly spent?: boolean; readonly recovery?: WalletEvent } = {},
-) =>
-  rt.write((append) =>
+  options: { readonly spent?: boolean; readonly finding?: RecoveryFinding } = {},
+): Effect.Effect<Settled, EngineInvariant> =>
+  rt.write((_, record) =>
     Effect.gen(function* () {
+      const s = yield* rt.existingOperation(operationId)
+      const ended = endedOutcome(s)
+      if (ended !== undefined) return ended
       const view = rt.view()
-      const op = view.operation(ctx.operationId)
-      if (op !== undefined && (op.status === "completed" || op.status === "compensated")) return
-      const operationId = ctx.operationId
-      const ys = ctx.prepared?.inputs ?? []
+      const ys = intentOf(s)?.inputs ?? []
       const held = ys.filter((y) => {
         const p = view.proof(y)
         return (
@@ -293,8 +227,7 @@ export const compensate = (
         )
       })
       const known = ys.filter((y) => view.proof(y) !== undefined)
-      const recovery = options.recovery
-      const started = ctx.started
+      const started = s.started
       const send =
         started.kind === "swap" && started.purpose === "reclaim" ? started.relatedOperationId : undefined
       const backToSend =
@@ -305,126 +238,50 @@ export const compensate = (
               return p !== undefined && isLocked(p.proof)
             })
       const incoming = started.kind === "receive" ? ys.filter((y) => view.proof(y)?.state === "incoming") : []
-      const events: WalletEvent[] = [
-        ...(options.spent === true
+      const effects: WalletEvent[] =
+        options.spent === true
           ? ifAny(known, (k) => ({ _tag: "ProofsSpent", operationId, ys: k }))
           : [
               ...ifAny(incoming, (d) => ({ _tag: "ProofsDropped", operationId, ys: d })),
               ...ifAny(held, (h) => ({ _tag: "ProofsReleased", operationId, ys: h })),
-              ...ifAny(backToSend, (b) => ({ _tag: "ProofsReserved", operationId: send!, ys: b })),
-              ...ifAny(backToSend, (b) => ({ _tag: "ProofsPending", operationId: send!, ys: b })),
-            ]),
-        {
-          _tag: "OperationCompensated",
-          operationId,
-          kind: ctx.started.kind,
-          reason,
-          ...(code !== undefined ? { code } : {}),
-        },
-      ]
-      yield* append([
-        ...(recovery?._tag === "OperationRecovering"
-          ? stepEvents(operationId, "recovering", [recovery], recovery.attempt)
-          : []),
-        ...stepEvents(operationId, "compensated", events),
-      ])
+              ...(send === undefined
+                ? []
+                : [
+                    ...ifAny(backToSend, (b) => ({ _tag: "ProofsReserved", operationId: send, ys: b })),
+                    ...ifAny(backToSend, (b) => ({ _tag: "ProofsPending", operationId: send, ys: b })),
+                  ]),
+            ]
+      yield* record(operationId, compensationCommands(options.finding, reason, code, effects))
+      return compensatedWith(reason, code)
     }),
   )
 
-/** Records that the outcome is not known (`OperationPending`, reason ambiguous). Returns the new context. */
-export const markPending = (
-  rt: WalletRuntime,
-  ctx: OpContext,
-  reason: "ambiguous" | "payment-pending",
-  code: number | undefined,
-  extra: ReadonlyArray<WalletEvent> = [],
-): Effect.Effect<OpContext, EngineInvariant> =>
-  rt
-    .write((append) =>
-      append(
-        stepEvents(
-          ctx.operationId,
-          "pending",
-          [
-            {
-              _tag: "OperationPending",
-              operationId: ctx.operationId,
-              kind: ctx.started.kind,
-              reason,
-              ...(code !== undefined ? { code } : {}),
-            },
-            ...extra,
-          ],
-          ctx.pendings + 1,
-        ),
-      ),
-    )
-    .pipe(Effect.as({ ...ctx, pendings: ctx.pendings + 1 }))
-
 /**
- * Notes a request that timed out unanswered: the mint may still apply it (`WalletRuntime.unanswered`), so
- * recovery does not take an all-unspent checkstate for "never processed" for a while.
- */
-export const noteUnanswered = (rt: WalletRuntime, operationId: string, error: MintCallError): void => {
-  if (error._tag === "MintTimeout") rt.unanswered.set(operationId, rt.services.now())
-}
-
-/** The mint's error code of a failed call, when it sent one. */
-export const codeOf = (e: MintCallError): number | undefined =>
-  e._tag === "MintRejected" || e._tag === "MintAmbiguous" ? e.code : undefined
-
-/** Turns a settled outcome into the API's answer: completed → value; otherwise the typed error. */
-export const settledOrFail = (ctx: OpContext, s: Settled) =>
-  s._tag === "Completed"
-    ? Effect.succeed(s)
-    : s._tag === "Compensated"
-      ? Effect.fail(
-          new OperationFailed({
-            operationId: ctx.operationId,
-            kind: ctx.started.kind,
-            reason: s.reason,
-            code: s.code,
-            message: `the ${ctx.started.kind} did not happen (${s.reason}); its inputs are spendable again`,
-          }),
-        )
-      : Effect.fail(
-          new OperationInDoubt({
-            operationId: ctx.operationId,
-            kind: ctx.started.kind,
-            reason: "ambiguous",
-            code: s.code,
-            message: `the ${ctx.started.kind}'s outcome is not known yet; recovery will settle it`,
-          }),
-        )
-
-/**
- * Sends the prepared swap and settles it: finalise on valid signatures, compensate on a definitive refusal,
- * otherwise record it pending and run one recovery pass (`recover`, injected to keep modules acyclic).
+ * Sends the prepared swap once and settles it: finalise on valid signatures, compensate on a definitive
+ * refusal, otherwise record it pending and run one recovery pass (`recover`, injected to keep modules
+ * acyclic). The caller holds the operation's claim.
  */
 export const requestSwap = (
   rt: WalletRuntime,
-  ctx: OpContext,
-  recover: (rt: WalletRuntime, ctx: OpContext) => Effect.Effect<Settled, EngineInvariant>,
+  s: OperationState,
+  recover: (rt: WalletRuntime, s: OperationState) => Effect.Effect<Settled, EngineInvariant>,
 ): Effect.Effect<Settled, EngineInvariant> =>
   Effect.gen(function* () {
-    const prepared = ctx.prepared!
-    const sent = yield* rt.services.mint
-      .swap(ctx.started.mintUrl, prepared.request.body, { firstSentAt: ctx.firstSentAt ?? rt.services.now() })
-      .pipe(Effect.result)
+    const prepared = intentOf(s)
+    if (prepared === undefined)
+      return yield* new EngineInvariant({ message: "requesting an unprepared swap" })
+    const sent = yield* rt.services.mint.swap(s.started.mintUrl, prepared.request.body).pipe(Effect.result)
     if (sent._tag === "Success") {
-      const done = yield* finalizeSwap(rt, ctx, prepared.outputs, sent.success.signatures).pipe(Effect.result)
+      const done = yield* finalizeSwap(rt, s.operationId, prepared.outputs, sent.success.signatures).pipe(
+        Effect.result,
+      )
       if (done._tag === "Success") return done.success
       if (done.failure._tag === "EngineInvariant") return yield* done.failure
       // Signatures that do not check out: the mint may still have spent the inputs. Ambiguous.
-      const pending = yield* markPending(rt, ctx, "ambiguous", undefined)
-      return yield* recover(rt, pending)
+      return yield* recover(rt, yield* markPending(rt, s.operationId, "ambiguous", undefined))
     }
     const error = sent.failure
-    if (isDefinitive(error)) {
-      yield* compensate(rt, ctx, "rejected", codeOf(error))
-      return { _tag: "Compensated", reason: "rejected", code: codeOf(error) } as Settled
-    }
-    noteUnanswered(rt, ctx.operationId, error)
-    const pending = yield* markPending(rt, ctx, "ambiguous", codeOf(error))
-    return yield* recover(rt, pending)
-  }).pipe(Effect.ensuring(Effect.sync(() => rt.live.delete(ctx.operationId))))
+    if (isDefinitive(error)) return yield* compensate(rt, s.operationId, "rejected", codeOf(error))
+    noteUnanswered(rt, s.operationId, error)
+    return yield* recover(rt, yield* markPending(rt, s.operationId, "ambiguous", codeOf(error)))
+  })

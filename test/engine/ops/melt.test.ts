@@ -7,10 +7,11 @@ import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import type { Engine } from "../../../src/engine/engine.js"
 import { walletRuntime, withHooks } from "../../../src/engine/internal.js"
-import { loadOpContext } from "../../../src/engine/ops/context.js"
-import { bolt11AmountMsat, defaultMaxFeeReserve, recoverMelt } from "../../../src/engine/ops/melt.js"
+import { defaultMaxFeeReserve } from "../../../src/engine/ops/melt.js"
+import { bolt11AmountMsat } from "../../../src/engine/ops/melt-policy.js"
+import { recoverMelt } from "../../../src/engine/ops/melt-recovery.js"
 import type { Wallet } from "../../../src/engine/wallet.js"
-import type { MintClientShape } from "../../../src/infra/mint-client/service.js"
+import type { MintClientShape } from "../../../src/ports/mint-client.js"
 import { directMintClient } from "../../support/direct-mint-client.js"
 import { freshDir, openTestEngine, testMint } from "../../support/engine.js"
 import type { TestMint, TestMintOptions } from "../../support/mint/index.js"
@@ -247,7 +248,7 @@ describe("melt: payment pending", () => {
     const q = await w.meltQuote({ mintUrl: mint.baseUrl, request: mint.invoice(100n) })
     expect((await w.melt(q.operationId)).state).toBe("pending")
     mint.settleMelt(await quoteIdOf(w, q.operationId), "failed")
-    const ctx = await Effect.runPromise(loadOpContext(walletRuntime(w), q.operationId))
+    const ctx = await Effect.runPromise(walletRuntime(w).existingOperation(q.operationId))
     const settled = await Effect.runPromise(recoverMelt(walletRuntime(w), ctx))
     expect(settled).toMatchObject({ _tag: "Compensated", reason: "payment-failed" })
     expect(w.balance()).toBe(before)
@@ -267,7 +268,7 @@ describe("melt: payment pending", () => {
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(held(w, "reserved")).toBeGreaterThan(0n)
     expect(await w.recover()).toEqual({ recovered: 0, compensated: 0, pending: 1 })
-    const ctx = await Effect.runPromise(loadOpContext(walletRuntime(w), q.operationId))
+    const ctx = await Effect.runPromise(walletRuntime(w).existingOperation(q.operationId))
     expect(await Effect.runPromise(recoverMelt(walletRuntime(w), ctx))).toEqual({
       _tag: "InDoubt",
       code: undefined,
