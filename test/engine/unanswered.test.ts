@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { walletRuntime } from "../../src/engine/internal.js"
 import type { Wallet } from "../../src/engine/wallet.js"
-import { MintAmbiguous, MintTimeout } from "../../src/infra/mint-client/service.js"
+import { MintAmbiguous, MintTimeout } from "../../src/model/index.js"
 import { directMintClient } from "../support/direct-mint-client.js"
 import { enginesClosedAfterEach, fund, testMint } from "../support/engine.js"
 import type { TestMint } from "../support/mint/index.js"
@@ -33,11 +33,11 @@ const lateClient = (mint: TestMint) => {
     })
   const client = {
     ...direct,
-    swap: ((mintUrl, body, opts) =>
+    swap: ((mintUrl, body) =>
       Effect.suspend(() => {
-        if (arm !== "swap") return direct.swap(mintUrl, body, opts)
+        if (arm !== "swap") return direct.swap(mintUrl, body)
         arm = undefined
-        held.push(() => Effect.runPromise(Effect.result(direct.swap(mintUrl, body, opts))))
+        held.push(() => Effect.runPromise(Effect.result(direct.swap(mintUrl, body))))
         return Effect.fail(timeout("swap"))
       })) as typeof direct.swap,
     melt: ((mintUrl, method, body) =>
@@ -148,11 +148,11 @@ describe("a request that timed out unanswered is not taken for never processed",
     let held: (() => Promise<unknown>) | undefined
     const client = {
       ...direct,
-      mint: ((mintUrl, method, body, opts) =>
+      mint: ((mintUrl, method, body) =>
         Effect.suspend(() => {
           calls++
           if (calls === 1) {
-            held = () => Effect.runPromise(Effect.result(direct.mint(mintUrl, method, body, opts)))
+            held = () => Effect.runPromise(Effect.result(direct.mint(mintUrl, method, body)))
             return Effect.fail(
               new MintTimeout({
                 mintUrl,
@@ -178,7 +178,7 @@ describe("a request that timed out unanswered is not taken for never processed",
                 ),
               ),
             )
-          return direct.mint(mintUrl, method, body, opts)
+          return direct.mint(mintUrl, method, body)
         })) as typeof direct.mint,
     }
     const engine = await open([mint], { mintClient: client })

@@ -1,7 +1,8 @@
 /**
  * The HTTP implementation of {@link MintClient} over `effect/http`'s `HttpClient` (in production the
- * `FetchHttpClient`). Each call runs, outside in: span and metrics (`telemetry.ts`) → retry or NUT-19 replay
- * policy (`retry.ts`) → per attempt: rate limiter (`rate-limit.ts`) → circuit breaker (`circuit-breaker.ts`) →
+ * `FetchHttpClient`). Each call runs, outside in: span and metrics (`telemetry.ts`) → retry policy (`retry.ts`;
+ * a money POST — swap, mint, melt — is sent once: a NUT-19 replay is the engine's, which records every attempt
+ * in the log before it leaves) → per attempt: rate limiter (`rate-limit.ts`) → circuit breaker (`circuit-breaker.ts`) →
  * timeout (`timeouts.ts`) → the exchange itself.
  *
  * The exchange reads the body as text with a hard size cap, parses it with the bounded `parseJson` and decodes it
@@ -27,7 +28,17 @@ import {
   HttpClientRequest,
   type HttpClientResponse,
 } from "effect/http"
-import { DecodeError } from "../../errors.js"
+import {
+  DecodeError,
+  MintAmbiguous,
+  type MintCallError,
+  type MintEndpoint,
+  MintNotSent,
+  MintRejected,
+  MintTimeout,
+  MintUnreachable,
+} from "../../model/index.js"
+import { MintClient, type MintClientShape } from "../../ports/mint-client.js"
 import { decodeMintResponse, encodeMintRequest, type PureCodec } from "../../protocol/decode.js"
 import { parseJson } from "../../protocol/json.js"
 import { DEFAULT_LIMITS, type InputLimits } from "../../protocol/limits.js"
@@ -35,7 +46,6 @@ import { classifyHttpStatus, mintErrorFromResponse } from "../../protocol/mint-e
 import {
   CheckStateRequestSchema,
   CheckStateResponseSchema,
-  cachedEndpoint,
   type InfoResponse,
   InfoResponseSchema,
   KeysetsResponseSchema,
@@ -50,27 +60,7 @@ import {
 } from "../../protocol/schemas/index.js"
 import { type CallVerdict, type CircuitBreakerOptions, makeCircuitBreaker } from "./circuit-breaker.js"
 import { MintSaidWait, makeRateLimiter, parseRetryAfter, type RateLimitOptions } from "./rate-limit.js"
-import {
-  type AttemptError,
-  backoff,
-  DEFAULT_REPLAY,
-  DEFAULT_RETRY,
-  type ReplayOptions,
-  type RetryOptions,
-  replayMoneyPost,
-  retryRead,
-} from "./retry.js"
-import {
-  MintAmbiguous,
-  type MintCallError,
-  MintClient,
-  type MintClientShape,
-  type MintEndpoint,
-  MintNotSent,
-  MintRejected,
-  MintTimeout,
-  MintUnreachable,
-} from "./service.js"
+import { type AttemptError, backoff, DEFAULT_RETRY, type RetryOptions, retryRead } from "./retry.js"
 import { instrument, mintOrigin, recordBreakerState } from "./telemetry.js"
 import {
   type IdleTimeoutOverrides,
@@ -89,10 +79,8 @@ export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 export interface MintClientOptions {
   /** Per-endpoint timeouts in ms (`melt` has none and takes none). */
   readonly timeouts?: TimeoutOverrides
-  /** Backoff of read retries (and the delays between swap/mint replays). */
+  /** Backoff of read retries. */
   readonly retry?: Partial<RetryOptions>
-  /** NUT-19 replay of swap/mint. */
-  readonly replay?: Partial<ReplayOptions>
   readonly circuitBreaker?: Partial<CircuitBreakerOptions>
   readonly rateLimit?: Partial<RateLimitOptions>
   /** Response body size cap in bytes, every endpoint (default {@link DEFAULT_MAX_BODY_BYTES}). */
@@ -232,13 +220,11 @@ export const makeHttpMintClient = (
     const timeouts = resolveTimeouts(options.timeouts)
     const idle = resolveIdleTimeouts(options.idleTimeouts)
     const retry: RetryOptions = { ...DEFAULT_RETRY, ...options.retry }
-    const replay: ReplayOptions = { ...DEFAULT_REPLAY, ...options.replay }
     const breaker = makeCircuitBreaker(options.circuitBreaker, recordBreakerState)
     const limiter = makeRateLimiter(options.rateLimit)
     const rateDefaults = { defaultRetryAfterMs: 1_000, ...options.rateLimit }
     const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
     const limits: InputLimits = { ...DEFAULT_LIMITS, maxBytes: maxBody, maxItems: 1_000_000 }
-    const infoCache = new Map<string, { readonly info: InfoResponse; readonly at: number }>()
 
     const where = (c: Call<unknown, unknown>): string => `${c.endpoint} at ${mintOrigin(c.mintUrl)}`
 
@@ -447,48 +433,7 @@ export const makeHttpMintClient = (
       )
 
     const info = (mintUrl: string): Effect.Effect<InfoResponse, MintCallError> =>
-      read({ endpoint: "info", mintUrl, method: "GET", path: "/v1/info", schema: InfoResponseSchema }).pipe(
-        Effect.tap((value) =>
-          Effect.map(Clock.currentTimeMillis, (at) => {
-            infoCache.set(normalise(mintUrl), { info: value, at })
-          }),
-        ),
-      )
-
-    /** The NUT-19 ttl of `POST path` at `mintUrl` from a fresh-enough info (a stale one if refreshing fails). */
-    const cachedTtl = (mintUrl: string, path: string): Effect.Effect<number | null | undefined> =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const held = infoCache.get(normalise(mintUrl))
-        const current =
-          held !== undefined && now - held.at < replay.infoMaxAgeMs
-            ? Effect.succeed(held.info)
-            : instrument(
-                "info",
-                mintUrl,
-              )(info(mintUrl)).pipe(
-                Effect.catch(() => (held !== undefined ? Effect.succeed(held.info) : Effect.fail(undefined))),
-              )
-        return current.pipe(
-          Effect.map((i) => cachedEndpoint(i, "POST", path)?.ttlSeconds),
-          Effect.catch(() => Effect.succeed(undefined)),
-        )
-      })
-
-    const moneyPost = <T, E>(
-      c: Call<T, E>,
-      opts: { readonly firstSentAt?: number; readonly allowReplay?: boolean } = {},
-    ) =>
-      replayMoneyPost(
-        {
-          endpoint: c.endpoint,
-          mintUrl: c.mintUrl,
-          firstSentAt: opts.firstSentAt,
-          allowReplay: opts.allowReplay ?? true,
-          cachedTtl: cachedTtl(c.mintUrl, c.path),
-        },
-        retry,
-        replay,
-      )(attempt(c)).pipe(Effect.mapError(finalError))
+      read({ endpoint: "info", mintUrl, method: "GET", path: "/v1/info", schema: InfoResponseSchema })
 
     const shape: MintClientShape = {
       info: (mintUrl) => instrument("info", mintUrl)(info(mintUrl)),
@@ -548,23 +493,20 @@ export const makeHttpMintClient = (
             secrets: () => [quoteId, seg(quoteId)],
           }),
         ),
-      mint: (mintUrl, method, body, opts) =>
+      mint: (mintUrl, method, body) =>
         instrument(
           "mint",
           mintUrl,
         )(
-          moneyPost(
-            {
-              endpoint: "mint",
-              mintUrl,
-              method: "POST",
-              path: `/v1/mint/${seg(method)}`,
-              body,
-              schema: SignaturesResponseSchema,
-              secrets: () => quoteOfBody(body),
-            },
-            opts,
-          ),
+          once({
+            endpoint: "mint",
+            mintUrl,
+            method: "POST",
+            path: `/v1/mint/${seg(method)}`,
+            body,
+            schema: SignaturesResponseSchema,
+            secrets: () => quoteOfBody(body),
+          }),
         ),
       meltQuote: (mintUrl, method, request) =>
         instrument(
@@ -611,22 +553,19 @@ export const makeHttpMintClient = (
             secrets: () => quoteOfBody(body),
           }),
         ),
-      swap: (mintUrl, body, opts) =>
+      swap: (mintUrl, body) =>
         instrument(
           "swap",
           mintUrl,
         )(
-          moneyPost(
-            {
-              endpoint: "swap",
-              mintUrl,
-              method: "POST",
-              path: "/v1/swap",
-              body,
-              schema: SignaturesResponseSchema,
-            },
-            opts,
-          ),
+          once({
+            endpoint: "swap",
+            mintUrl,
+            method: "POST",
+            path: "/v1/swap",
+            body,
+            schema: SignaturesResponseSchema,
+          }),
         ),
       checkState: (mintUrl, ys) =>
         instrument(

@@ -1,9 +1,11 @@
 /**
  * The mint I/O layer: the {@link MintClient} service, its typed errors, and the HTTP implementation with its
- * policies (retry and NUT-19 replay, timeouts, circuit breaker, rate limiter, telemetry).
+ * policies (read retries, timeouts, circuit breaker, rate limiter, telemetry).
  *
  * @module
  */
+
+export * from "../../model/index.js"
 export * from "./circuit-breaker.js"
 export * from "./http.js"
 export {
@@ -13,7 +15,6 @@ export {
   type RateLimiter,
   type RateLimitOptions,
 } from "./rate-limit.js"
-export { backoff, DEFAULT_REPLAY, DEFAULT_RETRY, type ReplayOptions, type RetryOptions } from "./retry.js"
-export * from "./service.js"
+export { backoff, DEFAULT_RETRY, type RetryOptions } from "./retry.js"
 export * from "./telemetry.js"
 export * from "./timeouts.js"

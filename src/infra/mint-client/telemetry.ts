@@ -4,14 +4,14 @@
  *
  * - `corecashu_mint_calls_total{endpoint, outcome}`: finished calls; `outcome` is `ok` or the error tag.
  * - `corecashu_mint_call_duration{endpoint}`: call latency (a timer histogram, ms), retries included.
- * - `corecashu_mint_retries_total{endpoint, kind}`: re-sends, `kind` = `retry` (reads) or `replay` (NUT-19).
+ * - `corecashu_mint_retries_total{endpoint, kind}`: re-sends of reads, `kind` = `retry` (money POSTs are never re-sent by the client).
  * - `corecashu_mint_breaker_state{mint}`: 0 closed, 1 half-open, 2 open.
  *
  * @module
  */
 import { Effect, Exit, Metric } from "effect"
+import type { MintCallError, MintEndpoint } from "../../model/index.js"
 import type { CircuitState } from "./circuit-breaker.js"
-import type { MintCallError, MintEndpoint } from "./service.js"
 
 /** Finished calls by endpoint and outcome. */
 export const mintCallsTotal = Metric.counter("corecashu_mint_calls_total", {
@@ -24,9 +24,9 @@ export const mintCallDuration = Metric.timer("corecashu_mint_call_duration", {
   description: "Mint call latency by endpoint",
 })
 
-/** Re-sends by endpoint and kind (`retry` or `replay`). */
+/** Re-sends by endpoint and kind (`retry`: a read sent again). */
 export const mintRetriesTotal = Metric.counter("corecashu_mint_retries_total", {
-  description: "Mint requests sent again (retry of a read, NUT-19 replay of swap/mint)",
+  description: "Mint requests sent again (retry of a read)",
   incremental: true,
 })
 
@@ -48,7 +48,7 @@ export const mintOrigin = (mintUrl: string): string => {
 }
 
 /** Counts one re-send of `endpoint`. */
-export const countRetry = (endpoint: MintEndpoint, kind: "retry" | "replay"): Effect.Effect<void> =>
+export const countRetry = (endpoint: MintEndpoint, kind: "retry"): Effect.Effect<void> =>
   Metric.update(Metric.withAttributes(mintRetriesTotal, { endpoint, kind }), 1)
 
 const STATE_VALUE: Record<CircuitState, number> = { closed: 0, "half-open": 1, open: 2 }

@@ -4,8 +4,9 @@ import { TestClock } from "effect/testing"
 import { describe, expect } from "vitest"
 import { type CallVerdict, makeCircuitBreaker } from "../../../src/infra/mint-client/circuit-breaker.js"
 import { MintClientHttpLive } from "../../../src/infra/mint-client/http.js"
-import { MintClient, MintUnreachable } from "../../../src/infra/mint-client/service.js"
 import { mintBreakerState } from "../../../src/infra/mint-client/telemetry.js"
+import { MintUnreachable } from "../../../src/model/index.js"
+import { MintClient } from "../../../src/ports/mint-client.js"
 import { createTestMint } from "../../support/mint/index.js"
 import { seen } from "./harness.js"
 
@@ -114,28 +115,6 @@ describe("circuit breaker in the HTTP client", () => {
       yield* run(client.keysets(url))
       expect((yield* run(Metric.value(gauge))).value).toBe(0)
       yield* run(client.info(url))
-    }),
-  )
-
-  it.effect("an open circuit never turns a replay into a definitive failure", () =>
-    Effect.gen(function* () {
-      const mint = createTestMint()
-      const client = yield* Effect.provide(
-        Effect.gen(function* () {
-          return yield* MintClient
-        }),
-        MintClientHttpLive({
-          fetch: mint.fetch,
-          retry: { times: 0, baseDelayMs: 0 },
-          circuitBreaker: { failureThreshold: 1, cooldownMs: 30_000 },
-        }),
-      )
-      yield* client.info(mint.baseUrl)
-      mint.faults.next({ path: "/v1/swap", kind: "drop-request" })
-      const e = yield* Effect.flip(client.swap(mint.baseUrl, "{}"))
-      // The replay was refused by the open circuit: the first attempt's ambiguity is what the caller gets.
-      expect(e._tag).toBe("MintUnreachable")
-      expect(seen(mint, "POST /v1/swap")).toBe(1)
     }),
   )
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { createOutputs } from "../../../src/crypto/bdhke.js"
-import { isDefinitive } from "../../../src/infra/mint-client/service.js"
+import { isDefinitive } from "../../../src/model/index.js"
 import { encodeMintRequest } from "../../../src/protocol/decode.js"
 import { MeltRequestSchema, MintRequestSchema } from "../../../src/protocol/schemas/index.js"
 import { splitAmount } from "../../../src/protocol/split.js"
@@ -137,109 +137,45 @@ describe("MintClient over HTTP: definitive vs ambiguous", () => {
   })
 })
 
-describe("MintClient over HTTP: NUT-19 replay of swap and mint", () => {
-  it("replays a swap whose response was dropped; the mint's cache answers the identical bytes", async () => {
+describe("MintClient over HTTP: money POSTs are sent once (NUT-19 replays are the engine's)", () => {
+  it("a swap whose response was dropped is not sent again: MintUnreachable, one request at the mint", async () => {
     const s = await withSwap()
-    s.mint.faults.next({ path: "/v1/swap", kind: "drop-response" })
-    const res = await run(s.client.swap(s.url, s.body))
-    expect(seen(s.mint, "POST /v1/swap")).toBe(2)
-    // Only a byte-identical request hits the cache; anything else would have been a double spend (11001).
-    expect(s.mint.stats().cacheHits).toBe(1)
-    expect(unblind(s.outputs, res.signatures, s.keyset)[0]!.amount).toBe(8n)
-  })
-
-  it("replays a mint whose response was dropped", async () => {
-    const { mint, client, url } = await setup()
-    const keyset = await activeKeyset(mint)
-    const quote = await run(client.mintQuote(url, "bolt11", { amount: 4n, unit: "sat" }))
-    const outputs = outputsFor(keyset, [4n])
-    mint.faults.next({ path: "/v1/mint/bolt11", kind: "drop-response" })
-    const res = await run(
-      client.mint(url, "bolt11", encodeMintRequest(MintRequestSchema, { quote: quote.quote, outputs })),
-    )
-    expect(res.signatures.length).toBe(1)
-    expect(mint.stats().cacheHits).toBe(1)
-  })
-
-  it("does not replay when the mint has no NUT-19 cache", async () => {
-    const s = await withSwap({ cacheTtlSeconds: null })
     s.mint.faults.next({ path: "/v1/swap", kind: "drop-response" })
     expect((await fail(s.client.swap(s.url, s.body)))._tag).toBe("MintUnreachable")
     expect(seen(s.mint, "POST /v1/swap")).toBe(1)
+    // The mint applied it: only the engine, which logged the attempt, may now replay the same bytes.
+    expect(s.mint.stats().cacheHits).toBe(0)
+    expect(seen(s.mint, "GET /v1/info")).toBe(0)
   })
 
-  it("does not replay once firstSentAt + ttl has passed", async () => {
-    const s = await withSwap({ cacheTtlSeconds: 60 })
-    s.mint.faults.next({ path: "/v1/swap", kind: "drop-response" })
-    const e = await fail(s.client.swap(s.url, s.body, { firstSentAt: Date.now() - 61_000 }))
-    expect(e._tag).toBe("MintUnreachable")
+  it("a mint whose response was dropped is not sent again either", async () => {
+    const { mint, client, url } = await setup()
+    const keyset = await activeKeyset(mint)
+    const quote = await run(client.mintQuote(url, "bolt11", { amount: 4n, unit: "sat" }))
+    const body = encodeMintRequest(MintRequestSchema, {
+      quote: quote.quote,
+      outputs: outputsFor(keyset, [4n]),
+    })
+    mint.faults.next({ path: "/v1/mint/bolt11", kind: "drop-response" })
+    expect((await fail(client.mint(url, "bolt11", body)))._tag).toBe("MintUnreachable")
+    expect(seen(mint, "POST /v1/mint/bolt11")).toBe(1)
+    // The same bytes sent again by the caller are answered from the mint's NUT-19 cache.
+    const replayed = await run(client.mint(url, "bolt11", body))
+    expect(replayed.signatures.length).toBe(1)
+    expect(mint.stats().cacheHits).toBe(1)
+  })
+
+  it("a 5xx answer to a swap is not retried (ambiguous, one request)", async () => {
+    const s = await withSwap()
+    s.mint.faults.next({ path: "/v1/swap", kind: "error-500" })
+    expect((await fail(s.client.swap(s.url, s.body)))._tag).toBe("MintAmbiguous")
     expect(seen(s.mint, "POST /v1/swap")).toBe(1)
-  })
-
-  it("a ttl still running from an earlier firstSentAt allows the replay", async () => {
-    const s = await withSwap({ cacheTtlSeconds: 60 })
-    s.mint.faults.next({ path: "/v1/swap", kind: "drop-response" })
-    await run(s.client.swap(s.url, s.body, { firstSentAt: Date.now() - 30_000 }))
-    expect(seen(s.mint, "POST /v1/swap")).toBe(2)
-  })
-
-  it("fetches /v1/info for the replay decision once, then reuses it while fresh", async () => {
-    const s = await withSwap()
-    s.mint.faults.next({ path: "/v1/swap", kind: "drop-response" })
-    await run(s.client.swap(s.url, s.body))
-    const more = await mintProofs(s.mint, 8n)
-    s.mint.faults.next({ path: "/v1/swap", kind: "drop-response" })
-    await run(s.client.swap(s.url, swapBody(more, outputsFor(s.keyset, [8n]))))
-    expect(seen(s.mint, "GET /v1/info")).toBe(1)
-    expect(s.mint.stats().cacheHits).toBe(2)
-  })
-
-  it("fetches /v1/info again once it is older than infoMaxAgeMs", async () => {
-    const s = await withSwap({}, { ...FAST, replay: { infoMaxAgeMs: 0 } })
-    await run(s.client.info(s.url))
-    s.mint.faults.next({ path: "/v1/swap", kind: "drop-response" })
-    await run(s.client.swap(s.url, s.body))
-    expect(seen(s.mint, "GET /v1/info")).toBe(2)
-  })
-
-  it("does not replay when the caller forbids it", async () => {
-    const s = await withSwap()
-    s.mint.faults.next({ path: "/v1/swap", kind: "drop-response" })
-    expect((await fail(s.client.swap(s.url, s.body, { allowReplay: false })))._tag).toBe("MintUnreachable")
-    expect(seen(s.mint, "POST /v1/swap")).toBe(1)
-  })
-
-  it("stays ambiguous when every replay goes unanswered too", async () => {
-    const s = await withSwap()
-    s.mint.faults.next({ path: "/v1/swap", kind: "drop-response" })
-    s.mint.faults.next({ path: "/v1/swap", kind: "drop-response" })
-    s.mint.faults.next({ path: "/v1/swap", kind: "drop-response" })
-    // Every answer lost: after the replays run out the call is still ambiguous.
-    const e = await fail(s.client.swap(s.url, s.body))
-    expect(e._tag).toBe("MintUnreachable")
-    expect(seen(s.mint, "POST /v1/swap")).toBe(3)
-  })
-
-  it("a replay refused by the mint is reported ambiguous, never definitive", async () => {
-    const mint = createTestMint()
-    let swaps = 0
-    // The first swap gets no answer; its replay meets a refusal (as after a keyset rotation or a quote expiry).
-    const fetch: typeof globalThis.fetch = async (input, init) => {
-      const req = new Request(input, init)
-      if (new URL(req.url).pathname !== "/v1/swap") return mint.fetch(input, init)
-      if (swaps++ === 0) throw new TypeError("fetch failed")
-      return new Response('{"detail":"Keyset is inactive","code":12002}', { status: 400 })
-    }
-    const client = await clientOver(fetch)
-    const e = await fail(client.swap(mint.baseUrl, "{}"))
-    expect(e).toMatchObject({ _tag: "MintAmbiguous", code: 12002, reason: "code" })
-    expect(swaps).toBe(2)
   })
 
   it("a swap timeout is MintTimeout", async () => {
     const s = await withSwap({}, { ...FAST, timeouts: { swap: 30 } })
     s.mint.faults.next({ path: "/v1/swap", kind: "delay", ms: 200 })
-    const e = await fail(s.client.swap(s.url, s.body, { allowReplay: false }))
+    const e = await fail(s.client.swap(s.url, s.body))
     expect(e).toMatchObject({ _tag: "MintTimeout", afterMs: 30 })
   })
 })

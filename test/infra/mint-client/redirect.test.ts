@@ -3,7 +3,7 @@ import { createServer } from "node:http"
 import { Effect } from "effect"
 import { expect, it } from "vitest"
 import { MintClientHttpLive } from "../../../src/infra/mint-client/http.js"
-import { MintClient } from "../../../src/infra/mint-client/service.js"
+import { MintClient } from "../../../src/ports/mint-client.js"
 
 it("answers a 307 to a swap as ambiguous and sends the body once", async () => {
   let hits = 0
@@ -23,9 +23,7 @@ it("answers a 307 to a swap as ambiguous and sends the body once", async () => {
     const result = await Effect.runPromise(
       Effect.gen(function* () {
         const client = yield* MintClient
-        return yield* Effect.result(
-          client.swap(`http://127.0.0.1:${port}`, '{"inputs":[],"outputs":[]}', { allowReplay: false }),
-        )
+        return yield* Effect.result(client.swap(`http://127.0.0.1:${port}`, '{"inputs":[],"outputs":[]}'))
       }).pipe(Effect.provide(MintClientHttpLive())),
     )
     expect(result._tag).toBe("Failure")

@@ -1,12 +1,12 @@
 import { Effect, Metric, Tracer } from "effect"
 import { describe, expect, it } from "vitest"
-import type { MintCallError } from "../../../src/infra/mint-client/service.js"
 import {
   mintCallDuration,
   mintCallsTotal,
   mintOrigin,
   mintRetriesTotal,
 } from "../../../src/infra/mint-client/telemetry.js"
+import type { MintCallError } from "../../../src/model/index.js"
 import { encodeMintRequest } from "../../../src/protocol/decode.js"
 import { MintRequestSchema } from "../../../src/protocol/schemas/index.js"
 import { activeKeyset, mintProofs, outputsFor, swapBody } from "../../mint/client.js"
@@ -51,7 +51,7 @@ describe("spans", () => {
       quote: quote.quote,
       outputs: outputsFor(keyset, [4n]),
     })
-    await run(trace(client.mint(url, "bolt11", body)))
+    await fail(trace(client.mint(url, "bolt11", body)))
     await fail(trace(client.mint(url, "bolt11", body.replace('"outputs"', ' "outputs"'))))
 
     expect(spans.map((s) => s.name)).toEqual([
@@ -59,7 +59,6 @@ describe("spans", () => {
       "mint.mint-quote-state",
       "mint.mint-quote-state",
       "mint.mint",
-      "mint.info", // the replay decision fetched /v1/info
       "mint.mint",
     ])
     for (const s of spans) {
@@ -68,7 +67,8 @@ describe("spans", () => {
       expect(spanText(s)).not.toContain(quote.quote)
     }
     expect(spans[2]!.attributes.get("outcome")).toBe("ok")
-    expect(spans[5]!.attributes.get("outcome")).toBe("MintAmbiguous")
+    expect(spans[3]!.attributes.get("outcome")).toBe("MintUnreachable")
+    expect(spans[4]!.attributes.get("outcome")).toBe("MintAmbiguous")
   })
 })
 
@@ -129,7 +129,7 @@ describe("quote ids never leak", () => {
 })
 
 describe("metrics", () => {
-  it("counts calls by endpoint and outcome, latency, retries and replays", async () => {
+  it("counts calls by endpoint and outcome, latency and retries (a money POST is never re-sent)", async () => {
     const mint = createTestMint()
     const client = await clientOver(mint.fetch, { retry: { baseDelayMs: 1, maxDelayMs: 2 } })
     const registry = new Map()
@@ -158,13 +158,12 @@ describe("metrics", () => {
       value(Metric.withAttributes(mintCallsTotal, { endpoint, outcome })).count
     const retries = (endpoint: string, kind: string) =>
       value(Metric.withAttributes(mintRetriesTotal, { endpoint, kind })).count
-    // The replay decision used the info fetched by the first call (still fresh): no second info call.
     expect(calls("info", "ok")).toBe(1)
     expect(calls("keysets", "ok")).toBe(1)
-    expect(calls("swap", "ok")).toBe(1)
-    expect(calls("swap", "MintRejected")).toBe(1)
+    expect(calls("swap", "MintUnreachable")).toBe(1)
+    expect(calls("swap", "ok")).toBe(0)
     expect(retries("keysets", "retry")).toBe(1)
-    expect(retries("swap", "replay")).toBe(1)
+    expect(retries("swap", "retry")).toBe(0)
     expect(retries("info", "retry")).toBe(0)
     expect(value(Metric.withAttributes(mintCallDuration, { endpoint: "swap" })).count).toBe(2)
   })
