@@ -20,6 +20,7 @@ import {
   isOperationEvent,
   type OperationEvent,
   type OperationEventTag,
+  type SagaEvent,
   type SagaMachine,
   type SagaState,
   toSagaEvent,
@@ -98,20 +99,49 @@ export const stepOperation = (snapshot: SagaSnapshot, event: OperationEvent): St
     return { ok: false, error: illegal(kind, state, event._tag, "of another operation") }
   if (event.kind !== kind)
     return { ok: false, error: illegal(kind, state, event._tag, `of a ${event.kind} operation`) }
-  const machine = MACHINES[kind]
-  const current = machine.resolveState({ value: state, context: { attempts: snapshot.attempts } })
-  const step = toSagaEvent(event)
-  // `can` evaluates the guards; every legal transition has a target, so a refused step is exactly `!can`.
-  if (!current.can(step)) return { ok: false, error: illegal(kind, state, event._tag, "is not allowed") }
-  const [next] = transition(machine, current, step)
+  const sagaEvent = toSagaEvent(event)
+  const key = transitionKey(kind, state, sagaEvent, snapshot.attempts)
+  let next = TRANSITIONS.get(key)
+  if (next === undefined) {
+    const machine = MACHINES[kind]
+    const current = machine.resolveState({ value: state, context: { attempts: snapshot.attempts } })
+    // `can` evaluates the guards; every legal transition has a target, so a refused step is exactly `!can`.
+    next = current.can(sagaEvent) ? (transition(machine, current, sagaEvent)[0].value as SagaState) : REFUSED
+    TRANSITIONS.set(key, next)
+  }
+  if (next === REFUSED) return { ok: false, error: illegal(kind, state, event._tag, "is not allowed") }
   return {
     ok: true,
     snapshot: {
       kind,
       operationId: snapshot.operationId,
-      state: next.value as SagaState,
-      attempts: next.context.attempts,
+      state: next,
+      // Every legal `OperationRequested` counts an attempt (the machines' `countAttempt`); nothing else does.
+      attempts: sagaEvent.type === "OperationRequested" ? snapshot.attempts + 1 : snapshot.attempts,
     },
+  }
+}
+
+/**
+ * The machines' answers, memoised: a step's legality and target depend only on the kind, the state, the
+ * event's saga fields and — for a request — whether its attempt is the next one (the only guard that reads
+ * the context). Asking xstate once per distinct step keeps the fold cheap enough for projections and
+ * replays of long logs; `test/machines/operation.test.ts` checks the table against the machines.
+ */
+const TRANSITIONS = new Map<string, SagaState | typeof REFUSED>()
+const REFUSED = "refused" as const
+
+const transitionKey = (kind: OperationKind, state: SagaState, e: SagaEvent, attempts: number): string => {
+  switch (e.type) {
+    case "OperationRequested":
+      return `${kind}|${state}|${e.type}|${e.attempt === attempts + 1}`
+    case "OperationPending":
+    case "OperationCompensated":
+      return `${kind}|${state}|${e.type}|${e.reason}`
+    case "OperationRecovering":
+      return `${kind}|${state}|${e.type}|${e.step}|${e.outcome}`
+    default:
+      return `${kind}|${state}|${e.type}`
   }
 }
 

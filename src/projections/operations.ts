@@ -2,31 +2,29 @@
  * Operations in flight and history, per wallet: each operation's kind, status, amounts, fee, attempts,
  * recoveries and timestamps.
  *
- * Status follows the saga steps: `started → prepared → requested → signed → completed`, with `pending`
- * (payment in flight or an ambiguous failure waiting for recovery) and `compensated` (ended without
- * effect). `completed` and `compensated` are terminal: a later event of the operation (a stray recovery
- * record) updates its counters and timestamps, never its outcome. `OperationRecovering` is an attempt log:
- * it counts and records the last step, it does not change the status.
+ * Status is the operation's saga state as the decider sees it (`../machines/decider.ts`,
+ * `operationStatusOf`): the view steps the same machine (`stepOperation`) over the same events, so history
+ * can never disagree with what recovery acts on. `started → prepared → requested → signed → completed`,
+ * with `pending` for every state whose outcome is not known or is being settled (ambiguous, payment in
+ * flight, recovered, compensating) and `compensated` (ended without effect). `completed` and `compensated`
+ * are terminal: a later event of the operation (a stray recovery record) updates its counters and
+ * timestamps, never its outcome. An event the machine refuses (only a foreign or damaged log holds one: the
+ * audit reports it) leaves the state where it was.
  *
  * The view holds no secrets: no quote ids, invoices, tokens or request bodies (they stay in the log).
  *
  * @module
  */
+import { type OperationStatus, operationStatusOf } from "../machines/decider.js"
+import { startOperation, stepOperation } from "../machines/operation.js"
+import { type OperationEvent, SAGA_STATES, type SagaState } from "../machines/saga.js"
 import type { CompensationReason, OperationKind } from "../model/index.js"
 import type { RecordedEvent } from "../ports/event-store.js"
 import { canonicalJson, fields, LineWriter, readLines } from "./canonical.js"
 import { PMap } from "./pmap.js"
 import type { Projection } from "./projection.js"
 
-/** Where an operation stands. */
-export type OperationStatus =
-  | "started"
-  | "prepared"
-  | "requested"
-  | "signed"
-  | "pending"
-  | "completed"
-  | "compensated"
+export type { OperationStatus }
 
 const STATUSES: ReadonlyArray<OperationStatus> = [
   "started",
@@ -46,6 +44,8 @@ export interface OperationView {
   readonly operationId: string
   readonly kind: OperationKind
   readonly status: OperationStatus
+  /** The saga state behind `status` (finer: `ambiguous`, `paymentPending`, `recovered`… all show `pending`). */
+  readonly sagaState: SagaState
   readonly mintUrl: string | undefined
   readonly unit: string | undefined
   /** What was asked for (started), then what was achieved (completed). */
@@ -82,6 +82,7 @@ const fresh = (operationId: string, kind: OperationKind, rec: RecordedEvent): Op
   operationId,
   kind,
   status: "started",
+  sagaState: "started",
   mintUrl: undefined,
   unit: undefined,
   amount: undefined,
@@ -102,9 +103,29 @@ const fresh = (operationId: string, kind: OperationKind, rec: RecordedEvent): Op
   lastSequence: rec.envelope.sequence,
 })
 
-/** Moves to `status` unless the operation already ended. */
-const advance = (op: OperationView, status: OperationStatus): OperationStatus =>
-  isTerminal(op.status) ? op.status : status
+/**
+ * The view stepped by the operation's saga machine; unchanged once ended. A step the machine refuses (only a
+ * foreign or damaged log holds one; the audit reports it) leaves the state where it was — except an end: a
+ * recorded completion or compensation is the operation's outcome whatever led to it.
+ */
+const stepped = (
+  op: OperationView,
+  e: Exclude<OperationEvent, { _tag: "OperationStarted" }>,
+): OperationView => {
+  if (isTerminal(op.status)) return op
+  const r = stepOperation(
+    { kind: op.kind, operationId: op.operationId, state: op.sagaState, attempts: op.attempts },
+    e,
+  )
+  const sagaState: SagaState = r.ok
+    ? r.snapshot.state
+    : e._tag === "OperationCompleted"
+      ? "completed"
+      : e._tag === "OperationCompensated"
+        ? "compensated"
+        : op.sagaState
+  return { ...op, sagaState, status: operationStatusOf(sagaState) }
+}
 
 const evolve = (state: OperationsState, rec: RecordedEvent): OperationsState => {
   const e = rec.event
@@ -128,7 +149,8 @@ const evolve = (state: OperationsState, rec: RecordedEvent): OperationsState => 
   let next: OperationView
   switch (e._tag) {
     case "OperationStarted": {
-      const base = { ...op, mintUrl: e.mintUrl }
+      const sagaState = startOperation(e).state
+      const base = { ...op, mintUrl: e.mintUrl, sagaState, status: operationStatusOf(sagaState) }
       switch (e.kind) {
         case "mint":
           next = { ...base, unit: e.unit, amount: e.amount, detail: e.method }
@@ -151,33 +173,27 @@ const evolve = (state: OperationsState, rec: RecordedEvent): OperationsState => 
       break
     }
     case "OperationPrepared":
-      next = {
-        ...op,
-        status: advance(op, "prepared"),
-        inputs: e.inputs.length,
-        outputs: e.outputs.length,
-      }
+      next = { ...stepped(op, e), inputs: e.inputs.length, outputs: e.outputs.length }
       break
     case "OperationRequested":
-      next = { ...op, status: advance(op, "requested"), attempts: Math.max(op.attempts, e.attempt) }
+      next = { ...stepped(op, e), attempts: Math.max(op.attempts, e.attempt) }
       break
     case "OperationSigned":
-      next = { ...op, status: advance(op, "signed") }
+      next = stepped(op, e)
       break
     case "OperationPending":
-      next = { ...op, status: advance(op, "pending"), pendingReason: e.reason, code: e.code ?? op.code }
+      next = { ...stepped(op, e), pendingReason: e.reason, code: e.code ?? op.code }
       break
     case "OperationCompensated":
       next = {
-        ...op,
-        status: advance(op, "compensated"),
+        ...stepped(op, e),
         compensation: isTerminal(op.status) ? op.compensation : e.reason,
         code: e.code ?? op.code,
       }
       break
     case "OperationRecovering":
       next = {
-        ...op,
+        ...stepped(op, e),
         recoveries: op.recoveries + 1,
         lastRecovery: `${e.step}:${e.outcome}`,
         code: e.code ?? op.code,
@@ -188,7 +204,7 @@ const evolve = (state: OperationsState, rec: RecordedEvent): OperationsState => 
         next = op
         break
       }
-      const done = { ...op, status: "completed" as const }
+      const done = stepped(op, e)
       switch (e.kind) {
         case "mint":
           next = { ...done, amount: e.amount }
@@ -217,7 +233,7 @@ const evolve = (state: OperationsState, rec: RecordedEvent): OperationsState => 
 }
 
 const NAME = "operations"
-const VERSION = 1
+const VERSION = 2
 
 const viewRecord = (stream: string, v: OperationView): unknown => [stream, v.operationId, { ...v }]
 
@@ -259,6 +275,7 @@ const deserialize = (bytes: Uint8Array): OperationsState => {
       operationId: f.str(o.operationId, "operationId"),
       kind: f.oneOf(o.kind, KINDS, "kind"),
       status: f.oneOf(o.status, STATUSES, "status"),
+      sagaState: f.oneOf(o.sagaState, SAGA_STATES, "sagaState"),
       mintUrl: f.optStr(o.mintUrl, "mintUrl"),
       unit: f.optStr(o.unit, "unit"),
       amount: f.optBig(o.amount, "amount"),

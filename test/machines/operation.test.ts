@@ -1,5 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { transition } from "xstate"
 import type { WalletEvent } from "../../src/events/catalogue.js"
 import {
   assertBatchLegal,
@@ -15,10 +16,11 @@ import {
   isOperationEvent,
   type OperationEvent,
   SAGA_STATES,
+  type SagaEvent,
   type SagaState,
 } from "../../src/machines/saga.js"
 import { OPERATION_KINDS, type OperationKind } from "../../src/model/index.js"
-import { candidates, events, KEYSET, POINT, started } from "./support.js"
+import { candidates, events, KEYSET, OUTCOMES, POINT, REASONS, STEPS, started } from "./support.js"
 
 const MONEY: ReadonlyArray<OperationKind> = ["swap", "mint", "melt", "send", "receive"]
 
@@ -313,5 +315,83 @@ describe("random legal histories", () => {
       const stuck = [...graph.keys()].filter((k) => !ends.has(k) && Number(k.split("/")[1]) < 3)
       expect(stuck, kind).toEqual([])
     }
+  })
+})
+
+describe("stepOperation's memoised transitions", () => {
+  /** Every saga event shape the machines distinguish, for a saga that has made `attempts` requests. */
+  const shapes = (attempts: number): SagaEvent[] => [
+    { type: "OperationPrepared" },
+    { type: "OperationRequested", attempt: attempts + 1 },
+    { type: "OperationRequested", attempt: attempts + 2 },
+    { type: "OperationRequested", attempt: attempts },
+    { type: "OperationSigned" },
+    { type: "OperationPending", reason: "ambiguous" },
+    { type: "OperationPending", reason: "payment-pending" },
+    { type: "OperationCompleted" },
+    ...REASONS.map((reason) => ({ type: "OperationCompensated" as const, reason })),
+    ...STEPS.flatMap((step) =>
+      OUTCOMES.map((outcome) => ({ type: "OperationRecovering" as const, step, outcome })),
+    ),
+  ]
+
+  /** The catalogue event a saga event stands for (amounts and ids do not matter to the machines). */
+  const asEvent = (kind: OperationKind, e: SagaEvent): OperationEvent => {
+    const base = { operationId: "op", kind }
+    switch (e.type) {
+      case "OperationPrepared":
+        return {
+          _tag: e.type,
+          ...base,
+          inputs: [],
+          outputs: [],
+          request: { path: "/v1/swap", body: "{}" },
+        }
+      case "OperationRequested":
+        return { _tag: e.type, ...base, attempt: e.attempt }
+      case "OperationSigned":
+        return { _tag: e.type, ...base, signatures: [] }
+      case "OperationPending":
+        return { _tag: e.type, ...base, reason: e.reason }
+      case "OperationCompleted":
+        return {
+          _tag: "OperationCompleted",
+          operationId: "op",
+          kind: "checkstate",
+          unspent: 0,
+          pending: 0,
+          spent: 0,
+        }
+      case "OperationCompensated":
+        return { _tag: e.type, ...base, reason: e.reason }
+      case "OperationRecovering":
+        return { _tag: e.type, ...base, attempt: 1, step: e.step, outcome: e.outcome }
+    }
+  }
+
+  it("answers every (kind, state, event, attempts) exactly as the machine does, first time and cached", () => {
+    let compared = 0
+    for (const kind of OPERATION_KINDS)
+      for (const state of SAGA_STATES)
+        for (const attempts of [0, 1, 2])
+          for (const shape of shapes(attempts)) {
+            const machine = sagaMachineOf(kind)
+            const current = machine.resolveState({ value: state, context: { attempts } })
+            const expected = current.can(shape) ? transition(machine, current, shape)[0] : undefined
+            const event = { ...asEvent(kind, shape), kind } as OperationEvent
+            for (const round of [1, 2]) {
+              const r = stepOperation({ kind, operationId: "op", state, attempts }, event)
+              if (expected === undefined)
+                expect(r.ok, `${kind} ${state} ${JSON.stringify(shape)} #${round}`).toBe(false)
+              else {
+                expect(r.ok, `${kind} ${state} ${JSON.stringify(shape)} #${round}`).toBe(true)
+                if (!r.ok) continue
+                expect(r.snapshot.state).toBe(expected.value)
+                expect(r.snapshot.attempts).toBe(expected.context.attempts)
+              }
+              compared++
+            }
+          }
+    expect(compared).toBeGreaterThan(1000)
   })
 })
