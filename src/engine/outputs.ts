@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { Effect } from "effect"
 import { blind, createOutputs, unblindSignatures } from "../crypto/bdhke.js"
 import { bytesToHex, hexToBytes, utf8 } from "../crypto/bytes.js"
 import { hashToCurveSecret } from "../crypto/hash-to-curve.js"
@@ -28,6 +29,7 @@ import {
   type BlindedMessage,
   type CryptoError,
   type DecodeError,
+  isPureError,
   type KeysetError,
   SignatureMismatch,
   type VerificationError,
@@ -126,6 +128,25 @@ export type SignatureCheckError =
   | KeysetError
   | VerificationError
   | CryptoError
+
+/** True when `u` is one of the {@link SignatureCheckError}s `proofsFromSignatures` throws. */
+const isSignatureCheckError = (u: unknown): u is SignatureCheckError =>
+  u instanceof SignatureMismatch || isPureError(u)
+
+/**
+ * {@link proofsFromSignatures} as an Effect: its tagged errors as failures, anything else (a bug) as a
+ * defect.
+ */
+export const checkedProofs = (
+  ...args: Parameters<typeof proofsFromSignatures>
+): Effect.Effect<StoredProof[], SignatureCheckError> =>
+  Effect.suspend(() => {
+    try {
+      return Effect.succeed(proofsFromSignatures(...args))
+    } catch (e) {
+      return isSignatureCheckError(e) ? Effect.fail(e) : Effect.die(e)
+    }
+  })
 
 /** The map `amount → public key` of a keyset view. */
 export const keysOf = (keyset: KeysetView): ReadonlyMap<bigint, string> => new Map(keyset.keys)

@@ -26,7 +26,7 @@ import { encodeMintRequest } from "../../protocol/decode.js"
 import { feeForInputs } from "../../protocol/fees.js"
 import { type MeltQuoteBolt11Response, MeltRequestSchema } from "../../protocol/schemas/melt.js"
 import { blankOutputCount } from "../../protocol/split.js"
-import { planOutputs, proofsFromSignatures, type SignatureCheckError } from "../outputs.js"
+import { checkedProofs, planOutputs, type SignatureCheckError } from "../outputs.js"
 import { attempt } from "../pure.js"
 import type { Record, WalletRuntime } from "../runtime.js"
 import { ifAny, sumAmounts } from "./batch.js"
@@ -112,10 +112,7 @@ const finalizeMelt = (
     if (signatures.length > 0) {
       const keyset = yield* outputKeyset(rt, answered)
       const requireDleq = yield* dleqRequired(rt, started.mintUrl)
-      change = yield* Effect.try({
-        try: () => proofsFromSignatures(rt.seed, keyset, answered, signatures, { requireDleq, change: true }),
-        catch: (e) => e as SignatureCheckError,
-      })
+      change = yield* checkedProofs(rt.seed, keyset, answered, signatures, { requireDleq, change: true })
     }
     const changeAmount = sumAmounts(change)
     const feePaid = total - inputFee - started.amount - changeAmount

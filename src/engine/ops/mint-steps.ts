@@ -13,7 +13,7 @@ import { intentOf, type OperationState, startedOfKind } from "../../machines/dec
 import { EngineInvariant, isDefinitive } from "../../model/index.js"
 import { encodeMintRequest } from "../../protocol/decode.js"
 import { MintRequestSchema } from "../../protocol/schemas/mint.js"
-import { planOutputs, proofsFromSignatures, type SignatureCheckError } from "../outputs.js"
+import { checkedProofs, planOutputs, type SignatureCheckError } from "../outputs.js"
 import { attempt } from "../pure.js"
 import type { Record, WalletRuntime } from "../runtime.js"
 import { ifAny, sumAmounts } from "./batch.js"
@@ -83,10 +83,7 @@ export const finalizeMint: Finalizer = (rt, operationId, answered, signatures, f
     const started = yield* mintStarted(s)
     const keyset = yield* outputKeyset(rt, intentOf(s)?.outputs ?? [])
     const requireDleq = yield* dleqRequired(rt, started.mintUrl)
-    const proofs = yield* Effect.try({
-      try: () => proofsFromSignatures(rt.seed, keyset, answered, signatures, { requireDleq }),
-      catch: (e) => e as SignatureCheckError,
-    })
+    const proofs = yield* checkedProofs(rt.seed, keyset, answered, signatures, { requireDleq })
     return yield* rt.write((_, record) =>
       Effect.gen(function* () {
         const endedMeanwhile = endedOutcome(yield* rt.existingOperation(operationId))

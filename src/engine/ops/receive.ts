@@ -140,7 +140,7 @@ export const receive = (
       const K = keysOf(keyset).get(proof.amount)
       if (K === undefined) return yield* reject("keyset", "a proof's amount has no key in its keyset")
       if (proof.dleq !== undefined) {
-        const ok = yield* attempt(() => proof.dleq?.r !== undefined && verifyProofDleq(proof as never, K))
+        const ok = yield* attempt(() => proof.dleq?.r !== undefined && verifyProofDleq(proof, K))
         if (!ok && proof.dleq.r !== undefined) return yield* reject("dleq", "a proof's DLEQ does not hold")
       }
       const signed = yield* attempt(() => unlock(proof, keys))

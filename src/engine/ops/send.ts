@@ -135,6 +135,6 @@ const lockCondition = (lock: { readonly pubkey: string } & LockOptions): Spendin
   return {
     kind: "P2PK",
     data: wk.data,
-    tags: wk.tags.map((t) => [...t]) as unknown as SpendingCondition["tags"],
+    tags: wk.tags.map((t) => [...t]),
   }
 }

@@ -33,12 +33,7 @@ import type { KeysetView } from "../../projections/mints.js"
 import { encodeMintRequest } from "../../protocol/decode.js"
 import { SwapRequestSchema } from "../../protocol/schemas/swap.js"
 import { isLocked } from "../locks.js"
-import {
-  type OutputRequest,
-  planOutputs,
-  proofsFromSignatures,
-  type SignatureCheckError,
-} from "../outputs.js"
+import { checkedProofs, type OutputRequest, planOutputs } from "../outputs.js"
 import type { Record, WalletRuntime } from "../runtime.js"
 import { ifAny, sumAmounts } from "./batch.js"
 import { compensatedWith, completedWith, endedOutcome, type Settled } from "./settled.js"
@@ -150,10 +145,7 @@ export const finalizeSwap: Finalizer = (rt, operationId, answered, signatures, f
     const { mintUrl, unit } = started
     const keyset = yield* outputKeyset(rt, prepared.outputs)
     const requireDleq = yield* dleqRequired(rt, mintUrl)
-    const proofs = yield* Effect.try({
-      try: () => proofsFromSignatures(rt.seed, keyset, answered, signatures, { requireDleq }),
-      catch: (e) => e as SignatureCheckError,
-    })
+    const proofs = yield* checkedProofs(rt.seed, keyset, answered, signatures, { requireDleq })
     return yield* rt.write((_, record) =>
       Effect.gen(function* () {
         const now = yield* rt.existingOperation(operationId)
