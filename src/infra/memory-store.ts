@@ -2,7 +2,7 @@
  * An in-memory {@link EventStoreShape}: the reference backend for unit tests and simulations. It keeps the
  * same stored form as a durable backend — encoded payloads passed through a {@link PayloadSealer}, envelopes
  * with real chain hashes — so that code tested against it (codec, vault, projections, audit) meets the same
- * bytes it will meet on disk. It passes the same contract suite (`test/events/store-contract.ts`).
+ * bytes it will meet on disk. It passes the same contract suite (`test/ports/event-store-contract.ts`).
  *
  * Durability is the life of the {@link MemoryLog}: a store opened again over the same log (after `close`)
  * sees everything, which lets the contract's reopen tests run here too. Like a data directory, a log is held

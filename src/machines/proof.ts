@@ -10,7 +10,7 @@
  * ```
  *
  * The context is the operation holding the proof's reservation. Guards make "only the owner may move a
- * reserved or pending proof" a property of the machine. `src/projections/lifecycle.ts` is the compiled form
+ * reserved or pending proof" a property of the machine. `./lifecycle.ts` is the compiled form
  * of this machine (a switch the projections run over millions of proofs); the tests check that the two
  * agree on every input, so the table cannot drift from the specification.
  *

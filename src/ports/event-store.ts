@@ -1,6 +1,6 @@
 /**
  * The `EventStore` service: the engine's single source of truth. Backends (in-memory, LevelDB, JetStream)
- * implement this contract and pass the same contract test suite (`test/events/store-contract.ts`).
+ * implement this contract and pass the same contract test suite (`test/ports/event-store-contract.ts`).
  *
  * Semantics every backend keeps:
  * - `append` is atomic across the events it is given and durable when it succeeds (the LevelDB backend

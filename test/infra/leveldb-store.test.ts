@@ -26,7 +26,7 @@ import {
 import { unlockVault } from "../../src/infra/vault.js"
 import { EventStore, type NewEvent } from "../../src/ports/event-store.js"
 import { auditLog, payloadDecoder } from "../../src/projections/audit.js"
-import { runEventStoreContract } from "../events/store-contract.js"
+import { runEventStoreContract } from "../ports/event-store-contract.js"
 import { INSECURE_TEST_VAULT_OPTIONS } from "../support/vault.js"
 import { deleteRecord, getRecord, putChunk, putRecord } from "./fixtures/chunks.js"
 import {

@@ -10,7 +10,7 @@ import {
 } from "../../src/infra/memory-store.js"
 import { VaultError } from "../../src/model/index.js"
 import { EventStore } from "../../src/ports/event-store.js"
-import { newEvents, runEventStoreContract } from "./store-contract.js"
+import { newEvents, runEventStoreContract } from "../ports/event-store-contract.js"
 
 runEventStoreContract("memory", async () => {
   const log = makeMemoryLog()
