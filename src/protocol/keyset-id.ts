@@ -7,7 +7,7 @@
  * - `02…` (BLS12-381 keysets, nuts PR #371, nutshell ≥ 0.21) is recognised so callers can skip it, but never
  *   derived or verified: this wallet is secp256k1-only.
  *
- * Pitfalls handled (NUTS-DIGEST): amounts sort **numerically** as bigints (a string sort gives a different v1
+ * Pitfalls handled (NUT-02): amounts sort **numerically** as bigints (a string sort gives a different v1
  * id for the 64-key vector; amounts reach 2^63); pubkeys hash as lowercase hex; the fee segment is omitted for
  * 0. For `final_expiry` the spec's Python and CDK omit `0` while nutshell appends it whenever it is set, so
  * {@link verifyKeysetId} accepts either preimage when the expiry is 0. The unit is hashed as given (the spec's

@@ -2,12 +2,12 @@ import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import type { Engine } from "../../src/engine/engine.js"
 import { walletRuntime } from "../../src/engine/internal.js"
-import { stepEvents } from "../../src/engine/ops/batch.js"
 import type { Wallet } from "../../src/engine/wallet.js"
 import type { WalletEvent } from "../../src/events/catalogue.js"
 import { newOperationId } from "../../src/events/ids.js"
 import { enginesClosedAfterEach, freshDir, fund, openTestEngine, testMint } from "../support/engine.js"
 import type { TestMint } from "../support/mint/index.js"
+import { stepEvents } from "../support/step-events.js"
 
 const open = enginesClosedAfterEach()
 

@@ -29,7 +29,7 @@ import { blankOutputCount } from "../../protocol/split.js"
 import { checkedProofs, planOutputs, type SignatureCheckError } from "../outputs.js"
 import { attempt } from "../pure.js"
 import type { Record, WalletRuntime } from "../runtime.js"
-import { ifAny, sumAmounts } from "./batch.js"
+import { ifAny, sumAmounts } from "./lists.js"
 import { completedWith, inDoubt, type MeltOutcome, paymentInFlight, type Settled } from "./settled.js"
 import {
   activeKeysetOrFail,

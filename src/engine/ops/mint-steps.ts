@@ -16,7 +16,7 @@ import { MintRequestSchema } from "../../protocol/schemas/mint.js"
 import { checkedProofs, planOutputs, type SignatureCheckError } from "../outputs.js"
 import { attempt } from "../pure.js"
 import type { Record, WalletRuntime } from "../runtime.js"
-import { ifAny, sumAmounts } from "./batch.js"
+import { ifAny, sumAmounts } from "./lists.js"
 import { completedWith, endedOutcome, type Settled } from "./settled.js"
 import {
   activeKeysetOrFail,

@@ -50,7 +50,7 @@ import { syncMint } from "../mints.js"
 import { proofsFromSignatures } from "../outputs.js"
 import { attempt } from "../pure.js"
 import type { WalletRuntime } from "../runtime.js"
-import { ifAny, sumAmounts } from "./batch.js"
+import { ifAny, sumAmounts } from "./lists.js"
 import { dleqRequired } from "./shared.js"
 
 /** What to restore. */

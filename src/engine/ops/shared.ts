@@ -29,7 +29,7 @@ import { splitAmount } from "../../protocol/split.js"
 import { encodeToken } from "../../protocol/token.js"
 import { keysOf, type OutputRequest, type SignatureCheckError } from "../outputs.js"
 import type { WalletRuntime, WalletView } from "../runtime.js"
-import { sumAmounts } from "./batch.js"
+import { sumAmounts } from "./lists.js"
 import { inDoubt, type Settled, type SettledCompleted } from "./settled.js"
 
 /** A proof as a request input: only what the mint needs (never the DLEQ's `r`, NUT-12; never `Y`). */

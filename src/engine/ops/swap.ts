@@ -35,7 +35,7 @@ import { SwapRequestSchema } from "../../protocol/schemas/swap.js"
 import { isLocked } from "../locks.js"
 import { checkedProofs, type OutputRequest, planOutputs } from "../outputs.js"
 import type { Record, WalletRuntime } from "../runtime.js"
-import { ifAny, sumAmounts } from "./batch.js"
+import { ifAny, sumAmounts } from "./lists.js"
 import { compensatedWith, completedWith, endedOutcome, type Settled } from "./settled.js"
 import {
   asInput,

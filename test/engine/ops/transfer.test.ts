@@ -9,7 +9,6 @@ import { hashToCurveSecret } from "../../../src/crypto/hash-to-curve.js"
 import { publicKeyHex } from "../../../src/crypto/schnorr.js"
 import type { Engine } from "../../../src/engine/engine.js"
 import { walletRuntime } from "../../../src/engine/internal.js"
-import { stepEvents } from "../../../src/engine/ops/batch.js"
 import { keysOf } from "../../../src/engine/outputs.js"
 import type { Wallet } from "../../../src/engine/wallet.js"
 import type { StoredProof } from "../../../src/events/catalogue.js"
@@ -17,6 +16,7 @@ import { newOperationId } from "../../../src/events/ids.js"
 import { decodeToken, encodeToken } from "../../../src/protocol/token.js"
 import { openTestEngine, testMint } from "../../support/engine.js"
 import type { TestMint } from "../../support/mint/index.js"
+import { stepEvents } from "../../support/step-events.js"
 
 const engines: Engine[] = []
 afterEach(async () => {

@@ -1,21 +1,10 @@
 /**
- * Building an operation's append: each event gets a deterministic id `op:<operationId>:<step>[:<attempt>]:<i>`
- * so that a retried append (after an ambiguous store error) is deduplicated by the store, never doubled.
+ * Small list helpers for building an operation's effects: proof events need non-empty lists, amounts are
+ * summed as bigints. (Event ids and step numbering are the decider's: `../../machines/decider.ts`.)
  *
  * @module
  */
 import type { WalletEvent } from "../../events/catalogue.js"
-import { type OperationStep, operationEventId } from "../../events/ids.js"
-import type { NewEvent } from "../../ports/event-store.js"
-
-/** The events of one step of an operation, with their ids. `attempt` numbers repeatable steps. */
-export const stepEvents = (
-  operationId: string,
-  step: OperationStep,
-  events: ReadonlyArray<WalletEvent>,
-  attempt?: number,
-): NewEvent[] =>
-  events.map((event, i) => ({ eventId: operationEventId(operationId, step, i, attempt), event }))
 
 /** A non-empty array, as the catalogue's `ys`/`proofs` fields want. */
 export const nonEmpty = <T>(items: ReadonlyArray<T>): [T, ...T[]] | undefined =>
