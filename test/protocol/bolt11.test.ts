@@ -32,11 +32,22 @@ import {
 import {
   type Bolt11Model,
   bolt11ModelArb,
-  DECI_MSAT_PER_UNIT,
   type ModelHop,
-  NETWORK_PREFIX,
   privateKeyArb,
 } from "../support/bolt11-arbitrary.js"
+import {
+  be,
+  bytesWords,
+  CHARSET,
+  DECI_MSAT_PER_UNIT,
+  featureWords,
+  field,
+  NETWORK_PREFIX,
+  type SignOptions,
+  signatureWords,
+  uintWords,
+  writeInvoice as writeSignedInvoice,
+} from "../support/bolt11-encode.js"
 import { loadVector } from "../support/vectors.js"
 
 const vectors = loadVector("bolt11.json")
@@ -44,48 +55,9 @@ const PRIV = hexToBytes(vectors.priv_key as string)
 const N = secp256k1.Point.CURVE().n
 
 // ---------------------------------------------------------------------------------------------------------
-// Test-side writer: BOLT #11 encoding and signing, independent of the decoder (its own word packing).
+// Test-side writer (test/support/bolt11-encode.ts): BOLT #11 encoding and signing, independent of the decoder.
 // ---------------------------------------------------------------------------------------------------------
 
-const CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-const typeOf = (letter: string): number => CHARSET.indexOf(letter)
-
-/** A tagged field: type, 10-bit data length, data. */
-const field = (letter: string | number, data: ReadonlyArray<number>): number[] => [
-  typeof letter === "number" ? letter : typeOf(letter),
-  data.length >> 5,
-  data.length & 31,
-  ...data,
-]
-/** Big-endian words of `v`, minimal (0 → no word), or exactly `width` words. */
-const uintWords = (v: number, width?: number): number[] => {
-  const out: number[] = []
-  for (let x = v; x > 0; x = Math.floor(x / 32)) out.unshift(x % 32)
-  while (width !== undefined && out.length < width) out.unshift(0)
-  return out
-}
-const bytesWords = (b: Uint8Array): number[] => bech32.toWords(b)
-const featureWords = (bits: ReadonlyArray<number>): number[] => {
-  if (bits.length === 0) return []
-  const n = Math.floor(Math.max(...bits) / 5) + 1
-  const w = new Array<number>(n).fill(0)
-  for (const b of bits) w[n - 1 - Math.floor(b / 5)]! |= 1 << (b % 5)
-  return w
-}
-/** Words → bytes, the last byte filled with zero bits: the signed data as BOLT #11 defines it. */
-const packWords = (words: ReadonlyArray<number>): Uint8Array => {
-  let bits = ""
-  for (const w of words) bits += w.toString(2).padStart(5, "0")
-  while (bits.length % 8 !== 0) bits += "0"
-  const out = new Uint8Array(bits.length / 8)
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(bits.slice(i * 8, i * 8 + 8), 2)
-  return out
-}
-const be = (v: number, len: number): Uint8Array => {
-  const out = new Uint8Array(len)
-  for (let i = len - 1, x = v; i >= 0; i--, x = Math.floor(x / 256)) out[i] = x % 256
-  return out
-}
 const hopBytes = (h: ModelHop): Uint8Array =>
   concatBytes(
     h.pubkey,
@@ -97,43 +69,14 @@ const hopBytes = (h: ModelHop): Uint8Array =>
     be(h.cltvDelta, 2),
   )
 
-interface SignOptions {
-  /** Use s' = n - s and the recovery id that still recovers the signer (a valid high-S signature). */
-  readonly highS?: boolean
-  /** Write this recovery id instead of the right one. */
-  readonly recovery?: number
-  /** Replace the whole 65-byte signature. */
-  readonly raw?: Uint8Array
-}
-
-const signatureWords = (hrp: string, data: ReadonlyArray<number>, priv: Uint8Array, o: SignOptions = {}) => {
-  if (o.raw !== undefined) return bytesWords(o.raw)
-  const digest = sha256(concatBytes(utf8(hrp), packWords(data)))
-  const sig = secp256k1.Signature.fromBytes(
-    secp256k1.sign(digest, priv, { prehash: false, format: "recovered" }),
-    "recovered",
-  )
-  let s = sig.s
-  let recovery = sig.recovery!
-  if (o.highS === true) {
-    s = N - s
-    recovery ^= 1
-  }
-  if (o.recovery !== undefined) recovery = o.recovery
-  return bytesWords(concatBytes(bigIntToBytes(sig.r), bigIntToBytes(s), Uint8Array.of(recovery)))
-}
-
-/** hrp + timestamp + fields, signed by `priv`, bech32 without a length limit. */
+/** hrp + timestamp + fields, signed by `priv` (the spec's key by default), bech32 without a length limit. */
 const writeInvoice = (
   hrp: string,
   timestamp: number,
   fields: ReadonlyArray<ReadonlyArray<number>>,
   priv: Uint8Array = PRIV,
   o: SignOptions = {},
-): string => {
-  const data = [...uintWords(timestamp, 7), ...fields.flat()]
-  return bech32.encode(hrp, [...data, ...signatureWords(hrp, data, priv, o)], false)
-}
+): string => writeSignedInvoice(hrp, timestamp, fields, priv, o)
 
 const HASH = new Uint8Array(32).fill(0xab)
 const SECRET = new Uint8Array(32).fill(0xcd)

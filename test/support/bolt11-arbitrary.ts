@@ -2,12 +2,7 @@ import { fc } from "@fast-check/vitest"
 import { secp256k1 } from "@noble/curves/secp256k1.js"
 import { bigIntToBytes } from "../../src/crypto/bytes.js"
 import type { Bolt11Network } from "../../src/protocol/bolt11.js"
-
-/**
- * A BOLT #11 invoice described by its parts, before encoding: what `test/protocol/bolt11.test.ts` writes
- * with its own (test-side) encoder and signer, and what the decoder must give back.
- */
-export type Multiplier = "" | "m" | "u" | "n" | "p"
+import { DECI_MSAT_PER_UNIT, type Multiplier } from "./bolt11-encode.js"
 
 export interface ModelHop {
   readonly pubkey: Uint8Array
@@ -19,6 +14,10 @@ export interface ModelHop {
   readonly cltvDelta: number
 }
 
+/**
+ * A BOLT #11 invoice described by its parts, before encoding: what `test/protocol/bolt11.test.ts` writes
+ * with the test-side encoder and signer (`./bolt11-encode.ts`), and what the decoder must give back.
+ */
 export interface Bolt11Model {
   readonly network: Bolt11Network
   /** The amount as written in the prefix: decimal digits (no leading zero) and a multiplier. */
@@ -46,22 +45,6 @@ export interface Bolt11Model {
   readonly order: ReadonlyArray<number>
 }
 
-export const NETWORK_PREFIX: Readonly<Record<Bolt11Network, string>> = {
-  bitcoin: "bc",
-  testnet: "tb",
-  signet: "tbs",
-  regtest: "bcrt",
-  simnet: "sb",
-}
-
-/** Millisatoshis per unit of each multiplier, as tenths (so `p` = 1/10 msat is exact). */
-export const DECI_MSAT_PER_UNIT: Readonly<Record<Multiplier, bigint>> = {
-  "": 1_000_000_000_000n,
-  m: 1_000_000_000n,
-  u: 1_000_000n,
-  n: 1_000n,
-  p: 1n,
-}
 const MAX_MSAT = 2_100_000_000_000_000_000n
 
 /** Field types BOLT #11 defines and the decoder reads; every other 5-bit type is unknown to it. */

@@ -1,10 +1,14 @@
 /**
  * What a wallet accepts in a melt quote, before anything is reserved: the fee reserve under a cap
- * (RELIABILITY T5: a mint that inflates the reserve to keep it is refused) and an amount that is the
- * invoice's.
+ * (RELIABILITY T5: a mint that inflates the reserve to keep it is refused) and, for `bolt11`, an invoice that
+ * decodes (checksum, signature, required fields: `src/protocol/bolt11.ts`), has not expired, and asks for the
+ * quote's amount ({@link checkInvoice}).
  *
  * @module
  */
+import { Effect } from "effect"
+import { type DecodeError, QuoteRejected } from "../../model/index.js"
+import { decodeBolt11Effect, isBolt11Expired } from "../../protocol/bolt11.js"
 
 /**
  * The default fee-reserve cap: 10 % of the amount plus a base of 100 in the unit (100 000 for `msat`, i.e.
@@ -26,35 +30,53 @@ export const defaultMaxFeeReserve = (amount: bigint, unit: string): bigint =>
   (amount * DEFAULT_FEE_RESERVE_CAP.percent) / 100n +
   (DEFAULT_FEE_RESERVE_CAP.base[unit] ?? DEFAULT_FEE_RESERVE_CAP.otherBase)
 
-/** Millisatoshis per BOLT11 amount multiplier (the amount is in BTC without one). */
-const MSAT_PER: Readonly<Record<string, bigint>> = {
-  "": 100_000_000_000n,
-  m: 100_000_000n,
-  u: 100_000n,
-  n: 100n,
-}
-
-/**
- * The amount (msat) a BOLT11 invoice's human-readable part states (`ln` + network + amount + multiplier),
- * or `undefined` for an amountless invoice or anything that is not BOLT11. Only the amount is read: the
- * signature and the rest are the mint's business; the wallet checks that the quote charges what it asks.
- */
-export const bolt11AmountMsat = (invoice: string): bigint | undefined => {
-  const s = invoice.trim().toLowerCase()
-  const sep = s.lastIndexOf("1") // bech32 data never contains "1": the last one ends the HRP
-  if (!s.startsWith("ln") || sep < 3) return undefined
-  const m = /^[a-z]+?([0-9]+)([munp]?)$/.exec(s.slice(2, sep))
-  if (m === null) return undefined
-  const digits = m[1]!
-  if (digits.length > 30 || (digits.length > 1 && digits.startsWith("0"))) return undefined
-  const n = BigInt(digits)
-  if (m[2] === "p") return n % 10n === 0n ? n / 10n : undefined // pico-BTC: a tenth of a msat
-  return n * MSAT_PER[m[2]!]!
-}
-
 /** Whether a quote of `amount` in `unit` charges what an invoice of `msat` asks (checked for sat and msat). */
 export const amountMatches = (amount: bigint, unit: string, msat: bigint): boolean => {
   if (unit === "msat") return amount === msat
   if (unit === "sat") return amount === msat / 1000n || amount === (msat + 999n) / 1000n
   return true // fiat units: the mint's exchange rate is not ours to check
 }
+
+/** What {@link checkInvoice} compares the invoice with. */
+export interface InvoiceCheck {
+  /** The payment method (`bolt11` is checked; other methods' requests are the mint's business). */
+  readonly method: string
+  /** The quote's unit. */
+  readonly unit: string
+  /** The amount the mint quoted, in `unit`. */
+  readonly quoteAmount: bigint
+  /** The engine's clock, Unix seconds. */
+  readonly nowSeconds: number
+}
+
+/**
+ * Checks a melt's payment request against the mint's quote, before anything is recorded. For `bolt11`:
+ *
+ * - the invoice must decode (`decodeBolt11`: bech32 checksum, payee signature, required fields). A malformed
+ *   invoice fails with the decoder's {@link DecodeError} as it is, not a `QuoteRejected`: the invoice is the
+ *   caller's input, and the error says what is wrong with it (`reason`, `path`) — the same class a malformed
+ *   token gets in `receive` — while `QuoteRejected` says the mint's quote is not acceptable for a valid
+ *   request. Like every `DecodeError`, it names no invoice text, hash or secret;
+ * - it must not have expired by the engine's clock (`QuoteRejected{expired}`: nobody can pay it);
+ * - an invoice with an amount must ask for the quote's amount ({@link amountMatches}; else
+ *   `QuoteRejected{amount-mismatch}`). An amountless invoice is not checked: the mint chose the amount.
+ *
+ * Other methods pass unchecked. `meltQuote` runs this on the mint's answer (the amount check needs the quote):
+ * a mint that decodes invoices refuses a malformed one first, with its own code; this is the wallet's own
+ * check, for a mint that would quote an invoice it should not.
+ */
+export const checkInvoice = (
+  request: string,
+  check: InvoiceCheck,
+): Effect.Effect<void, DecodeError | QuoteRejected> =>
+  Effect.gen(function* () {
+    if (check.method !== "bolt11") return
+    const invoice = yield* decodeBolt11Effect(request)
+    if (isBolt11Expired(invoice, check.nowSeconds))
+      return yield* new QuoteRejected({ reason: "expired", message: "the invoice has expired" })
+    if (invoice.amountMsat !== undefined && !amountMatches(check.quoteAmount, check.unit, invoice.amountMsat))
+      return yield* new QuoteRejected({
+        reason: "amount-mismatch",
+        message: `the quote's amount (${check.quoteAmount} ${check.unit}) is not the invoice's`,
+      })
+  })

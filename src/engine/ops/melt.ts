@@ -35,7 +35,7 @@ import {
   type WalletError,
 } from "../../model/index.js"
 import type { WalletRuntime } from "../runtime.js"
-import { amountMatches, bolt11AmountMsat, defaultMaxFeeReserve } from "./melt-policy.js"
+import { checkInvoice, defaultMaxFeeReserve } from "./melt-policy.js"
 import { recoverAfterAmbiguity, recoverMeltHeld } from "./melt-recovery.js"
 import { appendMeltIntent, inputsOf, type MeltStarted, meltStarted, requestMelt } from "./melt-steps.js"
 import { type MeltOutcome, paymentInFlight } from "./settled.js"
@@ -109,12 +109,17 @@ export const meltQuote = (
         reason: "amount-mismatch",
         message: "the quote is for another payment request",
       })
-    const invoiceMsat = bolt11AmountMsat(req.request)
-    if (quote.amount <= 0n || (invoiceMsat !== undefined && !amountMatches(quote.amount, unit, invoiceMsat)))
+    if (quote.amount <= 0n)
       return yield* new QuoteRejected({
         reason: "amount-mismatch",
         message: `the quote's amount (${quote.amount} ${unit}) is not the invoice's`,
       })
+    yield* checkInvoice(req.request, {
+      method,
+      unit,
+      quoteAmount: quote.amount,
+      nowSeconds: Math.floor(rt.services.now() / 1000),
+    })
     const cap = req.maxFeeReserve ?? defaultMaxFeeReserve(quote.amount, unit)
     if (quote.fee_reserve > cap)
       return yield* new QuoteRejected({

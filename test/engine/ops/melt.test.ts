@@ -5,16 +5,27 @@
  */
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
+import { utf8 } from "../../../src/crypto/bytes.js"
 import type { Engine } from "../../../src/engine/engine.js"
-import { walletRuntime, withHooks } from "../../../src/engine/internal.js"
+import { engineStore, walletRuntime, withHooks } from "../../../src/engine/internal.js"
 import { defaultMaxFeeReserve } from "../../../src/engine/ops/melt.js"
-import { bolt11AmountMsat } from "../../../src/engine/ops/melt-policy.js"
+import { checkInvoice, type InvoiceCheck } from "../../../src/engine/ops/melt-policy.js"
 import { recoverMelt } from "../../../src/engine/ops/melt-recovery.js"
 import type { Wallet } from "../../../src/engine/wallet.js"
 import type { MintClientShape } from "../../../src/ports/mint-client.js"
+import { decodeBolt11 } from "../../../src/protocol/bolt11.js"
+import { bytesWords, field, writeInvoice } from "../../support/bolt11-encode.js"
 import { directMintClient } from "../../support/direct-mint-client.js"
 import { freshDir, openTestEngine, testMint } from "../../support/engine.js"
 import type { TestMint, TestMintOptions } from "../../support/mint/index.js"
+import { fakeInvoice, parseFakeInvoice, TEST_NODE_PUBKEY } from "../../support/mint/invoice.js"
+
+/**
+ * A regtest invoice (LND) that nutshell's FakeWallet tests melt (`tests/mint/test_mint_melt.py`,
+ * `invoice_64_sat`): a real node's invoice, with `c`, `x` and optional feature bits our writer does not set.
+ */
+const NUTSHELL_INVOICE_64_SAT =
+  "lnbcrt640n1pn0r3tfpp5e30xac756gvd26cn3tgsh8ug6ct555zrvl7vsnma5cwp4g7auq5qdqqcqzzsxqyz5vqsp5xfhtzg0y3mekv6nsdnj43c346smh036t4f8gcfa2zwpxzwcryqvs9qxpqysgqw5juev8y3zxpdu0mvdrced5c6a852f9x7uh57g6fgjgcg5muqzd5474d7xgh770frazel67eejfwelnyr507q46hxqehala880rhlqspw07ta0"
 
 const engines: Engine[] = []
 afterEach(async () => {
@@ -193,18 +204,226 @@ describe("melt: quote checks", () => {
     }
     expect(w.history().filter((o) => o.kind === "melt")).toHaveLength(0)
   })
+})
 
-  it("reads the amount of a BOLT11 invoice in msat", () => {
-    const tail = "1pvjluezsp5zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zyg3zygs"
-    expect(bolt11AmountMsat(`lnbc2500u${tail}`)).toBe(250_000_000n)
-    expect(bolt11AmountMsat(`lnbc20m${tail}`)).toBe(2_000_000_000n)
-    expect(bolt11AmountMsat(`lnbcrt1000n${tail}`)).toBe(100_000n)
-    expect(bolt11AmountMsat(`lntb10p${tail}`)).toBe(1n)
-    expect(bolt11AmountMsat(`LNBC2${tail.toUpperCase()}`)).toBe(200_000_000_000n)
-    expect(bolt11AmountMsat(`lnbc11p${tail}`)).toBeUndefined() // not a whole msat
-    expect(bolt11AmountMsat(`lnbc${tail}`)).toBeUndefined() // amountless
-    expect(bolt11AmountMsat(`lnbc01u${tail}`)).toBeUndefined() // leading zero
-    expect(bolt11AmountMsat("cashuBo2Fteo")).toBeUndefined()
+describe("melt: the invoice (decoded with the BOLT #11 decoder before anything is recorded)", () => {
+  /** Unix seconds now. */
+  const nowSec = () => Math.floor(Date.now() / 1000)
+
+  /**
+   * A wallet whose mint quotes any request when `lax` is set (a mint with a laxer decoder than the wallet's,
+   * or one that quotes without looking): the quote is `lax`'s amount for whatever request was sent. Unset,
+   * the in-process mint answers. `skew` moves the engine's clock (ms).
+   */
+  const laxSetup = async (name: string) => {
+    const ctl = { lax: undefined as bigint | undefined, skew: 0 }
+    const s = await setup(
+      name,
+      {},
+      1000n,
+      (base) => ({
+        ...base,
+        meltQuote: (url, method, request) =>
+          ctl.lax === undefined
+            ? base.meltQuote(url, method, request)
+            : Effect.succeed({
+                quote: "lax-quote",
+                amount: ctl.lax,
+                fee_reserve: 2n,
+                state: "UNPAID" as const,
+                unit: request.unit,
+                request: request.request,
+                expiry: nowSec() + 600,
+              }),
+      }),
+      () => Date.now() + ctl.skew,
+    )
+    return { ...s, ctl }
+  }
+
+  /** The log head of the engine (one wallet: the wallet's log). */
+  const head = (engine: Engine) => Effect.runPromise(engineStore(engine).head)
+
+  /** `p` is refused; the refusal recorded nothing: the log head, the history and the balance did not move. */
+  const refusedWithoutTrace = async (s: Setup, p: Promise<unknown>) => {
+    const before = { head: await head(s.engine), history: s.w.history().length, balance: s.w.balance() }
+    const e = await rejection(p)
+    expect({ head: await head(s.engine), history: s.w.history().length, balance: s.w.balance() }).toEqual(
+      before,
+    )
+    return e
+  }
+
+  const quote = (s: Setup, request: string, unit?: string) =>
+    s.w.meltQuote({ mintUrl: s.mint.baseUrl, request, ...(unit !== undefined ? { unit } : {}) })
+
+  it("the test mint's invoices are real: signed regtest invoices the decoder reads back", () => {
+    const invoice = fakeInvoice(100n)
+    expect(invoice.startsWith("lnbcrt1000n1")).toBe(true)
+    const decoded = decodeBolt11(invoice)
+    expect(decoded).toMatchObject({ network: "regtest", amountMsat: 100_000n, payeePubkey: TEST_NODE_PUBKEY })
+    expect(decoded.paymentSecret).toMatch(/^[0-9a-f]{64}$/)
+    expect(decodeBolt11(fakeInvoice(100n)).paymentHash).not.toBe(decoded.paymentHash)
+    expect(parseFakeInvoice(invoice)?.amount).toBe(100n)
+    // Not an invoice, amountless, or not regtest: the test mint does not quote it.
+    expect(parseFakeInvoice("lnbcrt1000n1qqqqqqqqqqqqqqqq")).toBeUndefined()
+    expect(parseFakeInvoice(fakeInvoice(0n, { amountless: true }))).toBeUndefined()
+    expect(parseFakeInvoice(NUTSHELL_INVOICE_64_SAT)?.amount).toBe(64n)
+  })
+
+  it("an invoice for another amount than the quote's is refused (amount-mismatch), recording nothing", async () => {
+    const s = await laxSetup("inv-amount")
+    const invoice = s.mint.invoice(100n)
+    for (const amount of [99n, 101n, 1n]) {
+      s.ctl.lax = amount
+      expect(await refusedWithoutTrace(s, quote(s, invoice))).toMatchObject({
+        _tag: "QuoteRejected",
+        reason: "amount-mismatch",
+      })
+    }
+    // The quote the honest mint gives for it is accepted (and recorded).
+    s.ctl.lax = undefined
+    const before = await head(s.engine)
+    expect((await quote(s, invoice)).amount).toBe(100n)
+    expect(await head(s.engine)).toBeGreaterThan(before)
+  })
+
+  it("an expired invoice is refused (expired), by the engine's clock, recording nothing", async () => {
+    const s = await laxSetup("inv-expired")
+    // The test mint quotes expired invoices; the wallet refuses them itself.
+    const old = fakeInvoice(100n, { timestamp: nowSec() - 7200 })
+    expect(await refusedWithoutTrace(s, quote(s, old))).toMatchObject({
+      _tag: "QuoteRejected",
+      reason: "expired",
+    })
+    // Expiring within the minute: fine now, refused once the engine's clock passes timestamp + x.
+    const short = fakeInvoice(100n, { timestamp: nowSec(), expirySeconds: 60 })
+    s.ctl.skew = 120_000
+    expect(await refusedWithoutTrace(s, quote(s, short))).toMatchObject({
+      _tag: "QuoteRejected",
+      reason: "expired",
+    })
+    s.ctl.skew = 0
+    expect((await quote(s, short)).amount).toBe(100n)
+    expect(s.mint.stats().requests["POST /v1/melt/quote/bolt11"]).toBe(3)
+  })
+
+  it("a malformed invoice fails with the decoder's DecodeError (the caller's input), recording nothing", async () => {
+    const s = await laxSetup("inv-malformed")
+    const good = s.mint.invoice(10n)
+    const last = good.at(-1) === "q" ? "p" : "q"
+    const key = new Uint8Array(32).fill(7)
+    const ts = nowSec()
+    const p = field("p", bytesWords(new Uint8Array(32).fill(1)))
+    const secret = field("s", bytesWords(new Uint8Array(32).fill(2)))
+    const d = field("d", bytesWords(utf8("x")))
+    const cases: ReadonlyArray<readonly [string, string, string]> = [
+      [`${good.slice(0, -1)}${last}`, "bech32", "checksum"],
+      ["lnbc1qqqqqqq", "bech32", "checksum"],
+      ["cashuBo2Fteo", "bech32", "input"],
+      [
+        writeInvoice("lnbcrt100n", ts, [p, secret, d], key, { raw: new Uint8Array(65) }),
+        "signature",
+        "signature",
+      ],
+      [writeInvoice("lnbcrt100n", ts, [p, d], key), "schema", "tagged.s"],
+      [writeInvoice("lnxx100n", ts, [p, secret, d], key), "prefix", "hrp"],
+    ]
+    // The in-process mint decodes too: it refuses them first ("could not decode invoice", its generic code 0).
+    expect(await refusedWithoutTrace(s, quote(s, cases[0]![0]))).toMatchObject({ code: 0 })
+    // A mint that quotes them anyway: the wallet's decoder refuses them.
+    s.ctl.lax = 10n
+    for (const [invoice, reason, path] of cases) {
+      const e = await refusedWithoutTrace(s, quote(s, invoice))
+      expect(e).toMatchObject({ _tag: "DecodeError", reason, path })
+      expect(JSON.stringify({ ...e, message: (e as { message?: string }).message })).not.toContain(
+        invoice.slice(4, 20),
+      )
+    }
+  })
+
+  it("an amountless invoice is not checked for an amount (the mint chose it); it must still decode and be unexpired", async () => {
+    const s = await laxSetup("inv-amountless")
+    s.ctl.lax = 42n
+    const q = await quote(s, fakeInvoice(0n, { amountless: true }))
+    expect(q.amount).toBe(42n)
+    expect(s.w.history().filter((o) => o.kind === "melt")).toHaveLength(1)
+    expect(
+      await refusedWithoutTrace(
+        s,
+        quote(s, fakeInvoice(0n, { amountless: true, timestamp: nowSec() - 7200 })),
+      ),
+    ).toMatchObject({ _tag: "QuoteRejected", reason: "expired" })
+  })
+
+  it("a sat quote for a sub-satoshi invoice may round either way, no further", async () => {
+    const s = await laxSetup("inv-subsat")
+    const invoice = fakeInvoice(0n, { amountMsat: 10_500n }) // 10.5 sat
+    // The in-process mint rounds up (as nutshell does): 11.
+    expect((await quote(s, invoice)).amount).toBe(11n)
+    // A mint that rounds down (as CDK does): 10.
+    s.ctl.lax = 10n
+    expect((await quote(s, invoice)).amount).toBe(10n)
+    for (const amount of [9n, 12n]) {
+      s.ctl.lax = amount
+      expect(await refusedWithoutTrace(s, quote(s, invoice))).toMatchObject({
+        _tag: "QuoteRejected",
+        reason: "amount-mismatch",
+      })
+    }
+    // 1 msat over a whole sat: 10 or 11.
+    const tiny = fakeInvoice(0n, { amountMsat: 10_001n })
+    for (const amount of [10n, 11n]) {
+      s.ctl.lax = amount
+      expect((await quote(s, tiny)).amount).toBe(amount)
+    }
+    expect(s.w.history().filter((o) => o.kind === "melt")).toHaveLength(4)
+  })
+
+  it("checkInvoice: the rule by unit and method, the expiry boundary, a recorded nutshell test invoice", async () => {
+    const run = (request: string, o: Partial<InvoiceCheck> = {}) =>
+      Effect.runPromise(
+        Effect.result(
+          checkInvoice(request, {
+            method: "bolt11",
+            unit: "sat",
+            quoteAmount: 0n,
+            nowSeconds: nowSec(),
+            ...o,
+          }),
+        ),
+      )
+    const ok = { _tag: "Success" }
+    const refused = (reason: string) => ({ _tag: "Failure", failure: { _tag: "QuoteRejected", reason } })
+    const sub = fakeInvoice(0n, { amountMsat: 1_500n }) // 1.5 sat
+    expect(await run(sub, { quoteAmount: 1n })).toMatchObject(ok)
+    expect(await run(sub, { quoteAmount: 2n })).toMatchObject(ok)
+    expect(await run(sub, { quoteAmount: 3n })).toMatchObject(refused("amount-mismatch"))
+    // msat: exact.
+    expect(await run(sub, { unit: "msat", quoteAmount: 1_500n })).toMatchObject(ok)
+    expect(await run(sub, { unit: "msat", quoteAmount: 1_501n })).toMatchObject(refused("amount-mismatch"))
+    // Another unit: the mint's exchange rate is not checked; the invoice still is.
+    expect(await run(sub, { unit: "usd", quoteAmount: 7n })).toMatchObject(ok)
+    expect(await run("lnbc1qqqqqqq", { unit: "usd", quoteAmount: 7n })).toMatchObject({
+      _tag: "Failure",
+      failure: { _tag: "DecodeError" },
+    })
+    // Another method: its request is not a bolt11 invoice, nothing to check here.
+    expect(await run("lno1qqqq", { method: "bolt12", quoteAmount: 7n })).toMatchObject(ok)
+    // Expiry: refused from timestamp + x on (that second included).
+    const ts = 1_800_000_000
+    const x = fakeInvoice(5n, { timestamp: ts, expirySeconds: 60 })
+    expect(await run(x, { quoteAmount: 5n, nowSeconds: ts + 59 })).toMatchObject(ok)
+    expect(await run(x, { quoteAmount: 5n, nowSeconds: ts + 60 })).toMatchObject(refused("expired"))
+    // An LND regtest invoice from nutshell's FakeWallet tests: 64 sat, created 2024-09-23, 1 day expiry.
+    const created = decodeBolt11(NUTSHELL_INVOICE_64_SAT).timestamp
+    expect(await run(NUTSHELL_INVOICE_64_SAT, { quoteAmount: 64n, nowSeconds: created + 60 })).toMatchObject(
+      ok,
+    )
+    expect(await run(NUTSHELL_INVOICE_64_SAT, { quoteAmount: 63n, nowSeconds: created + 60 })).toMatchObject(
+      refused("amount-mismatch"),
+    )
+    expect(await run(NUTSHELL_INVOICE_64_SAT, { quoteAmount: 64n })).toMatchObject(refused("expired"))
   })
 })
 
