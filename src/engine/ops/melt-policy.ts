@@ -17,13 +17,13 @@ import { decodeBolt11Effect, isBolt11Expired } from "../../protocol/bolt11.js"
  * never refuses them — while a mint that inflates the reserve to keep it (RELIABILITY T5) is refused before
  * any proof is reserved. The base keeps small payments payable, where the mint's floor dominates the ratio.
  */
-export const DEFAULT_FEE_RESERVE_CAP = {
+export const DEFAULT_FEE_RESERVE_CAP: {
   /** Percent of the quoted amount. */
-  percent: 10n,
+  readonly percent: bigint
   /** Flat allowance per unit (units not listed use `otherBase`). */
-  base: { sat: 100n, msat: 100_000n } as Readonly<Record<string, bigint>>,
-  otherBase: 100n,
-} as const
+  readonly base: Readonly<Record<string, bigint>>
+  readonly otherBase: bigint
+} = { percent: 10n, base: { sat: 100n, msat: 100_000n }, otherBase: 100n }
 
 /** The largest fee reserve accepted by default for a melt of `amount` in `unit` (see the cap's comment). */
 export const defaultMaxFeeReserve = (amount: bigint, unit: string): bigint =>

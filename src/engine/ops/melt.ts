@@ -15,7 +15,8 @@
  *    - anything ambiguous (connection lost, 5xx, 20004, a garbled answer) → `OperationPending{ambiguous}`
  *      and one recovery pass right away.
  * 3. Recovery (`./melt-recovery.ts`): only the quote's state decides a melt. The steps are `./melt-steps.ts`,
- *    the quote checks (fee-reserve cap, amount) `./melt-policy.ts`.
+ *    the quote checks (fee-reserve cap; the invoice decoded as BOLT #11, unexpired, for the quote's amount)
+ *    `./melt-policy.ts`.
  *
  * One path at a time settles a given melt in this process (the live call, `recover`, `checkPending`): it
  * holds the operation's claim (`WalletRuntime.claimOperation`); a second one finds it claimed and reports

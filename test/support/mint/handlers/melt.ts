@@ -1,5 +1,5 @@
 /**
- * NUT-05/23 melting over bolt11: quotes for fake invoices (amount read from the invoice, configurable fee
+ * NUT-05/23 melting over bolt11: quotes for the test mint's own signed regtest invoices (amount read from the invoice, configurable fee
  * reserve), and a synchronous `POST /v1/melt/bolt11` whose payment ends as the mint's `meltOutcome` says:
  * `paid` (inputs spent, NUT-08 change signed onto the blank outputs in the order given, largest piece first),
  * `pending` (inputs held, 11002 for anyone reusing them, until `settleMelt`), or `failed` (20004, inputs
