@@ -73,14 +73,17 @@ const illegal = (
 
 /** The snapshot of an operation that just started (the machine's initial state). */
 export const startOperation = (started: OperationStarted): SagaSnapshot => {
-  const snapshot = MACHINES[started.kind].resolveState({ value: "started", context: { attempts: 0 } })
-  return {
-    kind: started.kind,
-    operationId: started.operationId,
-    state: snapshot.value as SagaState,
-    attempts: snapshot.context.attempts,
+  let initial = INITIAL.get(started.kind)
+  if (initial === undefined) {
+    const snapshot = MACHINES[started.kind].resolveState({ value: "started", context: { attempts: 0 } })
+    initial = { state: snapshot.value as SagaState, attempts: snapshot.context.attempts }
+    INITIAL.set(started.kind, initial)
   }
+  return { kind: started.kind, operationId: started.operationId, ...initial }
 }
+
+/** Each kind's initial state, asked of its machine once. */
+const INITIAL = new Map<OperationKind, { readonly state: SagaState; readonly attempts: number }>()
 
 /** The outcome of one step. */
 export type StepResult =
@@ -88,38 +91,65 @@ export type StepResult =
   | { readonly ok: false; readonly error: IllegalOperationStep }
 
 /**
- * Applies one operation event to a saga. Refused: a second `OperationStarted`, an event of another
- * operation or kind, and anything its machine does not allow in the current state.
+ * The state one operation event leads a saga of `kind` to from `state` (having made `attempts` requests), or
+ * undefined when its machine refuses it. Allocation-light and error-free: folds over long or damaged logs
+ * call it once per event.
  */
-export const stepOperation = (snapshot: SagaSnapshot, event: OperationEvent): StepResult => {
-  const { kind, state } = snapshot
-  if (event._tag === "OperationStarted")
-    return { ok: false, error: illegal(kind, state, event._tag, "after the start") }
-  if (event.operationId !== snapshot.operationId)
-    return { ok: false, error: illegal(kind, state, event._tag, "of another operation") }
-  if (event.kind !== kind)
-    return { ok: false, error: illegal(kind, state, event._tag, `of a ${event.kind} operation`) }
-  const sagaEvent = toSagaEvent(event)
-  const key = transitionKey(kind, state, sagaEvent, snapshot.attempts)
+export const nextSagaState = (
+  kind: OperationKind,
+  state: SagaState,
+  attempts: number,
+  event: Exclude<OperationEvent, OperationStarted>,
+): SagaState | undefined => {
+  const key = transitionKey(kind, state, event, attempts)
   let next = TRANSITIONS.get(key)
   if (next === undefined) {
     const machine = MACHINES[kind]
-    const current = machine.resolveState({ value: state, context: { attempts: snapshot.attempts } })
+    const current = machine.resolveState({ value: state, context: { attempts } })
+    const sagaEvent = toSagaEvent(event)
     // `can` evaluates the guards; every legal transition has a target, so a refused step is exactly `!can`.
     next = current.can(sagaEvent) ? (transition(machine, current, sagaEvent)[0].value as SagaState) : REFUSED
     TRANSITIONS.set(key, next)
   }
-  if (next === REFUSED) return { ok: false, error: illegal(kind, state, event._tag, "is not allowed") }
+  return next === REFUSED ? undefined : next
+}
+
+/**
+ * Where one operation event leads a saga, or undefined when its machine refuses it (or it is a second
+ * `OperationStarted`, or an event of another operation or kind). No error is built.
+ */
+export const nextSnapshot = (snapshot: SagaSnapshot, event: OperationEvent): SagaSnapshot | undefined => {
+  const { kind, state } = snapshot
+  if (event._tag === "OperationStarted" || event.operationId !== snapshot.operationId || event.kind !== kind)
+    return undefined
+  const next = nextSagaState(kind, state, snapshot.attempts, event)
+  if (next === undefined) return undefined
   return {
-    ok: true,
-    snapshot: {
-      kind,
-      operationId: snapshot.operationId,
-      state: next,
-      // Every legal `OperationRequested` counts an attempt (the machines' `countAttempt`); nothing else does.
-      attempts: sagaEvent.type === "OperationRequested" ? snapshot.attempts + 1 : snapshot.attempts,
-    },
+    kind,
+    operationId: snapshot.operationId,
+    state: next,
+    // Every legal `OperationRequested` counts an attempt (the machines' `countAttempt`); nothing else does.
+    attempts: event._tag === "OperationRequested" ? snapshot.attempts + 1 : snapshot.attempts,
   }
+}
+
+/**
+ * Applies one operation event to a saga. Refused: a second `OperationStarted`, an event of another
+ * operation or kind, and anything its machine does not allow in the current state.
+ */
+export const stepOperation = (snapshot: SagaSnapshot, event: OperationEvent): StepResult => {
+  const next = nextSnapshot(snapshot, event)
+  if (next !== undefined) return { ok: true, snapshot: next }
+  const { kind, state } = snapshot
+  const why =
+    event._tag === "OperationStarted"
+      ? "after the start"
+      : event.operationId !== snapshot.operationId
+        ? "of another operation"
+        : event.kind !== kind
+          ? `of a ${event.kind} operation`
+          : "is not allowed"
+  return { ok: false, error: illegal(kind, state, event._tag, why) }
 }
 
 /**
@@ -131,17 +161,22 @@ export const stepOperation = (snapshot: SagaSnapshot, event: OperationEvent): St
 const TRANSITIONS = new Map<string, SagaState | typeof REFUSED>()
 const REFUSED = "refused" as const
 
-const transitionKey = (kind: OperationKind, state: SagaState, e: SagaEvent, attempts: number): string => {
-  switch (e.type) {
+const transitionKey = (
+  kind: OperationKind,
+  state: SagaState,
+  e: Exclude<OperationEvent, OperationStarted>,
+  attempts: number,
+): string => {
+  switch (e._tag) {
     case "OperationRequested":
-      return `${kind}|${state}|${e.type}|${e.attempt === attempts + 1}`
+      return `${kind}|${state}|${e._tag}|${e.attempt === attempts + 1}`
     case "OperationPending":
     case "OperationCompensated":
-      return `${kind}|${state}|${e.type}|${e.reason}`
+      return `${kind}|${state}|${e._tag}|${e.reason}`
     case "OperationRecovering":
-      return `${kind}|${state}|${e.type}|${e.step}|${e.outcome}`
+      return `${kind}|${state}|${e._tag}|${e.step}|${e.outcome}`
     default:
-      return `${kind}|${state}|${e.type}`
+      return `${kind}|${state}|${e._tag}`
   }
 }
 

@@ -16,7 +16,7 @@
  * @module
  */
 import { type OperationStatus, operationStatusOf } from "../machines/decider.js"
-import { startOperation, stepOperation } from "../machines/operation.js"
+import { nextSagaState, startOperation } from "../machines/operation.js"
 import { type OperationEvent, SAGA_STATES, type SagaState } from "../machines/saga.js"
 import type { CompensationReason, OperationKind } from "../model/index.js"
 import type { RecordedEvent } from "../ports/event-store.js"
@@ -104,27 +104,22 @@ const fresh = (operationId: string, kind: OperationKind, rec: RecordedEvent): Op
 })
 
 /**
- * The view stepped by the operation's saga machine; unchanged once ended. A step the machine refuses (only a
- * foreign or damaged log holds one; the audit reports it) leaves the state where it was — except an end: a
- * recorded completion or compensation is the operation's outcome whatever led to it.
+ * The saga state after `e`: stepped by the operation's machine; unchanged once ended. A step the machine
+ * refuses (only a foreign or damaged log holds one; the audit reports it) leaves the state where it was —
+ * except an end: a recorded completion or compensation is the operation's outcome whatever led to it.
  */
-const stepped = (
+const stateAfter = (
   op: OperationView,
   e: Exclude<OperationEvent, { _tag: "OperationStarted" }>,
-): OperationView => {
-  if (isTerminal(op.status)) return op
-  const r = stepOperation(
-    { kind: op.kind, operationId: op.operationId, state: op.sagaState, attempts: op.attempts },
-    e,
-  )
-  const sagaState: SagaState = r.ok
-    ? r.snapshot.state
-    : e._tag === "OperationCompleted"
-      ? "completed"
-      : e._tag === "OperationCompensated"
-        ? "compensated"
-        : op.sagaState
-  return { ...op, sagaState, status: operationStatusOf(sagaState) }
+): SagaState => {
+  if (isTerminal(op.status)) return op.sagaState
+  const next = e.kind === op.kind ? nextSagaState(op.kind, op.sagaState, op.attempts, e) : undefined
+  if (next !== undefined) return next
+  return e._tag === "OperationCompleted"
+    ? "completed"
+    : e._tag === "OperationCompensated"
+      ? "compensated"
+      : op.sagaState
 }
 
 const evolve = (state: OperationsState, rec: RecordedEvent): OperationsState => {
@@ -145,12 +140,19 @@ const evolve = (state: OperationsState, rec: RecordedEvent): OperationsState => 
   const stream = rec.envelope.streamId
   const ops = state.wallets.get(stream) ?? PMap.empty<string, OperationView>()
   const before = ops.get(e.operationId) ?? fresh(e.operationId, e.kind, rec)
-  const op: OperationView = { ...before, updatedAt: rec.envelope.time, lastSequence: rec.envelope.sequence }
+  // One spread per event: the saga state is folded in with the timestamps (this fold runs over whole logs).
+  const sagaState = e._tag === "OperationStarted" ? startOperation(e).state : stateAfter(before, e)
+  const op: OperationView = {
+    ...before,
+    sagaState,
+    status: operationStatusOf(sagaState),
+    updatedAt: rec.envelope.time,
+    lastSequence: rec.envelope.sequence,
+  }
   let next: OperationView
   switch (e._tag) {
     case "OperationStarted": {
-      const sagaState = startOperation(e).state
-      const base = { ...op, mintUrl: e.mintUrl, sagaState, status: operationStatusOf(sagaState) }
+      const base = { ...op, mintUrl: e.mintUrl }
       switch (e.kind) {
         case "mint":
           next = { ...base, unit: e.unit, amount: e.amount, detail: e.method }
@@ -173,38 +175,38 @@ const evolve = (state: OperationsState, rec: RecordedEvent): OperationsState => 
       break
     }
     case "OperationPrepared":
-      next = { ...stepped(op, e), inputs: e.inputs.length, outputs: e.outputs.length }
+      next = { ...op, inputs: e.inputs.length, outputs: e.outputs.length }
       break
     case "OperationRequested":
-      next = { ...stepped(op, e), attempts: Math.max(op.attempts, e.attempt) }
+      next = { ...op, attempts: Math.max(op.attempts, e.attempt) }
       break
     case "OperationSigned":
-      next = stepped(op, e)
+      next = op
       break
     case "OperationPending":
-      next = { ...stepped(op, e), pendingReason: e.reason, code: e.code ?? op.code }
+      next = { ...op, pendingReason: e.reason, code: e.code ?? op.code }
       break
     case "OperationCompensated":
       next = {
-        ...stepped(op, e),
-        compensation: isTerminal(op.status) ? op.compensation : e.reason,
+        ...op,
+        compensation: isTerminal(before.status) ? op.compensation : e.reason,
         code: e.code ?? op.code,
       }
       break
     case "OperationRecovering":
       next = {
-        ...stepped(op, e),
+        ...op,
         recoveries: op.recoveries + 1,
         lastRecovery: `${e.step}:${e.outcome}`,
         code: e.code ?? op.code,
       }
       break
     case "OperationCompleted": {
-      if (isTerminal(op.status)) {
+      if (isTerminal(before.status)) {
         next = op
         break
       }
-      const done = stepped(op, e)
+      const done = op
       switch (e.kind) {
         case "mint":
           next = { ...done, amount: e.amount }
