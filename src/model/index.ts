@@ -58,6 +58,7 @@ export const CORECASHU_ERROR_TAGS: ReadonlySet<CorecashuError["_tag"]> = new Set
   "EngineClosed",
   "EngineInvariant",
   "InvalidArgument",
+  "SignatureMismatch",
 ])
 
 /** True when `u` is one of the project's tagged errors (any layer's). */

@@ -47,7 +47,7 @@ import { DecodeError, KeysetError, UnknownMint, type WalletError } from "../../m
 import type { KeysetView } from "../../projections/mints.js"
 import { matchProofStates } from "../../protocol/schemas/checkstate.js"
 import { syncMint } from "../mints.js"
-import { proofsFromSignatures } from "../outputs.js"
+import { checkedProofs } from "../outputs.js"
 import { attempt } from "../pure.js"
 import type { WalletRuntime } from "../runtime.js"
 import { ifAny, sumAmounts } from "./lists.js"
@@ -157,9 +157,7 @@ const scanKeyset = (
       }
       empty = 0
       // Checked like any signatures (keyset, a key for the amount, DLEQ), then unblinded.
-      const proofs = yield* attempt(() =>
-        proofsFromSignatures(rt.seed, keyset, intents, signatures, { requireDleq }),
-      )
+      const proofs = yield* checkedProofs(rt.seed, keyset, intents, signatures, { requireDleq })
       for (const p of proofs)
         if (p.counter !== undefined && (scan.highest === undefined || p.counter > scan.highest))
           scan.highest = p.counter

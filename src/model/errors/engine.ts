@@ -116,7 +116,10 @@ export class InvalidArgument extends Data.TaggedError("InvalidArgument")<{
   readonly message: string
 }> {}
 
-/** The mint's signatures do not answer the outputs asked for (count, keyset or amount). */
+/**
+ * The mint's signatures do not answer the outputs asked for (count, keyset or amount): a lying or broken
+ * mint. Where it can leave the API (a restore scan), nothing was recorded.
+ */
 export class SignatureMismatch extends Data.TaggedError("SignatureMismatch")<{ readonly message: string }> {}
 
 /** Every error the engine itself raises. */
@@ -133,6 +136,7 @@ export type EngineError =
   | EngineClosed
   | EngineInvariant
   | InvalidArgument
+  | SignatureMismatch
 
 /**
  * Everything a wallet call can fail with: the engine's own errors, the pure layers' (a bad token, a bad

@@ -201,6 +201,39 @@ describe("restore", () => {
     expect(b.balance()).toBe(3n)
     expect((await e2.audit()).ok).toBe(true)
   })
+  it("a restore answer signing with another keyset fails typed (SignatureMismatch) and records nothing", async () => {
+    const mint = testMint("restore-keyset-lie", { cacheTtlSeconds: null })
+    const e1 = await open([mint])
+    const a = await e1.createWallet({ walletId: "a" })
+    await a.addMint(mint.baseUrl)
+    await fund(a, mint, 5n)
+    const original = mint.handle.bind(mint)
+    intercept(mint, async (req) => {
+      const res = await original(req)
+      if (!req.path.endsWith("/v1/restore")) return res
+      const parsed = JSON.parse(res.body) as { outputs: unknown[]; signatures: Array<{ id: string }> }
+      return {
+        ...res,
+        body: JSON.stringify({
+          ...parsed,
+          signatures: parsed.signatures.map((g) => ({ ...g, id: "00ffffffffffffff" })),
+        }),
+      }
+    })
+    const e2 = await open([mint])
+    const b = await e2.createWallet({ walletId: "b", mnemonic: a.mnemonic() })
+    await b.addMint(mint.baseUrl)
+    const before = walletRuntime(b).view().nextCounter(activeId(b, mint))
+    const failed = await b.restore({ mintUrl: mint.baseUrl }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(failed).toMatchObject({ _tag: "SignatureMismatch" })
+    expect(b.balance()).toBe(0n)
+    expect(b.history().filter((op) => op.kind === "restore")).toEqual([])
+    expect(walletRuntime(b).view().nextCounter(activeId(b, mint))).toBe(before)
+    expect((await e2.audit()).ok).toBe(true)
+  })
 })
 
 describe("restore: proofs pending at the mint", () => {
