@@ -11,7 +11,7 @@
  * Without the binary it fails at once with the script's message: run `bash scripts/nats.sh install`.
  */
 import { execFile } from "node:child_process"
-import { mkdtempSync, readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, afterEach } from "vitest"
@@ -40,8 +40,8 @@ const run = (args: ReadonlyArray<string>, timeoutMs = 90_000): Promise<string> =
   new Promise((ok, fail) => {
     execFile("bash", [SCRIPT, ...args], { timeout: timeoutMs, encoding: "utf8" }, (error, stdout, stderr) => {
       if (error === null) return ok(stdout)
-      const hint = /not built/.test(stderr) ? " (build it once: `bash scripts/nats.sh install`)" : ""
-      fail(new Error(`scripts/nats.sh ${args.join(" ")} failed${hint}: ${stderr.trim() || error.message}`))
+      // Without the binary, the script's message says to run `bash scripts/nats.sh install`.
+      fail(new Error(`scripts/nats.sh ${args.join(" ")} failed: ${stderr.trim() || error.message}`))
     })
   })
 
@@ -69,7 +69,10 @@ export const startNats = async (options: StartNatsOptions = {}): Promise<NatsSer
     dir,
     "--owner-pid",
     String(process.pid),
-  ])
+  ]).catch((e: unknown) => {
+    rmSync(dir, { recursive: true, force: true })
+    throw e
+  })
   const url = /^NATS_URL=(.+)$/m.exec(out)?.[1]
   if (url === undefined) throw new Error(`scripts/nats.sh start printed no NATS_URL: ${out}`)
   const servers = url.split(",")

@@ -11,14 +11,18 @@
 import { JetStreamApiError, jetstream, jetstreamManager } from "@nats-io/jetstream"
 import { Kvm } from "@nats-io/kv"
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import { type NatsServers, natsClosedAfterAll } from "../../support/nats.js"
+import { afterEach, describe, expect, it } from "vitest"
+import { type NatsServers, natsClosedAfterAll, natsClosedAfterEach } from "../../support/nats.js"
 
 /** JetStream's error for a failed expected-last-(subject-)sequence check. */
 const WRONG_LAST_SEQUENCE = 10071
 
 const enc = (s: string) => new TextEncoder().encode(s)
 
+const nats = natsClosedAfterAll() // the single server, shared by its tests
+const natsPerTest = natsClosedAfterEach() // the cluster, stopped after its test
+// Registered after the servers' hooks, so (hooks run last-registered first) connections close before the
+// servers stop.
 const connections: NatsConnection[] = []
 const open = async (servers: ReadonlyArray<string>): Promise<NatsConnection> => {
   const nc = await connect({ servers: [...servers], maxReconnectAttempts: -1, reconnectTimeWait: 100 })
@@ -67,16 +71,13 @@ const rawAtomicBatch = async (
   return JSON.parse(reply)
 }
 
-const nats = natsClosedAfterAll()
-
 describe("nats-server, single node", () => {
-  let server: NatsServers
-  beforeAll(async () => {
-    server = await nats()
-  })
+  // Started by the first test and shared; a failure to start fails every test with the reason (none skipped).
+  let started: Promise<NatsServers> | undefined
+  const single = () => (started ??= nats())
 
   it("is the pinned version, with JetStream", async () => {
-    const nc = await open(server.servers)
+    const nc = await open((await single()).servers)
     expect(nc.info?.version).toBe("2.15.3")
     expect(nc.info?.jetstream).toBe(true)
     const info = await (await jetstreamManager(nc)).getAccountInfo()
@@ -84,7 +85,7 @@ describe("nats-server, single node", () => {
   })
 
   it("refuses a publish whose expected last subject sequence is stale (10071); other subjects are independent", async () => {
-    const nc = await open(server.servers)
+    const nc = await open((await single()).servers)
     const jsm = await jetstreamManager(nc)
     await jsm.streams.add({ name: "EXPECT", subjects: ["expect.>"] })
     const js = jetstream(nc)
@@ -113,7 +114,7 @@ describe("nats-server, single node", () => {
   })
 
   it("stores a message id once within the duplicate window; on one server a retry carrying its stale expectation gets 10071", async () => {
-    const nc = await open(server.servers)
+    const nc = await open((await single()).servers)
     const jsm = await jetstreamManager(nc)
     await jsm.streams.add({ name: "DEDUPE", subjects: ["dedupe.>"], duplicate_window: 60_000_000_000 }) // 60 s, in ns
     const js = jetstream(nc)
@@ -146,7 +147,7 @@ describe("nats-server, single node", () => {
   })
 
   it("applies an atomic batch all or nothing: a stale expectation on its first message stores none of it", async () => {
-    const nc = await open(server.servers)
+    const nc = await open((await single()).servers)
     const jsm = await jetstreamManager(nc)
     await jsm.streams.add({ name: "BATCH", subjects: ["batch.>"], allow_atomic: true })
     const js = jetstream(nc)
@@ -176,7 +177,7 @@ describe("nats-server, single node", () => {
   })
 
   it("KV: create only if absent, update only from the revision read; a stale revision is refused", async () => {
-    const nc = await open(server.servers)
+    const nc = await open((await single()).servers)
     const kv = await new Kvm(nc).create("leases", { history: 1 })
 
     const r1 = await kv.create("wallet.alice", enc("node-a epoch 1"))
@@ -191,15 +192,8 @@ describe("nats-server, single node", () => {
 })
 
 describe("nats-server, 3-node cluster", () => {
-  let cluster: NatsServers
-  beforeAll(async () => {
-    cluster = await nats({ cluster: 3 })
-  })
-  afterAll(async () => {
-    await cluster?.stop()
-  })
-
   it("an R3 stream keeps taking writes, with its expectations, when its leader's server is SIGKILLed", async () => {
+    const cluster = await natsPerTest({ cluster: 3 })
     expect(cluster.servers).toHaveLength(3)
     const nc = await open(cluster.servers)
     const jsm = await jetstreamManager(nc)
