@@ -612,7 +612,51 @@ const OPEN_KEYS = [
   "vault",
   "witness",
   "create",
+  "store",
 ] as const
+/** NATS server URLs: `nats://`, `tls://`, `ws://` or `wss://` with a host and port. */
+const NATS_URL = /^(nats|tls|ws|wss):\/\/[^\s/?#]+$/
+/** JetStream stream names and subject prefixes: plain tokens (no `.`, `*`, `>` or spaces). */
+const JS_NAME = /^[A-Za-z0-9_-]{1,64}$/
+
+/** `Engine.open({ store })`: the LevelDB directory (default) or a JetStream stream and its servers. */
+const storeArgs = (v: unknown, witness: boolean): void => {
+  const kind =
+    (isPlainObject(v) ? v.kind : undefined) ?? expected("options.store.kind", '"leveldb" or "jetstream"', v)
+  if (kind === "leveldb") {
+    options<{ kind: unknown }>(v, "options.store", { kind: true }, false)
+    return
+  }
+  if (kind !== "jetstream") return expected("options.store.kind", '"leveldb" or "jetstream"', kind)
+  if (witness) invalid("options.witness", "head attestations in a witness file are for the directory log")
+  const o = options<{
+    kind: unknown
+    servers: unknown
+    stream: unknown
+    subjectPrefix: unknown
+    replicas: unknown
+  }>(
+    v,
+    "options.store",
+    { kind: true, servers: true, stream: true, subjectPrefix: true, replicas: true },
+    false,
+  )
+  const servers = typeof o.servers === "string" ? [o.servers] : o.servers
+  if (!Array.isArray(servers) || servers.length === 0 || servers.length > 32)
+    return expected("options.store.servers", "a NATS URL or a list of 1–32 of them", o.servers)
+  for (const url of servers)
+    if (typeof url !== "string" || url.length > 2048 || !NATS_URL.test(url))
+      invalid("options.store.servers", "each must be a nats://host:port URL")
+  if (o.stream !== undefined && (typeof o.stream !== "string" || !JS_NAME.test(o.stream)))
+    invalid("options.store.stream", "must be 1–64 characters [A-Za-z0-9_-]")
+  if (
+    o.subjectPrefix !== undefined &&
+    (typeof o.subjectPrefix !== "string" || !JS_NAME.test(o.subjectPrefix))
+  )
+    invalid("options.store.subjectPrefix", "must be 1–64 characters [A-Za-z0-9_-]")
+  if (o.replicas !== undefined) integer(o.replicas, "options.store.replicas", 1, 5)
+}
+
 /** How the log is unlocked: exactly one of these. */
 const ACCESS_KEYS = ["passphrase", "key", "sealer", "unencrypted", "chainOnly"] as const
 
@@ -671,6 +715,7 @@ export const openArgs = (opts: unknown, defaults: object): void => {
     if (v.insecureAllowWeakKdf !== undefined)
       flag(v.insecureAllowWeakKdf, "options.vault.insecureAllowWeakKdf")
   }
+  if (opts.store !== undefined) storeArgs(opts.store, opts.witness !== undefined)
   if (opts.options !== undefined) {
     const o = opts.options
     if (!isPlainObject(o)) throw expected("options.options", "a plain object", o)

@@ -14,9 +14,13 @@ import { isValidMnemonic, mnemonicToSeed } from "../crypto/nut13.js"
 import type { Attester, HeadAttestation } from "../events/attestation.js"
 import type { WalletCreated } from "../events/catalogue.js"
 import { walletEventId, walletStream } from "../events/ids.js"
+import type { PayloadSealer } from "../events/sealer.js"
 import { fileCheckpointStore } from "../infra/checkpoint-file-store.js"
+import { openJetStreamEventStore } from "../infra/jetstream-store.js"
+import { openJetStreamVault } from "../infra/jetstream-vault.js"
 import { type LevelDbAccess, openLevelDbEventStore } from "../infra/leveldb-store.js"
 import { MintClientHttpLive, type MintClientHttpOptions } from "../infra/mint-client/http.js"
+import type { VaultOptions } from "../infra/vault.js"
 import { appendWitness, attestHead, checkWitness, readWitness } from "../infra/witness.js"
 import {
   DecodeError,
@@ -26,7 +30,7 @@ import {
   type WalletError,
   WalletExists,
 } from "../model/index.js"
-import { EventStore } from "../ports/event-store.js"
+import { EventStore, type EventStoreShape } from "../ports/event-store.js"
 import { MintClient, type MintClientShape } from "../ports/mint-client.js"
 import { type AuditResult, auditLog, InvariantChecker } from "../projections/audit.js"
 import { backupProjection } from "../projections/backup.js"
@@ -51,10 +55,35 @@ const CHECKPOINT_DIR = "checkpoints"
 /** Save checkpoints after this many events (and when the engine closes). */
 const CHECKPOINT_EVERY = 10_000
 
+/**
+ * Where the event log lives: a LevelDB directory (the default: `dataDir`), or a NATS JetStream stream shared
+ * by the engine nodes that serve one wallet population (issue #12). With JetStream, `dataDir` holds only this
+ * node's projection checkpoints, and the vault's material lives in a KV bucket beside the stream
+ * (`infra/jetstream-vault.ts`); appends are compare-and-set on the server (`infra/jetstream-store.ts`).
+ */
+export type EngineStoreChoice =
+  | { readonly kind: "leveldb" }
+  | {
+      readonly kind: "jetstream"
+      /** NATS server URLs (`nats://127.0.0.1:4222`), one or several of the cluster. */
+      readonly servers: string | ReadonlyArray<string>
+      /** The stream holding the log (default `CORECASHU`). */
+      readonly stream?: string
+      /** Subject prefix of the wallets' streams (default `cc`). */
+      readonly subjectPrefix?: string
+      /** Replicas when this open creates the stream and the vault bucket (1 or 3; default 1). */
+      readonly replicas?: number
+    }
+
 /** Options of {@link Engine.open}. */
 export type EngineOpenOptions = LevelDbAccess & {
-  /** Directory of the event log (created if missing). One process per directory. */
+  /**
+   * Directory of the event log (created if missing; one process per directory). With a JetStream store:
+   * where this node keeps its projection checkpoints.
+   */
   readonly dataDir: string
+  /** Where the log lives (default: LevelDB in `dataDir`). */
+  readonly store?: EngineStoreChoice
   /** The mint client; default: the HTTP client with retry, timeouts, circuit breaker and rate limits. */
   readonly mintClient?: MintClientChoice
   /** Engine knobs (DLEQ policy, restore batches, polling). */
@@ -84,6 +113,44 @@ export interface CreateWalletOptions {
   readonly mnemonic?: string
   readonly label?: string
 }
+
+/** What the engine needs of its log beyond the contract: how payloads are sealed, and who attests heads. */
+type OpenedLog = EventStoreShape & {
+  readonly sealer: PayloadSealer | undefined
+  readonly attester: Attester | undefined
+}
+
+/** Opens the JetStream log: unlocks (or creates) its vault from the KV bucket, then the store. */
+const openJetStreamLog = (
+  where: Extract<EngineStoreChoice, { kind: "jetstream" }>,
+  access: LevelDbAccess,
+  vault: VaultOptions | undefined,
+  create: boolean | undefined,
+): Effect.Effect<OpenedLog, import("../model/index.js").StoreError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const common = {
+      servers: where.servers,
+      ...(where.stream !== undefined ? { stream: where.stream } : {}),
+      ...(where.subjectPrefix !== undefined ? { subjectPrefix: where.subjectPrefix } : {}),
+      ...(where.replicas !== undefined ? { replicas: where.replicas } : {}),
+      ...(create !== undefined ? { create } : {}),
+    }
+    if ("passphrase" in access || "key" in access) {
+      const secret = "passphrase" in access ? { passphrase: access.passphrase } : { key: access.key }
+      const unlocked = yield* openJetStreamVault({
+        ...common,
+        secret,
+        ...(vault !== undefined ? { vault } : {}),
+      })
+      const store = yield* openJetStreamEventStore({ ...common, sealer: unlocked.vault })
+      return {
+        ...store,
+        attester: { keyId: unlocked.vault.keyId, authenticate: unlocked.vault.authenticate },
+      }
+    }
+    const store = yield* openJetStreamEventStore({ ...common, ...access })
+    return { ...store, attester: undefined }
+  })
 
 /** The HTTP mint client with its policies, living as long as the engine's scope. */
 const httpMintClient = (options: MintClientHttpOptions): Effect.Effect<MintClientShape, never, Scope.Scope> =>
@@ -150,13 +217,27 @@ export class Engine {
       const hooks = hooksOf(opts)
       const scope = yield* Scope.make()
       const opened = yield* Effect.gen(function* () {
-        const { dataDir, mintClient, options, now, recover, vault, witness, create, ...access } = opts
-        const store = yield* openLevelDbEventStore({
+        const {
           dataDir,
-          ...(access as LevelDbAccess),
-          ...(vault !== undefined ? { vault } : {}),
-          ...(create !== undefined ? { create } : {}),
-        })
+          mintClient,
+          options,
+          now,
+          recover,
+          vault,
+          witness,
+          create,
+          store: where,
+          ...access
+        } = opts
+        const store =
+          where?.kind === "jetstream"
+            ? yield* openJetStreamLog(where, access as LevelDbAccess, vault, create)
+            : yield* openLevelDbEventStore({
+                dataDir,
+                ...(access as LevelDbAccess),
+                ...(vault !== undefined ? { vault } : {}),
+                ...(create !== undefined ? { create } : {}),
+              })
         if (witness !== undefined) {
           const attested = yield* readWitness(witness)
           yield* checkWitness(store, attested, store.attester, "furthest")

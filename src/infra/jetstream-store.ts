@@ -416,9 +416,14 @@ const connectLog = async (
       try {
         config = (await jsm.streams.add(streamConfig(opts, name, prefix))).config
       } catch (e) {
-        // Another node created it first (with another config: 10058): use what is there, if it fits.
-        config = (await jsm.streams.info(name)).config
-        if (config === undefined) throw e
+        // Another node created it first (with another config: 10058): use what is there, if it fits. When
+        // there is none, the creation's own refusal says why (e.g. subjects overlapping another stream's).
+        config = await jsm.streams.info(name).then(
+          (info) => info.config,
+          () => {
+            throw e
+          },
+        )
       }
     }
     const unfit = unfitStream(config, prefix)
