@@ -3,11 +3,12 @@
  *
  * Suites: `crypto` and `tokens` (the default, issue #2), `eventlog` (issue #3), `engine` (issue #4: our
  * engine's swap vs cashu-ts on an in-process mint) and `engine-real` (the same swap against nutshell, which it
- * starts; not in the default set). Each suite runs ours and the
+ * starts; not in the default set), `cluster` (issue #12: appends through the JetStream store vs raw JetStream
+ * publishes, on a nats-server it starts). Each suite runs ours and the
  * peer side by side in this one process and returns throughput ratios (ours / peer). With `--json`, the last
  * line printed is one JSON object merging every suite's results.
  */
-type Suite = (opts: { quick: boolean }) => Promise<Record<string, number>>
+type Suite = (opts: { quick: boolean }) => Promise<Record<string, number | string>>
 
 const suites: Record<string, () => Promise<Suite>> = {
   crypto: async () => (await import("./crypto.js")).runCryptoBench,
@@ -15,6 +16,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   eventlog: async () => (await import("./eventlog.js")).runEventLogBench,
   engine: async () => (await import("./engine.js")).runEngineBench,
   "engine-real": async () => (await import("./engine-real.js")).runEngineRealBench,
+  cluster: async () => (await import("./cluster.js")).runClusterBench,
 }
 
 const args = process.argv.slice(2)

@@ -1,0 +1,167 @@
+/**
+ * Cluster benchmark (issue #12), in one process: durable appends through `JetStreamEventStore` against raw
+ * JetStream publishes of the same bytes with the same acknowledgement settings, on a real nats-server
+ * (`scripts/nats.sh start`, JetStream with `sync_interval: always`, so every acknowledged message is fsynced).
+ *
+ * Ours: `WALLETS` wallets (Effect fibers) each append `PER_APPEND` events at a time to their own stream, with
+ * everything a real append pays (catalogue encoding, AES-256-GCM sealing under a vault, SHA-256 chaining, id
+ * and version checks, and the store's compare-and-set on the stream's tail plus the wallet's subject). The
+ * peer: the very message bodies our store wrote (read back from the stream), republished to a second stream
+ * of the same configuration on the same subjects, each awaiting its acknowledgement with the same headers'
+ * kind (`Nats-Msg-Id` and the subject's expected last sequence), `WALLETS` publishers at a time, one per
+ * subject, in order — what a store without the global compare-and-set could reach.
+ *
+ * Reported: `appendPerSec` (events/s), `appendsPerSec`, `rawAppendPerSec`, `appendVsRaw` (target ≥ 0.8),
+ * `clusterShape`. `failoverSeconds` needs wallet ownership and is not measured yet (BENCHMARKS.md).
+ *
+ * Run alone: `node --import tsx bench/cluster.ts [--quick] [--json]`; `npm run bench -- cluster …`.
+ */
+import { execFile } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { jetstream, jetstreamManager } from "@nats-io/jetstream"
+import { connect } from "@nats-io/transport-node"
+import { Effect, Exit, Scope } from "effect"
+import type { WalletEvent } from "../src/events/catalogue.js"
+import { openJetStreamEventStore } from "../src/infra/jetstream-store.js"
+import { createVault } from "../src/infra/vault.js"
+import type { NewEvent } from "../src/ports/event-store.js"
+import { flat, hex } from "./fixtures.js"
+
+const SCRIPT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../scripts/nats.sh")
+const WALLETS = Number(process.env.BENCH_WALLETS ?? 16)
+const PER_APPEND = Number(process.env.BENCH_PER_APPEND ?? 2)
+
+const sh = (args: string[]): Promise<string> =>
+  new Promise((ok, fail) =>
+    execFile("bash", [SCRIPT, ...args], { maxBuffer: 1 << 20 }, (e, stdout, stderr) =>
+      e ? fail(new Error(`scripts/nats.sh ${args[0]} failed: ${stderr || e.message}`)) : ok(stdout),
+    ),
+  )
+
+/** A ~300-byte payload: one received proof, as the event-log bench writes. */
+const sampleEvent = (i: number): WalletEvent =>
+  ({
+    _tag: "ProofsReceived",
+    mintUrl: "https://mint.example.com",
+    unit: "sat",
+    operationId: `op-${i}`,
+    proofs: [
+      {
+        amount: BigInt(1 << (i % 12)),
+        id: flat(`00${hex(7, 7)}`),
+        secret: hex(i, 32),
+        C: `02${hex(i + 1, 32)}`,
+        Y: `03${hex(i + 2, 32)}`,
+      },
+    ],
+  }) as WalletEvent
+
+/** Appends `appends` batches per wallet through the store; returns events/s and the elapsed ms. */
+const runOurs = async (servers: string[], appendsPerWallet: number) => {
+  const scope = Effect.runSync(Scope.make())
+  const { vault } = createVault({ key: new Uint8Array(32).fill(7) })
+  const store = await Effect.runPromise(
+    Scope.provide(scope)(
+      openJetStreamEventStore({ servers, stream: "OURS", subjectPrefix: "ours", sealer: vault }),
+    ),
+  )
+  let n = 0
+  const batch = (): NewEvent[] =>
+    Array.from({ length: PER_APPEND }, () => {
+      const i = n++
+      return { eventId: `e-${i}`, event: sampleEvent(i) }
+    })
+  const t0 = performance.now()
+  await Effect.runPromise(
+    Effect.forEach(
+      Array.from({ length: WALLETS }, (_, w) => w),
+      (w) =>
+        Effect.gen(function* () {
+          let version = 0
+          for (let a = 0; a < appendsPerWallet; a++)
+            version = (yield* store.append(`wallet/w${w}`, version, batch())).streamVersion
+        }),
+      { concurrency: "unbounded", discard: true },
+    ),
+  )
+  const ms = performance.now() - t0
+  const stats = store.stats()
+  await Effect.runPromise(Scope.close(scope, Exit.void))
+  vault.destroy()
+  return { eventsPerSec: (n * 1000) / ms, appendsPerSec: ((n / PER_APPEND) * 1000) / ms, ms, stats }
+}
+
+/** Republishes the bodies our store wrote to another stream, one publisher per subject; returns events/s. */
+const runRaw = async (servers: string[]) => {
+  const nc = await connect({ servers })
+  const jsm = await jetstreamManager(nc)
+  const js = jetstream(nc)
+  const info = await jsm.streams.info("OURS")
+  await jsm.streams.add({ ...info.config, name: "RAW", subjects: ["raw.>"] })
+  // The bodies, in order, grouped by subject (the same bytes our store published).
+  const bySubject = new Map<string, Uint8Array[]>()
+  for (let seq = 1; seq <= info.state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage("OURS", { seq })
+    if (m === null) throw new Error(`message ${seq} missing`)
+    const subject = `raw.${m.subject.slice("ours.".length)}`
+    const list = bySubject.get(subject) ?? []
+    list.push(m.data)
+    bySubject.set(subject, list)
+  }
+  const events = info.state.last_seq * PER_APPEND
+  const t0 = performance.now()
+  await Promise.all(
+    [...bySubject].map(async ([subject, bodies]) => {
+      let last = 0
+      for (let i = 0; i < bodies.length; i++) {
+        const ack = await js.publish(subject, bodies[i]!, {
+          msgID: `${subject}-${i}`,
+          expect: { lastSubjectSequence: last },
+        })
+        last = ack.seq
+      }
+    }),
+  )
+  const ms = performance.now() - t0
+  await nc.close()
+  return { eventsPerSec: (events * 1000) / ms, ms }
+}
+
+export const runClusterBench = async (opts: { quick: boolean }): Promise<Record<string, number | string>> => {
+  const dir = mkdtempSync(join(tmpdir(), "corecashu-bench-nats-"))
+  const out = await sh(["start", "--cluster", "1", "--dir", dir, "--owner-pid", String(process.pid)])
+  const url = /^NATS_URL=(.+)$/m.exec(out)?.[1]
+  if (url === undefined) throw new Error("scripts/nats.sh start printed no NATS_URL")
+  const servers = url.split(",")
+  try {
+    const appendsPerWallet = opts.quick ? 40 : 250
+    const ours = await runOurs(servers, appendsPerWallet)
+    const raw = await runRaw(servers)
+    const ratio = ours.eventsPerSec / raw.eventsPerSec
+    console.log(
+      `cluster bench (${opts.quick ? "quick" : "full"}): 1 nats-server 2.15.3, R1, sync always; ${WALLETS} wallets × ${appendsPerWallet} appends × ${PER_APPEND} events`,
+    )
+    console.log(
+      `ours ${ours.eventsPerSec.toFixed(0)} ev/s (${ours.appendsPerSec.toFixed(0)} appends/s, ${ours.stats.refused} refused by the tail check and retried); raw ${raw.eventsPerSec.toFixed(0)} ev/s → ${ratio.toFixed(3)}×`,
+    )
+    return {
+      clusterShape: "1 node, R1",
+      appendPerSec: Math.round(ours.eventsPerSec),
+      appendsPerSec: Math.round(ours.appendsPerSec),
+      rawAppendPerSec: Math.round(raw.eventsPerSec),
+      appendVsRaw: Number(ratio.toFixed(3)),
+      tailRefusals: ours.stats.refused,
+    }
+  } finally {
+    await sh(["stop", "--dir", dir]).catch(() => undefined)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const result = await runClusterBench({ quick: process.argv.includes("--quick") })
+  if (process.argv.includes("--json")) console.log(JSON.stringify(result))
+}
