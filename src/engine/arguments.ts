@@ -627,7 +627,7 @@ const storeArgs = (v: unknown, witness: boolean): void => {
     options<{ kind: unknown }>(v, "options.store", { kind: true }, false)
     return
   }
-  if (kind !== "jetstream") return expected("options.store.kind", '"leveldb" or "jetstream"', kind)
+  if (kind !== "jetstream") throw expected("options.store.kind", '"leveldb" or "jetstream"', kind)
   if (witness) invalid("options.witness", "head attestations in a witness file are for the directory log")
   const o = options<{
     kind: unknown
@@ -643,7 +643,7 @@ const storeArgs = (v: unknown, witness: boolean): void => {
   )
   const servers = typeof o.servers === "string" ? [o.servers] : o.servers
   if (!Array.isArray(servers) || servers.length === 0 || servers.length > 32)
-    return expected("options.store.servers", "a NATS URL or a list of 1–32 of them", o.servers)
+    throw expected("options.store.servers", "a NATS URL or a list of 1–32 of them", o.servers)
   for (const url of servers)
     if (typeof url !== "string" || url.length > 2048 || !NATS_URL.test(url))
       invalid("options.store.servers", "each must be a nats://host:port URL")

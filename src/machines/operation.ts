@@ -20,7 +20,6 @@ import {
   isOperationEvent,
   type OperationEvent,
   type OperationEventTag,
-  type SagaEvent,
   type SagaMachine,
   type SagaState,
   toSagaEvent,

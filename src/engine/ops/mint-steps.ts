@@ -13,7 +13,7 @@ import { intentOf, type OperationState, startedOfKind } from "../../machines/dec
 import { EngineInvariant, isDefinitive } from "../../model/index.js"
 import { encodeMintRequest } from "../../protocol/decode.js"
 import { MintRequestSchema } from "../../protocol/schemas/mint.js"
-import { checkedProofs, planOutputs, type SignatureCheckError } from "../outputs.js"
+import { checkedProofs, planOutputs } from "../outputs.js"
 import { attempt } from "../pure.js"
 import type { Record, WalletRuntime } from "../runtime.js"
 import { ifAny, sumAmounts } from "./lists.js"

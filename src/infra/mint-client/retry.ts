@@ -17,14 +17,8 @@
  *
  * @module
  */
-import { Clock, Duration, Effect, Schedule } from "effect"
-import {
-  MintAmbiguous,
-  type MintCallError,
-  type MintEndpoint,
-  type MintTimeout,
-  type MintUnreachable,
-} from "../../model/index.js"
+import { Duration, Effect, Schedule } from "effect"
+import type { MintCallError, MintEndpoint } from "../../model/index.js"
 import type { MintSaidWait } from "./rate-limit.js"
 import { countRetry } from "./telemetry.js"
 

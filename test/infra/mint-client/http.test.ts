@@ -5,8 +5,8 @@ import { encodeMintRequest } from "../../../src/protocol/decode.js"
 import { MeltRequestSchema, MintRequestSchema } from "../../../src/protocol/schemas/index.js"
 import { splitAmount } from "../../../src/protocol/split.js"
 import { activeKeyset, mintProofs, outputsFor, swapBody, unblind } from "../../mint/client.js"
-import { createTestMint, proofY } from "../../support/mint/index.js"
-import { clientOver, FAST, fail, run, seen, setup } from "./harness.js"
+import { proofY } from "../../support/mint/index.js"
+import { FAST, fail, run, seen, setup } from "./harness.js"
 
 /** A mint with 8 sat minted and a ready swap of them into one 8-sat output. */
 const withSwap = async (...args: Parameters<typeof setup>) => {
