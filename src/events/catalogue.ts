@@ -4,7 +4,7 @@
  * lowercase hex so that equal values are equal strings (Ys are compared as keys by every projection).
  *
  * Three families, all in the wallet's stream (`wallet/<id>`; the stream names the wallet, so events do not):
- * - **lifecycle**: the wallet, its trusted mints, their keysets, and counter reservations;
+ * - **lifecycle**: the wallet, its trusted mints, their keysets, counter reservations, and which node owns it;
  * - **operations**: the steps of a saga (swap, mint, melt, send, receive, restore, checkstate);
  * - **proofs**: proof state transitions, keyed by `Y` (the proof's hash-to-curve point).
  *
@@ -246,6 +246,20 @@ export const CountersReserved = Schema.TaggedStruct("CountersReserved", {
   count: Count,
 })
 export type CountersReserved = typeof CountersReserved.Type
+
+/**
+ * A node took ownership of the wallet (issue #12, JetStream scale-out): `nodeId` now serves it, under
+ * `epoch` — the previous ownership event's epoch + 1 (1 for the first owner, appended with `WalletCreated`).
+ * Appended by the new owner before anything else of its tenure, at the stream version it read: every append
+ * names the wallet's last message, so once this event is in the stream a node that lost the wallet (paused,
+ * partitioned) can never append to it again — the server refuses its stale expectation. The lease in the
+ * KV bucket says who may try; this event is the fence.
+ */
+export const WalletOwnerChanged = Schema.TaggedStruct("WalletOwnerChanged", {
+  nodeId: Id,
+  epoch: Count,
+})
+export type WalletOwnerChanged = typeof WalletOwnerChanged.Type
 
 // ---------------------------------------------------------------------------------------------------------
 // Operations
@@ -510,6 +524,7 @@ export const EVENT_SCHEMAS = {
   KeysetLearned,
   KeysetChanged,
   CountersReserved,
+  WalletOwnerChanged,
   OperationStarted,
   OperationPrepared,
   OperationRequested,

@@ -24,6 +24,7 @@ export const SCHEMA_VERSIONS: { readonly [K in EventType]: number } = {
   KeysetLearned: 1,
   KeysetChanged: 1,
   CountersReserved: 1,
+  WalletOwnerChanged: 1,
   OperationStarted: 1,
   OperationPrepared: 1,
   OperationRequested: 1,

@@ -47,6 +47,7 @@ export const CORECASHU_ERROR_TAGS: ReadonlySet<CorecashuError["_tag"]> = new Set
   "WrongExpectedVersion",
   "ProjectionStateError",
   "UnknownWallet",
+  "WalletNotOwned",
   "WalletExists",
   "UnknownMint",
   "InsufficientFunds",

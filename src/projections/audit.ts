@@ -56,6 +56,7 @@ export type ViolationKind =
   | "balance-mismatch"
   | "counter-backwards"
   | "counter-unreserved"
+  | "owner-epoch"
 
 /** The first rule the log breaks. */
 export interface Violation {
@@ -149,6 +150,8 @@ interface WalletAudit {
   readonly counters: Map<string, number>
   /** Sum of unspent proofs per keyset-binding bucket. */
   readonly unspent: Map<string, bigint>
+  /** The epoch of the wallet's last ownership event (0: none yet). */
+  epoch: number
 }
 
 /** Checks decoded events one at a time, in log order, against every invariant. */
@@ -165,7 +168,7 @@ export class InvariantChecker {
   private wallet(stream: string): WalletAudit {
     let w = this.wallets.get(stream)
     if (w === undefined) {
-      w = { proofs: new Map(), keysets: new Map(), counters: new Map(), unspent: new Map() }
+      w = { proofs: new Map(), keysets: new Map(), counters: new Map(), unspent: new Map(), epoch: 0 }
       this.wallets.set(stream, w)
     }
     return w
@@ -190,6 +193,16 @@ export class InvariantChecker {
       violation("unknown-keyset", `${where}: ${what} names keyset ${id}, which the wallet never learned`)
 
     switch (e._tag) {
+      case "WalletOwnerChanged": {
+        // Each tenure follows the last: a node appends epoch n + 1 at the version where it read n.
+        if (e.epoch !== w.epoch + 1)
+          return violation(
+            "owner-epoch",
+            `${where}: ownership epoch ${e.epoch} does not follow the wallet's last epoch ${w.epoch}`,
+          )
+        w.epoch = e.epoch
+        return undefined
+      }
       case "KeysetLearned": {
         const known = w.keysets.get(e.id)
         if (known !== undefined && (known.mintUrl !== e.mintUrl || known.unit !== e.unit))

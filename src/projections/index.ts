@@ -8,6 +8,7 @@ import { balancesProjection } from "./balances.js"
 import { countersProjection } from "./counters.js"
 import { mintsProjection } from "./mints.js"
 import { operationsProjection } from "./operations.js"
+import { ownersProjection } from "./owners.js"
 import type { AnyProjection } from "./projection.js"
 import { proofsProjection } from "./proofs.js"
 
@@ -19,6 +20,7 @@ export * from "./checkpoint.js"
 export * from "./counters.js"
 export * from "./mints.js"
 export * from "./operations.js"
+export * from "./owners.js"
 export { PMap } from "./pmap.js"
 export * from "./projection.js"
 export * from "./proofs.js"
@@ -32,4 +34,5 @@ export const ALL_PROJECTIONS: ReadonlyArray<AnyProjection> = [
   balancesProjection,
   operationsProjection,
   backupProjection,
+  ownersProjection,
 ]

@@ -22,6 +22,7 @@ const describeEvent = (e: WalletEvent): string => {
     case "KeysetLearned":
     case "KeysetChanged":
     case "CountersReserved":
+    case "WalletOwnerChanged":
       return "lifecycle"
     case "OperationStarted":
     case "OperationCompleted":

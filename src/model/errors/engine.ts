@@ -22,6 +22,19 @@ export class UnknownWallet extends Data.TaggedError("UnknownWallet")<{
   readonly message: string
 }> {}
 
+/**
+ * The wallet exists, but this engine node does not own it (JetStream scale-out, issue #12): another node
+ * holds its lease, or this node lost it (a lease it could not renew, or an append the server refused because
+ * a new owner's ownership event moved the wallet on). `owner` is the last owner the log or the lease names,
+ * when known. A call that was in flight when the wallet was lost ends with this error; its operation, if one
+ * started, stays in the log as it was and the new owner's recovery settles it (never released blindly).
+ */
+export class WalletNotOwned extends Data.TaggedError("WalletNotOwned")<{
+  readonly walletId: string
+  readonly owner: string | undefined
+  readonly message: string
+}> {}
+
 /** A wallet with this id already exists. */
 export class WalletExists extends Data.TaggedError("WalletExists")<{
   readonly walletId: string
@@ -125,6 +138,7 @@ export class SignatureMismatch extends Data.TaggedError("SignatureMismatch")<{ r
 /** Every error the engine itself raises. */
 export type EngineError =
   | UnknownWallet
+  | WalletNotOwned
   | WalletExists
   | UnknownMint
   | InsufficientFunds
