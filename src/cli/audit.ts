@@ -1,6 +1,8 @@
 /**
- * `corecashu audit --data-dir DIR [--passphrase-file F] [--witness W] [--json]`: replays the event log of a
- * data directory and checks its hash chain and, when the payloads can be opened, every invariant (see
+ * `corecashu audit --data-dir DIR [--passphrase-file F] [--witness W] [--json]`, or
+ * `corecashu audit --nats URL[,URL…] [--stream S] [--subject-prefix P] [--passphrase-file F] [--json]` for a
+ * log on NATS JetStream (issue #12; read only: no stream, bucket or message is created): replays the event
+ * log of a data directory and checks its hash chain and, when the payloads can be opened, every invariant (see
  * `../projections/audit.ts`); with a witness file of head attestations (`../infra/witness.ts`), also that the
  * log still holds every attested event (a cut of the newest events is otherwise undetectable).
  *
@@ -24,6 +26,8 @@ import { readFileSync } from "node:fs"
 import { Cause, Data, Effect, References } from "effect"
 import type { Attester } from "../events/attestation.js"
 import { identitySealer, type PayloadSealer } from "../events/sealer.js"
+import { openJetStreamEventStore } from "../infra/jetstream-store.js"
+import { readJetStreamVaultMaterial } from "../infra/jetstream-vault.js"
 import { VAULT_KEY } from "../infra/leveldb/keys.js"
 import { closeDb, type DataDirState, inspectDataDir, openDb, readFailure } from "../infra/leveldb/open-db.js"
 import { snapshotDataDir } from "../infra/leveldb/snapshot.js"
@@ -34,34 +38,62 @@ import { checkWitness, readWitness } from "../infra/witness.js"
 import { StoreCorrupted, VaultError } from "../model/index.js"
 import { type AuditResult, auditLog, payloadDecoder } from "../projections/audit.js"
 
-const usage = "usage: corecashu audit --data-dir DIR [--passphrase-file FILE] [--witness FILE] [--json]\n"
+const usage =
+  "usage: corecashu audit --data-dir DIR [--passphrase-file FILE] [--witness FILE] [--json]\n" +
+  "       corecashu audit --nats URL[,URL...] [--stream NAME] [--subject-prefix P] [--passphrase-file FILE] [--json]\n"
+
+/** A log on JetStream: its servers, stream and subject prefix. */
+interface JetStreamTarget {
+  readonly servers: ReadonlyArray<string>
+  readonly stream: string | undefined
+  readonly subjectPrefix: string | undefined
+}
 
 interface Args {
-  readonly dataDir: string
+  /** The data directory, or the JetStream log. */
+  readonly target: { readonly dataDir: string } | { readonly jetstream: JetStreamTarget }
   readonly passphraseFile: string | undefined
   /** Head attestations kept outside the directory (`infra/witness.ts`): the log must still hold each. */
   readonly witness: string | undefined
   readonly json: boolean
 }
 
+const VALUED = ["--data-dir", "--passphrase-file", "--witness", "--nats", "--stream", "--subject-prefix"]
+
 const parseArgs = (argv: ReadonlyArray<string>): Args | string => {
-  let dataDir: string | undefined
-  let passphraseFile: string | undefined
-  let witness: string | undefined
+  const values = new Map<string, string>()
   let json = false
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     if (a === "--json") json = true
-    else if (a === "--data-dir" || a === "--passphrase-file" || a === "--witness") {
+    else if (VALUED.includes(a)) {
       const v = argv[++i]
       if (v === undefined || v.startsWith("--")) return `${a} needs a value`
-      if (a === "--data-dir") dataDir = v
-      else if (a === "--witness") witness = v
-      else passphraseFile = v
+      values.set(a, v)
     } else return `unknown argument: ${a}`
   }
-  if (dataDir === undefined) return "--data-dir is required"
-  return { dataDir, passphraseFile, witness, json }
+  const dataDir = values.get("--data-dir")
+  const nats = values.get("--nats")
+  const passphraseFile = values.get("--passphrase-file")
+  const witness = values.get("--witness")
+  if ((dataDir === undefined) === (nats === undefined)) return "give exactly one of --data-dir and --nats"
+  if (nats !== undefined) {
+    if (witness !== undefined) return "--witness is for a data directory"
+    const servers = nats.split(",").filter((u) => u !== "")
+    if (servers.length === 0 || servers.some((u) => !/^(nats|tls):\/\/[^\s/?#]+$/.test(u)))
+      return "--nats takes nats://host:port URLs, comma separated"
+    return {
+      target: {
+        jetstream: { servers, stream: values.get("--stream"), subjectPrefix: values.get("--subject-prefix") },
+      },
+      passphraseFile,
+      witness: undefined,
+      json,
+    }
+  }
+  if (values.has("--stream") || values.has("--subject-prefix"))
+    return "--stream and --subject-prefix go with --nats"
+  return { target: { dataDir: dataDir! }, passphraseFile, witness, json }
 }
 
 /** Why the audit could not run (exit code 2): no log, a wrong passphrase, unreadable files. */
@@ -257,6 +289,66 @@ export const auditDataDir = async (
   }
 }
 
+/** What {@link auditJetStream} audits. */
+export interface JetStreamAuditOptions {
+  readonly servers: ReadonlyArray<string>
+  readonly stream?: string
+  readonly subjectPrefix?: string
+  /** Opens the payloads: the full audit (chain, payloads, invariants). */
+  readonly passphrase?: string
+  readonly vault?: VaultOptions
+}
+
+/**
+ * Audits a log on JetStream; rejects only with {@link CannotAudit}. Read only: the stream is opened without
+ * creating it or following it, the vault material is read from its bucket without creating the bucket.
+ */
+export const auditJetStream = async (
+  opts: JetStreamAuditOptions,
+): Promise<{ result: AuditResult; note: string | undefined }> => {
+  const where = {
+    servers: opts.servers,
+    ...(opts.stream !== undefined ? { stream: opts.stream } : {}),
+  }
+  const material = await Effect.runPromise(
+    readJetStreamVaultMaterial(where).pipe(Effect.mapError((e) => new CannotAudit(e.message))),
+  ).catch((e: unknown) => {
+    throw e instanceof CannotAudit ? e : new CannotAudit("the vault bucket cannot be read")
+  })
+  const { sealer, note, destroy } = await sealerFor(
+    material === undefined ? undefined : JSON.stringify(material),
+    opts.passphrase,
+    opts.vault,
+  )
+  try {
+    const program = Effect.scoped(
+      Effect.gen(function* () {
+        const store = yield* openJetStreamEventStore({
+          ...where,
+          ...(opts.subjectPrefix !== undefined ? { subjectPrefix: opts.subjectPrefix } : {}),
+          chainOnly: true,
+          create: false,
+          follow: false,
+        })
+        return yield* auditLog(store, sealer === undefined ? undefined : payloadDecoder(sealer))
+      }),
+    ).pipe(
+      Effect.catchIf(
+        (e): e is StoreCorrupted => e instanceof StoreCorrupted,
+        (e) =>
+          Effect.succeed(damaged(e.firstBadSequence, e.message, sealer === undefined ? "chain" : "full")),
+      ),
+      Effect.mapError((e) =>
+        e instanceof VaultError ? new CannotAudit(`vault: ${e.message}`) : new CannotAudit(e.message),
+      ),
+      Effect.provideService(References.MinimumLogLevel, "None"),
+    )
+    return { result: await Effect.runPromise(program), note }
+  } finally {
+    destroy?.()
+  }
+}
+
 const describeResult = (r: AuditResult, note: string | undefined): string => {
   const what = r.scope === "full" ? "chain, payloads and invariants" : "chain only"
   const lines = r.ok
@@ -286,11 +378,22 @@ export const auditCommand = async (argv: ReadonlyArray<string>): Promise<number>
       }
       if (passphrase.length === 0) throw new CannotAudit("the passphrase file is empty")
     }
-    const { result, note } = await auditDataDir({
-      dataDir: args.dataDir,
-      ...(passphrase !== undefined ? { passphrase } : {}),
-      ...(args.witness !== undefined ? { witness: args.witness } : {}),
-    })
+    const { target } = args
+    const { result, note } =
+      "jetstream" in target
+        ? await auditJetStream({
+            servers: target.jetstream.servers,
+            ...(target.jetstream.stream !== undefined ? { stream: target.jetstream.stream } : {}),
+            ...(target.jetstream.subjectPrefix !== undefined
+              ? { subjectPrefix: target.jetstream.subjectPrefix }
+              : {}),
+            ...(passphrase !== undefined ? { passphrase } : {}),
+          })
+        : await auditDataDir({
+            dataDir: target.dataDir,
+            ...(passphrase !== undefined ? { passphrase } : {}),
+            ...(args.witness !== undefined ? { witness: args.witness } : {}),
+          })
     if (args.json)
       process.stdout.write(`${JSON.stringify({ ...result, ...(note === undefined ? {} : { note }) })}\n`)
     else process.stdout.write(describeResult(result, note))

@@ -120,3 +120,39 @@ export const openJetStreamVault = (
     if (theirs === undefined) return yield* unavailable("the vault material could not be written or read")
     return yield* unlock(theirs)
   })
+
+/**
+ * The vault material of a JetStream log, read only (the audit's way: nothing is created, not even the
+ * bucket). Undefined when the log has no vault bucket or no material in it.
+ */
+export const readJetStreamVaultMaterial = (opts: {
+  readonly servers: string | ReadonlyArray<string>
+  readonly stream?: string
+  readonly timeoutMs?: number
+}): Effect.Effect<unknown, StoreUnavailable | StoreCorrupted> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const stream = opts.stream ?? "CORECASHU"
+      const timeout = opts.timeoutMs ?? 5000
+      const nc = yield* Effect.acquireRelease(
+        io("connecting to NATS", () =>
+          connect({
+            servers: typeof opts.servers === "string" ? opts.servers : [...opts.servers],
+            name: "corecashu-audit",
+            timeout,
+          }),
+        ),
+        (c) => Effect.promise(() => c.close().catch(() => undefined)),
+      )
+      const jsm = yield* io("reading the vault bucket", () => jetstreamManager(nc, { timeout }))
+      const exists = yield* io("reading the vault bucket", () =>
+        jsm.streams.info(`KV_${stream}-vault`).then(
+          () => true,
+          () => false,
+        ),
+      )
+      if (!exists) return undefined
+      const kv = yield* io("opening the vault bucket", () => new Kvm(nc).open(`${stream}-vault`))
+      return yield* readMaterial(kv)
+    }),
+  )
