@@ -30,10 +30,26 @@
  *   the wallet and its view is old) is refused by the server, catches up, and then fails with
  *   `WrongExpectedVersion` naming the actual version. This is the fence the ownership epochs of issue #12
  *   rely on: a node that lost its lease can never append on top of the new owner's events.
- * The price, accepted: appends to one log are serialised across all nodes (one round trip each, in order),
- * which costs throughput under contention. The alternative — per-wallet chains and positions with the
- * global order derived at read — would drop the gapless global sequence and the global chain the contract,
- * the projections' checkpoints and the audit are built on.
+ * The price, accepted: appends to one log are serialised across all nodes, which costs throughput under
+ * contention. The alternative — per-wallet chains and positions with the global order derived at read —
+ * would drop the gapless global sequence and the global chain the contract, the projections' checkpoints
+ * and the audit are built on.
+ *
+ * **Group commit.** Within one node the serialisation costs no round trip per append: one append (or one
+ * batch) is in flight at a time, and the appends made meanwhile (other wallets' fibers) leave together as
+ * one JetStream atomic batch (ADR-50, server ≥ 2.12, `allow_atomic` on the stream): each append still one
+ * message, sealed and chained on its predecessor in the batch, with its own msg id and its wallet's
+ * `Nats-Expected-Last-Subject-Sequence`; the first also carries `Nats-Expected-Last-Sequence`. The server
+ * stores the whole batch contiguously or none of it, so the chain inside it cannot be cut (a pipeline of
+ * separate publishes, each expecting its predecessor's sequence, could be: if another node's message took
+ * that sequence the next one would be accepted on a chain it does not continue). A batch holds at most one
+ * append per wallet (so a wallet's appends stay in call order, and the server checks one expectation per
+ * subject), only appends whose ids are new and whose expected version matches the index, at most
+ * `MAX_BATCH` messages and `BATCH_BYTES`. A refused batch (another node appended, a stale version, a
+ * duplicate msg id) stored nothing: the store catches up and runs its appends one by one as above, so each
+ * gets exactly the answer it would have had alone; a batch without an answer is in doubt for each of its
+ * appends. Every append resolves only once the message holding it is acknowledged. A single server syncs a
+ * committed batch once (`sync_interval: always` coalesced), so a batch costs about what one message costs.
  *
  * **Idempotency.** `Nats-Msg-Id` is a digest of the append's stream and event ids, so an append retried after a
  * lost acknowledgement is stored once within the stream's duplicate window (≥ 2 min; the server answers
@@ -62,6 +78,7 @@
  *
  * @module
  */
+import { randomBytes } from "node:crypto"
 import {
   DeliverPolicy,
   DiscardPolicy,
@@ -75,7 +92,7 @@ import {
   type StoredMsg,
   type StreamConfig,
 } from "@nats-io/jetstream"
-import { connect } from "@nats-io/transport-node"
+import { connect, headers } from "@nats-io/transport-node"
 import { Effect, Layer, Option, type Scope, Stream } from "effect"
 import { decodeEvent, encodeEvent } from "../events/codec.js"
 import { GENESIS_HASH, type StoredEvent } from "../events/envelope.js"
@@ -177,6 +194,8 @@ export interface JetStreamEventStore extends EventStoreShape {
     readonly refused: number
     readonly duplicates: number
     readonly inDoubt: number
+    /** Atomic batches committed (each several appends, one message each). */
+    readonly batches: number
     readonly messages: number
   }
 }
@@ -192,6 +211,10 @@ const FETCH_BATCH = 256
 const MAX_ATTEMPTS = 64
 /** Room left in a message for its headers (msg id, expectations) below `max_payload`. */
 const HEADER_ROOM = 512
+/** Appends per atomic batch at most (the server takes up to 1000 messages). */
+const MAX_BATCH = 64
+/** Message bytes per atomic batch at most (one append alone may be larger, up to `max_payload`). */
+const BATCH_BYTES = 1024 * 1024
 
 const nanos = (ms: number): number => ms * 1_000_000
 
@@ -368,6 +391,7 @@ const streamConfig = (
   deny_purge: true,
   allow_direct: true,
   allow_rollup_hdrs: false,
+  allow_atomic: true,
   description: "corecashu event log (one message per append; never trimmed)",
 })
 
@@ -390,7 +414,12 @@ const connectLog = async (
   name: string,
   prefix: string,
   timeout: number,
-): Promise<{ nc: Awaited<ReturnType<typeof connect>>; js: JetStreamClient; jsm: JetStreamManager }> => {
+): Promise<{
+  nc: Awaited<ReturnType<typeof connect>>
+  js: JetStreamClient
+  jsm: JetStreamManager
+  atomic: boolean
+}> => {
   let nc: Awaited<ReturnType<typeof connect>>
   try {
     nc = await connect({
@@ -428,7 +457,15 @@ const connectLog = async (
     }
     const unfit = unfitStream(config, prefix)
     if (unfit !== undefined) throw ioError(`the JetStream stream ${name} cannot hold the log: ${unfit}`)
-    return { nc, js, jsm }
+    // A stream made without atomic batches (by an earlier version, or by hand) is given them; a server
+    // that refuses (older than 2.12) leaves the store publishing one append at a time.
+    let atomic = config.allow_atomic === true
+    if (!atomic)
+      atomic = await jsm.streams.update(name, { ...config, allow_atomic: true }).then(
+        (info) => info.config.allow_atomic === true,
+        () => false,
+      )
+    return { nc, js, jsm, atomic }
   } catch (e) {
     await nc.close().catch(() => undefined)
     throw isTyped(e) ? e : ioError(`opening the JetStream stream ${name} failed: ${describe(e)}`)
@@ -463,7 +500,8 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
   const cacheLimit = opts.cacheBytes ?? 16 * 1024 * 1024
   const clock = opts.clock ?? Date.now
   const sealer = sealerOf(opts)
-  const { nc, js, jsm } = await connectLog(opts, name, prefix, timeout)
+  const log = await connectLog(opts, name, prefix, timeout)
+  const { nc, js, jsm } = log
 
   const index = new LogIndex()
   const cache = new Map<number, CachedMessage>()
@@ -490,7 +528,10 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
     }
   }
 
-  const counters = { published: 0, refused: 0, duplicates: 0, inDoubt: 0 }
+  const counters = { published: 0, refused: 0, duplicates: 0, inDoubt: 0, batches: 0 }
+  /** Atomic batch ids: this store's random prefix and a counter. */
+  const batchPrefix = `cc-${randomBytes(8).toString("hex")}-`
+  let batchCount = 0
 
   const remember = (m: number, events: StoredEvent[]): void => {
     if (cache.has(m)) return
@@ -768,8 +809,16 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
     }
   }
 
-  /** Encodes and seals `events` at the current tail; throws the codec's or the sealer's typed error. */
-  const seal = (streamId: string, events: ReadonlyArray<NewEvent>) => {
+  /**
+   * Encodes and seals `events` after global sequence `head` (whose hash is `headHash`; the current tail by
+   * default) and the stream's indexed version; throws the codec's or the sealer's typed error.
+   */
+  const seal = (
+    streamId: string,
+    events: ReadonlyArray<NewEvent>,
+    head = index.head,
+    headHash = index.headHash,
+  ) => {
     if (sealer === undefined) throw missingKey()
     const time = clock()
     const version = index.versions.get(streamId) ?? 0
@@ -779,7 +828,7 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
       const { eventId, event } = events[i]!
       const encoded = encodeEvent(event)
       fields.push({
-        sequence: index.head + 1 + i,
+        sequence: head + 1 + i,
         streamId,
         streamVersion: version + 1 + i,
         eventId,
@@ -794,7 +843,7 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
     else if (sealer.group !== undefined && plains.length >= 2)
       payloads = sealer.group.seal(plains, groupAad(fields))
     else payloads = plains.map((p, i) => sealer.seal(p, payloadAad(fields[i]!)))
-    return buildMessage(index.headHash, fields, payloads)
+    return buildMessage(headHash, fields, payloads)
   }
 
   /** The largest message body the server and the stream accept. */
@@ -806,13 +855,16 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
     maxBody = Math.min(server, stream)
   }
 
-  /** Appends run one at a time in this process (each is a compare-and-set on the tail). */
-  let appendChain: Promise<unknown> = Promise.resolve()
-
+  /**
+   * One append on its own: a compare-and-set publish of one message, retried on the new tail when another
+   * writer got there first. `inDoubt`: an earlier publish of this append (an atomic batch holding it) may
+   * have landed.
+   */
   const appendNow = async (
     streamId: string,
     expectedVersion: ExpectedVersion,
     events: ReadonlyArray<NewEvent>,
+    inDoubtBefore = false,
   ): Promise<AppendResult> => {
     const subject = subjectOf(prefix, streamId)
     const msgID = messageIdOf(
@@ -822,7 +874,7 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
     /** Whether this view is known to be the server's tail (just caught up). */
     let fresh = false
     /** Whether one of our publishes of this batch may have landed (its acknowledgement was lost). */
-    let inDoubt = false
+    let inDoubt = inDoubtBefore
     let lastError: unknown
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       usable()
@@ -927,15 +979,228 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
     throw ioError(`the append did not get through after ${MAX_ATTEMPTS} attempts: ${describe(lastError)}`)
   }
 
+  // ---- Group commit: appends waiting while one is in flight go out together as one atomic batch.
+
+  /** An append waiting for the writer. */
+  interface Pending {
+    readonly streamId: string
+    readonly expectedVersion: ExpectedVersion
+    readonly events: ReadonlyArray<NewEvent>
+    readonly resolve: (result: AppendResult) => void
+    readonly reject: (error: unknown) => void
+  }
+
+  /** An append of a batch, sealed and chained at its place in it. */
+  interface BatchItem {
+    readonly pending: Pending
+    readonly subject: string
+    readonly msgID: string
+    readonly built: ReturnType<typeof seal>
+    readonly lastSubjectSequence: number | undefined
+  }
+
+  /** Appends waiting, in call order (so one wallet's appends stay in order). */
+  const queue: Pending[] = []
+  /** The writer, while it runs: it takes appends from the queue until it is empty. */
+  let writing: Promise<void> | undefined
+  /** Whether the stream takes atomic batches (from open; cleared if the server says otherwise). */
+  let atomic = log.atomic
+
+  /**
+   * Takes the next appends from the queue: the first one, and after it every following append that can go
+   * in the same atomic batch — new ids (in the index and in the batch), its expected version right on the
+   * index, a subject not yet in the batch (the server checks one expectation per subject per batch, and a
+   * wallet's appends must stay in order), sealable, and within the batch's bounds. Each is sealed and chained
+   * on its predecessor in the batch. Returns the first alone (for `appendNow`) when no batch can be made.
+   */
+  const takeBatch = (): { readonly alone: Pending } | { readonly items: BatchItem[] } => {
+    const first = queue.shift()!
+    if (!atomic || queue.length === 0 || closed || broken !== undefined) return { alone: first }
+    const items: BatchItem[] = []
+    const subjects = new Set<string>()
+    const ids = new Set<string>()
+    let head = index.head
+    let headHash = index.headHash
+    let bytes = 0
+    const add = (p: Pending): boolean => {
+      if (p.events.length === 0 || items.length >= MAX_BATCH) return false
+      const subject = subjectOf(prefix, p.streamId)
+      if (subjects.has(subject)) return false
+      const current = index.versions.get(p.streamId) ?? 0
+      if (p.expectedVersion !== "any" && p.expectedVersion !== current) return false
+      if (checkIds(p.streamId, p.events) !== "new") return false
+      for (const e of p.events) if (ids.has(e.eventId)) return false
+      let built: ReturnType<typeof seal>
+      try {
+        built = seal(p.streamId, p.events, head, headHash)
+      } catch {
+        return false // appendNow reports it
+      }
+      if (built.body.length > maxBody || bytes + built.body.length > BATCH_BYTES) return false
+      const streamSeqs = index.streams.get(p.streamId)
+      items.push({
+        pending: p,
+        subject,
+        msgID: messageIdOf(
+          p.streamId,
+          p.events.map((e) => e.eventId),
+        ),
+        built,
+        lastSubjectSequence:
+          p.expectedVersion === "any"
+            ? undefined
+            : streamSeqs === undefined
+              ? 0
+              : streamSeqs[streamSeqs.length - 1]!,
+      })
+      subjects.add(subject)
+      for (const e of p.events) ids.add(e.eventId)
+      bytes += built.body.length
+      head = built.events[built.events.length - 1]!.envelope.sequence
+      headHash = built.lastHash
+      return true
+    }
+    if (!add(first)) return { alone: first }
+    while (queue.length > 0 && add(queue[0]!)) queue.shift()
+    if (items.length === 1) return { alone: first }
+    return { items }
+  }
+
+  /**
+   * Publishes `items` as one atomic batch (ADR-50): every message with its msg id and its wallet's expected
+   * last subject sequence, the first also with the stream's expected last sequence (the compare-and-set on
+   * the tail), the last committing. The server stores all of them, contiguously, or none. Resolves to
+   * `"done"` (indexed, every append resolved), `"refused"` (none stored) or `"in-doubt"` (no answer).
+   */
+  const publishBatch = async (items: ReadonlyArray<BatchItem>): Promise<"done" | "refused" | "in-doubt"> => {
+    const lastSequence = index.messages
+    const id = `${batchPrefix}${++batchCount}`
+    let reply: Promise<{ data: Uint8Array }> | undefined
+    try {
+      for (let k = 0; k < items.length; k++) {
+        const item = items[k]!
+        const h = headers()
+        h.set("Nats-Batch-Id", id)
+        h.set("Nats-Batch-Sequence", String(k + 1))
+        h.set("Nats-Msg-Id", item.msgID)
+        h.set("Nats-Expected-Stream", name)
+        if (k === 0) h.set("Nats-Expected-Last-Sequence", String(lastSequence))
+        if (item.lastSubjectSequence !== undefined)
+          h.set("Nats-Expected-Last-Subject-Sequence", String(item.lastSubjectSequence))
+        counters.published++
+        if (k < items.length - 1) nc.publish(item.subject, item.built.body, { headers: h })
+        else {
+          h.set("Nats-Batch-Commit", "1")
+          reply = nc.request(item.subject, item.built.body, { headers: h, timeout })
+        }
+      }
+    } catch {
+      if (closed) throw closedError()
+      // The commit was not sent (the connection refused a publish): nothing is stored, and the server drops
+      // the partial batch.
+      return "refused"
+    }
+    let answer: { seq?: number; count?: number; error?: { err_code?: number; description?: string } }
+    try {
+      const msg = await reply!
+      answer = JSON.parse(new TextDecoder().decode(msg.data))
+      if (answer.error === undefined) opts.onAcknowledged?.(answer.seq ?? 0)
+    } catch {
+      if (closed) throw closedError()
+      counters.inDoubt++
+      return "in-doubt"
+    }
+    if (answer.error !== undefined) {
+      const code = answer.error.err_code
+      if (code === 10174 || code === 10177) atomic = false // the stream (or server) does not take them
+      counters.refused++
+      return "refused"
+    }
+    const n = items.length
+    if (answer.seq !== lastSequence + n || answer.count !== n)
+      throw corrupted({
+        bad: items[0]!.built.events[0]!.envelope.sequence,
+        reason: `the server stored a batch of ${n} appends as ${answer.count} messages ending at ${answer.seq}`,
+      })
+    counters.batches++
+    for (let k = 0; k < n; k++) {
+      const { built } = items[k]!
+      const seq = lastSequence + 1 + k
+      // The tail may have indexed it already; else it is the next message, built and checked here.
+      if (index.messages < seq) {
+        const dup = index.add(built.events)
+        if (dup !== undefined)
+          throw corrupted({ bad: dup.envelope.sequence, reason: "an event id is stored twice" })
+        remember(seq, built.events)
+      }
+    }
+    wakeAll()
+    for (const { pending, built } of items) {
+      const first = built.events[0]!.envelope
+      const last = built.events[built.events.length - 1]!.envelope
+      pending.resolve({
+        firstSequence: first.sequence,
+        lastSequence: last.sequence,
+        streamVersion: last.streamVersion,
+        deduplicated: false,
+      })
+    }
+    return "done"
+  }
+
+  const settle = async (p: Pending, inDoubt = false): Promise<void> => {
+    try {
+      p.resolve(await appendNow(p.streamId, p.expectedVersion, p.events, inDoubt))
+    } catch (e) {
+      p.reject(e)
+    }
+  }
+
+  /** The writer: one append or one batch in flight at a time, until the queue is empty. */
+  const drain = async (): Promise<void> => {
+    for (;;) {
+      if (queue.length === 0) {
+        writing = undefined
+        return
+      }
+      const next = takeBatch()
+      if ("alone" in next) {
+        await settle(next.alone)
+        continue
+      }
+      let outcome: "done" | "refused" | "in-doubt"
+      try {
+        outcome = await publishBatch(next.items)
+      } catch (e) {
+        for (const item of next.items) item.pending.reject(e)
+        continue
+      }
+      if (outcome === "done") continue
+      // Nothing of the batch was stored (or it is in doubt): catch up, then each append on its own, in order
+      // — a stale expected version fails that append alone, and an append that did land is found by its ids.
+      try {
+        await catchUp()
+      } catch {
+        // appendNow retries and reports
+      }
+      for (const item of next.items) await settle(item.pending, outcome === "in-doubt")
+    }
+  }
+
   const append = (
     streamId: string,
     expectedVersion: ExpectedVersion,
     events: ReadonlyArray<NewEvent>,
-  ): Promise<AppendResult> => {
-    const run = appendChain.then(() => appendNow(streamId, expectedVersion, events))
-    appendChain = run.catch(() => undefined)
-    return run
-  }
+  ): Promise<AppendResult> =>
+    new Promise<AppendResult>((resolve, reject) => {
+      if (closed) return reject(closedError())
+      queue.push({ streamId, expectedVersion, events, resolve, reject })
+      // Started on the next turn, so appends made together (concurrent wallets) leave together.
+      writing ??= new Promise<void>((r) => setImmediate(r)).then(drain).catch((e: unknown) => {
+        writing = undefined
+        for (const p of queue.splice(0)) p.reject(e)
+      })
+    })
 
   // ---- Reading.
 
@@ -1030,7 +1295,7 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
     wakeAll()
     tailStop?.()
     await nc.close().catch(() => undefined)
-    await appendChain
+    await writing
   }
 
   // ---- Open: read the log as it is now, then tail it.
