@@ -135,6 +135,55 @@ describe("subjects and message ids", () => {
   })
 })
 
+describe("jetstream event store: group commit", () => {
+  for (const cluster of [1, 3] as const)
+    it(`commits appends made together as one atomic batch, one message each, chained in call order (${cluster === 1 ? "one server, sealed" : "3-node cluster, R3"})`, async () => {
+      const urls = await servers(cluster)
+      const log = freshLog()
+      const vault = testVault()
+      const store = await open({ servers: urls, ...log, replicas: cluster, sealer: vault })
+      await run(store.append("wallet/0", 0, newEvents(1)))
+      const wallets = Array.from({ length: 8 }, (_, w) => `wallet/${w}`)
+      const results = await Promise.all(
+        wallets.map((w, i) => run(store.append(w, i === 0 ? 1 : 0, newEvents(2)))),
+      )
+      expect(results).toEqual(
+        wallets.map((_, i) => ({
+          firstSequence: 2 + 2 * i,
+          lastSequence: 3 + 2 * i,
+          streamVersion: i === 0 ? 3 : 2,
+          deduplicated: false,
+        })),
+      )
+      expect(store.stats()).toMatchObject({ published: 9, refused: 0, batches: 1, messages: 9 })
+      // Another node reads the same log: every group sealed at its place, one chain.
+      const other = await open({ servers: urls, ...log, replicas: cluster, sealer: vault })
+      expect(await run(other.verifyChain)).toEqual({ head: 17, verified: 17 })
+      const all = await collect(other.readAll())
+      expect(all.map((r) => r.envelope.streamId)).toEqual(["wallet/0", ...wallets.flatMap((w) => [w, w])])
+      expect((await run(other.read("wallet/0"))).map((r) => r.envelope.streamVersion)).toEqual([1, 2, 3])
+    })
+
+  it("keeps one wallet's appends in call order: a wallet appears once per batch", async () => {
+    const urls = await servers(1)
+    const store = await open({ servers: urls, ...freshLog(), unencrypted: true })
+    const results = await Promise.all([
+      run(store.append("wallet/a", "any", newEvents(1))),
+      run(store.append("wallet/b", "any", newEvents(1))),
+      run(store.append("wallet/a", "any", newEvents(1))),
+      run(store.append("wallet/a", "any", newEvents(1))),
+    ])
+    expect(results.map((r) => [r.firstSequence, r.streamVersion])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 2],
+      [4, 3],
+    ])
+    // [a, b] together, then the second a, then the third.
+    expect(store.stats()).toMatchObject({ published: 4, batches: 1, messages: 4 })
+  })
+})
+
 describe("jetstream event store: several nodes on one log", () => {
   /** Two stores over one fresh stream: `a` follows live, `b` (unless told) sees only what it catches up on. */
   const twoNodes = async (b: Partial<JetStreamStoreOptions> = { follow: false }) => {
@@ -305,6 +354,105 @@ describe("jetstream event store: several nodes on one log", () => {
     expect(err).toMatchObject({ _tag: "StoreUnavailable", reason: "io" })
     expect(await run(a.head)).toBe(0)
     expect(a.stats().published).toBe(0)
+  })
+
+  it("refuses a group commit when another node appended first, storing none of it, then appends one by one", async () => {
+    const { a, b } = await twoNodes()
+    await run(a.append("wallet/x", 0, newEvents(2)))
+    // b has not seen it: four appends made together leave as one batch on b's stale tail (0), wallet/x's
+    // expectation stale too. The server refuses the whole batch; b catches up and runs them one at a time.
+    const results = await Promise.all([
+      Effect.runPromiseExit(b.append("wallet/p", 0, newEvents(2))),
+      Effect.runPromiseExit(b.append("wallet/q", 0, newEvents(1))),
+      Effect.runPromiseExit(b.append("wallet/x", 0, newEvents(1))),
+      Effect.runPromiseExit(b.append("wallet/r", "any", newEvents(2))),
+    ])
+    expect(results.map((r) => (Exit.isSuccess(r) ? r.value : Cause.findErrorOption(r.cause)))).toEqual([
+      { firstSequence: 3, lastSequence: 4, streamVersion: 2, deduplicated: false },
+      { firstSequence: 5, lastSequence: 5, streamVersion: 1, deduplicated: false },
+      expect.objectContaining({
+        value: expect.objectContaining({ _tag: "WrongExpectedVersion", expected: 0, actual: 2 }),
+      }),
+      { firstSequence: 6, lastSequence: 7, streamVersion: 2, deduplicated: false },
+    ])
+    // 4 in the refused batch, then p, q and r alone (x fails on the caught-up view, unsent).
+    expect(b.stats()).toMatchObject({ published: 7, refused: 1, batches: 0, messages: 4 })
+    expect(await run(a.sync)).toBe(7)
+    expect(await run(a.verifyChain)).toEqual({ head: 7, verified: 7 })
+  })
+
+  it("resolves every append of a batch whose commit answer was lost from the log, stored once", async () => {
+    const urls = await servers(1)
+    let lose = 0
+    const store = await open({
+      servers: urls,
+      ...freshLog(),
+      unencrypted: true,
+      onAcknowledged: () => {
+        if (lose-- > 0) throw new Error("simulated lost acknowledgement")
+      },
+    })
+    await run(store.append("wallet/a", 0, newEvents(1)))
+    lose = 1
+    const batches = [newEvents(2), newEvents(1), newEvents(3)]
+    const results = await Promise.all(
+      ["wallet/a", "wallet/b", "wallet/c"].map((w, i) => run(store.append(w, i === 0 ? 1 : 0, batches[i]!))),
+    )
+    expect(results).toEqual([
+      { firstSequence: 2, lastSequence: 3, streamVersion: 3, deduplicated: false },
+      { firstSequence: 4, lastSequence: 4, streamVersion: 1, deduplicated: false },
+      { firstSequence: 5, lastSequence: 7, streamVersion: 3, deduplicated: false },
+    ])
+    // One publish of each (the batch), none again: the catch-up found them all.
+    expect(store.stats()).toMatchObject({ published: 4, inDoubt: 1, batches: 0, messages: 4 })
+    expect(await run(store.append("wallet/c", 0, batches[2]!))).toEqual({ ...results[2], deduplicated: true })
+    expect(await run(store.verifyChain)).toEqual({ head: 7, verified: 7 })
+  })
+
+  it("gives a stream made without atomic batches the option on open, and commits groups on it", async () => {
+    const urls = await servers(1)
+    const log = freshLog()
+    const nc = await connect({ servers: [...urls] })
+    const jsm = await jetstreamManager(nc)
+    await jsm.streams.add({
+      name: log.stream,
+      subjects: [`${log.subjectPrefix}.>`],
+      storage: "file" as never,
+      deny_delete: true,
+      deny_purge: true,
+      allow_direct: true,
+      duplicate_window: 120_000_000_000,
+    })
+    const store = await open({ servers: urls, ...log, unencrypted: true })
+    expect((await jsm.streams.info(log.stream)).config.allow_atomic).toBe(true)
+    await nc.close()
+    await Promise.all([0, 1, 2].map((w) => run(store.append(`wallet/${w}`, 0, newEvents(1)))))
+    expect(store.stats()).toMatchObject({ published: 3, batches: 1, messages: 3 })
+  })
+
+  it("keeps one gapless chain while two nodes group-commit concurrently", async () => {
+    const { a, b } = await twoNodes({ follow: true })
+    const node = async (store: JetStreamEventStore, name: string) => {
+      const versions = [0, 0, 0, 0]
+      for (let round = 0; round < 6; round++)
+        await Promise.all(
+          versions.map(async (v, w) => {
+            versions[w] = (
+              await run(store.append(`wallet/${name}${w}`, v, newEvents(1 + (w % 2))))
+            ).streamVersion
+          }),
+        )
+      return versions
+    }
+    const [va, vb] = await Promise.all([node(a, "a"), node(b, "b")])
+    expect(va).toEqual([6, 12, 6, 12])
+    expect(vb).toEqual([6, 12, 6, 12])
+    expect(a.stats().batches + b.stats().batches).toBeGreaterThan(0)
+    expect(await run(a.sync)).toBe(72)
+    expect(await run(b.sync)).toBe(72)
+    expect(await run(a.verifyChain)).toEqual({ head: 72, verified: 72 })
+    const rawA = await collect(a.readRaw())
+    expect(rawA.map((r) => r.envelope)).toEqual((await collect(b.readRaw())).map((r) => r.envelope))
   })
 
   it("fails to open a log holding a foreign message, naming the first bad sequence", async () => {
