@@ -12,9 +12,11 @@
  * subject, in order — what a store without the global compare-and-set could reach.
  *
  * Reported: `appendPerSec` (events/s), `appendsPerSec`, `rawAppendPerSec`, `appendVsRaw` (target ≥ 0.8),
- * `clusterShape`. `failoverSeconds` needs wallet ownership and is not measured yet (BENCHMARKS.md).
+ * `clusterShape`, and how the store's appends left: `batches` (atomic batches committed, several appends
+ * each), `tailRefusals`. `failoverSeconds` needs wallet ownership and is not measured yet (BENCHMARKS.md).
  *
- * Run alone: `node --import tsx bench/cluster.ts [--quick] [--json]`; `npm run bench -- cluster …`.
+ * Run alone: `node --import tsx bench/cluster.ts [--quick] [--json] [--cluster=3]`; `npm run bench -- cluster …`.
+ * `--cluster=3` (or `BENCH_CLUSTER=3`) runs a 3-node routed cluster with R3 streams instead of one server.
  */
 import { execFile } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -33,6 +35,12 @@ import { flat, hex } from "./fixtures.js"
 const SCRIPT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../scripts/nats.sh")
 const WALLETS = Number(process.env.BENCH_WALLETS ?? 16)
 const PER_APPEND = Number(process.env.BENCH_PER_APPEND ?? 2)
+/** Nodes: 1 (one server, R1) or 3 (a routed cluster, R3 streams). */
+const NODES = Number(
+  /^--cluster=(\d+)$/.exec(process.argv.find((a) => a.startsWith("--cluster=")) ?? "")?.[1] ??
+    process.env.BENCH_CLUSTER ??
+    1,
+)
 
 const sh = (args: string[]): Promise<string> =>
   new Promise((ok, fail) =>
@@ -61,11 +69,18 @@ const sampleEvent = (i: number): WalletEvent =>
 
 /** Appends `appends` batches per wallet through the store; returns events/s and the elapsed ms. */
 const runOurs = async (servers: string[], appendsPerWallet: number) => {
+  if (NODES !== 1 && NODES !== 3) throw new Error(`--cluster must be 1 or 3, not ${NODES}`)
   const scope = Effect.runSync(Scope.make())
   const { vault } = createVault({ key: new Uint8Array(32).fill(7) })
   const store = await Effect.runPromise(
     Scope.provide(scope)(
-      openJetStreamEventStore({ servers, stream: "OURS", subjectPrefix: "ours", sealer: vault }),
+      openJetStreamEventStore({
+        servers,
+        stream: "OURS",
+        subjectPrefix: "ours",
+        replicas: NODES,
+        sealer: vault,
+      }),
     ),
   )
   let n = 0
@@ -132,7 +147,15 @@ const runRaw = async (servers: string[]) => {
 
 export const runClusterBench = async (opts: { quick: boolean }): Promise<Record<string, number | string>> => {
   const dir = mkdtempSync(join(tmpdir(), "corecashu-bench-nats-"))
-  const out = await sh(["start", "--cluster", "1", "--dir", dir, "--owner-pid", String(process.pid)])
+  const out = await sh([
+    "start",
+    "--cluster",
+    String(NODES),
+    "--dir",
+    dir,
+    "--owner-pid",
+    String(process.pid),
+  ])
   const url = /^NATS_URL=(.+)$/m.exec(out)?.[1]
   if (url === undefined) throw new Error("scripts/nats.sh start printed no NATS_URL")
   const servers = url.split(",")
@@ -141,18 +164,20 @@ export const runClusterBench = async (opts: { quick: boolean }): Promise<Record<
     const ours = await runOurs(servers, appendsPerWallet)
     const raw = await runRaw(servers)
     const ratio = ours.eventsPerSec / raw.eventsPerSec
+    const shape = NODES === 1 ? "1 node, R1" : `${NODES} nodes, R${NODES}`
     console.log(
-      `cluster bench (${opts.quick ? "quick" : "full"}): 1 nats-server 2.15.3, R1, sync always; ${WALLETS} wallets × ${appendsPerWallet} appends × ${PER_APPEND} events`,
+      `cluster bench (${opts.quick ? "quick" : "full"}): nats-server 2.15.3, ${shape}, sync always; ${WALLETS} wallets × ${appendsPerWallet} appends × ${PER_APPEND} events`,
     )
     console.log(
-      `ours ${ours.eventsPerSec.toFixed(0)} ev/s (${ours.appendsPerSec.toFixed(0)} appends/s, ${ours.stats.refused} refused by the tail check and retried); raw ${raw.eventsPerSec.toFixed(0)} ev/s → ${ratio.toFixed(3)}×`,
+      `ours ${ours.eventsPerSec.toFixed(0)} ev/s (${ours.appendsPerSec.toFixed(0)} appends/s; ${ours.stats.messages} messages, ${ours.stats.batches} atomic batches; ${ours.stats.refused} refused by the tail check and retried); raw ${raw.eventsPerSec.toFixed(0)} ev/s → ${ratio.toFixed(3)}×`,
     )
     return {
-      clusterShape: "1 node, R1",
+      clusterShape: shape,
       appendPerSec: Math.round(ours.eventsPerSec),
       appendsPerSec: Math.round(ours.appendsPerSec),
       rawAppendPerSec: Math.round(raw.eventsPerSec),
       appendVsRaw: Number(ratio.toFixed(3)),
+      batches: ours.stats.batches,
       tailRefusals: ours.stats.refused,
     }
   } finally {
