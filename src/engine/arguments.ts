@@ -618,6 +618,9 @@ const OPEN_KEYS = [
 const NATS_URL = /^(nats|tls|ws|wss):\/\/[^\s/?#]+$/
 /** JetStream stream names and subject prefixes: plain tokens (no `.`, `*`, `>` or spaces). */
 const JS_NAME = /^[A-Za-z0-9_-]{1,64}$/
+/** Bounds of a lease TTL: long enough for a heartbeat (TTL / 3) to cross a busy network, short enough to fail over. */
+const MIN_LEASE_TTL_MS = 300
+const MAX_LEASE_TTL_MS = 600_000
 
 /** `Engine.open({ store })`: the LevelDB directory (default) or a JetStream stream and its servers. */
 const storeArgs = (v: unknown, witness: boolean): void => {
@@ -635,10 +638,11 @@ const storeArgs = (v: unknown, witness: boolean): void => {
     stream: unknown
     subjectPrefix: unknown
     replicas: unknown
+    node: unknown
   }>(
     v,
     "options.store",
-    { kind: true, servers: true, stream: true, subjectPrefix: true, replicas: true },
+    { kind: true, servers: true, stream: true, subjectPrefix: true, replicas: true, node: true },
     false,
   )
   const servers = typeof o.servers === "string" ? [o.servers] : o.servers
@@ -655,6 +659,18 @@ const storeArgs = (v: unknown, witness: boolean): void => {
   )
     invalid("options.store.subjectPrefix", "must be 1–64 characters [A-Za-z0-9_-]")
   if (o.replicas !== undefined) integer(o.replicas, "options.store.replicas", 1, 5)
+  if (o.node !== undefined) {
+    // One node of several: it serves only the wallets whose lease it holds (issue #12).
+    const n = options<{ id: unknown; leaseTtlMs: unknown }>(
+      o.node,
+      "options.store.node",
+      { id: true, leaseTtlMs: true },
+      false,
+    )
+    if (n.id !== undefined) id(n.id, "options.store.node.id")
+    if (n.leaseTtlMs !== undefined)
+      integer(n.leaseTtlMs, "options.store.node.leaseTtlMs", MIN_LEASE_TTL_MS, MAX_LEASE_TTL_MS)
+  }
 }
 
 /** How the log is unlocked: exactly one of these. */

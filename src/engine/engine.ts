@@ -13,9 +13,10 @@ import { Context, Effect, Exit, Layer, Scope, Stream } from "effect"
 import { isValidMnemonic, mnemonicToSeed } from "../crypto/nut13.js"
 import type { Attester, HeadAttestation } from "../events/attestation.js"
 import type { WalletCreated } from "../events/catalogue.js"
-import { walletEventId, walletStream } from "../events/ids.js"
+import { newOperationId, walletEventId, walletStream } from "../events/ids.js"
 import type { PayloadSealer } from "../events/sealer.js"
 import { fileCheckpointStore } from "../infra/checkpoint-file-store.js"
+import { openJetStreamLeases } from "../infra/jetstream-leases.js"
 import { openJetStreamEventStore } from "../infra/jetstream-store.js"
 import { openJetStreamVault } from "../infra/jetstream-vault.js"
 import { type LevelDbAccess, openLevelDbEventStore } from "../infra/leveldb-store.js"
@@ -29,12 +30,15 @@ import {
   UnknownWallet,
   type WalletError,
   WalletExists,
+  WalletNotOwned,
 } from "../model/index.js"
-import { EventStore, type EventStoreShape } from "../ports/event-store.js"
+import { EventStore, type EventStoreShape, type NewEvent } from "../ports/event-store.js"
 import { MintClient, type MintClientShape } from "../ports/mint-client.js"
 import { type AuditResult, auditLog, InvariantChecker } from "../projections/audit.js"
-import { backupProjection } from "../projections/backup.js"
+import { backupOf, backupProjection } from "../projections/backup.js"
 import { ALL_PROJECTIONS } from "../projections/index.js"
+import { operationsOf, operationsProjection } from "../projections/operations.js"
+import { ownerOf, ownersProjection } from "../projections/owners.js"
 import { startProjectionRunner } from "../projections/runner.js"
 import { checked, createWalletArgs, openArgs, walletIdArg } from "./arguments.js"
 import { hooksOf, newWallet, registerEngine, walletRuntime } from "./internal.js"
@@ -42,6 +46,7 @@ import { walletPrivateKey } from "./keys.js"
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions, type EngineServices, WalletRuntime } from "./runtime.js"
 // Loading the class registers how the engine builds wallets (`./internal.ts`).
 import "./wallet.js"
+import { recoverWallet } from "./recovery.js"
 import type { Wallet } from "./wallet.js"
 
 /** How the engine reaches mints: a ready client, or options of the HTTP client with its policies. */
@@ -73,7 +78,24 @@ export type EngineStoreChoice =
       readonly subjectPrefix?: string
       /** Replicas when this open creates the stream and the vault bucket (1 or 3; default 1). */
       readonly replicas?: number
+      /**
+       * Run as one node of several over this log (issue #12): the engine then hosts only the wallets whose
+       * lease it holds — those it creates and those it takes over with {@link Engine.acquire} — and none on
+       * open. Without it the engine hosts every wallet of the log (one node per stream).
+       */
+      readonly node?: EngineNodeOptions
     }
+
+/** One engine node of several sharing a JetStream log (see {@link EngineStoreChoice}). */
+export interface EngineNodeOptions {
+  /** This node's id, `[A-Za-z0-9._-]`, ≤ 128 chars (default: a fresh random one). Unique among live nodes. */
+  readonly id?: string
+  /**
+   * How long a wallet's lease lives without a renewal, ms (default 10 000; 300 … 600 000). Used when this
+   * node creates the log's `<stream>-owners` bucket; an existing bucket's TTL wins. Renewed every TTL / 3.
+   */
+  readonly leaseTtlMs?: number
+}
 
 /** Options of {@link Engine.open}. */
 export type EngineOpenOptions = LevelDbAccess & {
@@ -114,10 +136,14 @@ export interface CreateWalletOptions {
   readonly label?: string
 }
 
-/** What the engine needs of its log beyond the contract: how payloads are sealed, and who attests heads. */
+/**
+ * What the engine needs of its log beyond the contract: how payloads are sealed, who attests heads, and how
+ * to catch up with other nodes' appends (the head as the server has it; LevelDB: the head).
+ */
 type OpenedLog = EventStoreShape & {
   readonly sealer: PayloadSealer | undefined
   readonly attester: Attester | undefined
+  readonly sync: Effect.Effect<number, import("../model/index.js").StoreError>
 }
 
 /** Opens the JetStream log: unlocks (or creates) its vault from the KV bucket, then the store. */
@@ -152,6 +178,26 @@ const openJetStreamLog = (
     return { ...store, attester: undefined }
   })
 
+/** A store failure where only the engine's errors may leave: named, never guessed at. */
+const storeFailed = (e: { readonly _tag: string }): EngineInvariant =>
+  new EngineInvariant({ message: `the log or the leases failed (${e._tag})` })
+
+const notOwnedError = (walletId: string, owner: string | undefined, why: string): WalletNotOwned =>
+  new WalletNotOwned({ walletId, owner, message: `this node does not own the wallet: ${why}` })
+
+const notOwned = (walletId: string, owner: string | undefined, why: string) =>
+  Effect.fail(notOwnedError(walletId, owner, why))
+
+/**
+ * The ownership event of `epoch` (issue #12). Its id carries the node and a fresh nonce: a retry of this one
+ * append is recognised as itself, but no other node's (or other attempt's) event of the same epoch is ever
+ * taken for it.
+ */
+const ownerEvent = (walletId: string, nodeId: string, epoch: number): NewEvent => ({
+  eventId: walletEventId(walletId, "owner", epoch, nodeId, newOperationId()),
+  event: { _tag: "WalletOwnerChanged", nodeId, epoch },
+})
+
 /** The HTTP mint client with its policies, living as long as the engine's scope. */
 const httpMintClient = (options: MintClientHttpOptions): Effect.Effect<MintClientShape, never, Scope.Scope> =>
   Layer.build(MintClientHttpLive(options)).pipe(Effect.map((ctx) => Context.get(ctx, MintClient)))
@@ -168,18 +214,31 @@ export class Engine {
   readonly #services: EngineServices
   readonly #attester: Attester | undefined
   readonly #witness: string | undefined
+  /** Catches this node's view of the log up with the server (other nodes' appends). */
+  readonly #sync: Effect.Effect<number, import("../model/index.js").StoreError>
+  /** Acquisitions in progress, by wallet id (a second `acquire` of the same wallet joins the first). */
+  readonly #acquiring = new Map<string, Promise<Wallet>>()
+  /** Runtimes of wallets this node lost; their seeds are wiped when the engine closes. */
+  readonly #dropped: WalletRuntime[] = []
 
   private constructor(
     scope: Scope.Closeable,
     services: EngineServices,
     attester: Attester | undefined,
     witness: string | undefined,
+    sync: Effect.Effect<number, import("../model/index.js").StoreError>,
   ) {
     this.#scope = scope
     this.#services = services
     this.#attester = attester
     this.#witness = witness
+    this.#sync = sync
     registerEngine(this, services)
+  }
+
+  /** This engine's node id when it runs as one node of several (`store.node`), else undefined. */
+  get nodeId(): string | undefined {
+    return this.#services.leases?.nodeId
   }
 
   /**
@@ -237,7 +296,7 @@ export class Engine {
                 ...(access as LevelDbAccess),
                 ...(vault !== undefined ? { vault } : {}),
                 ...(create !== undefined ? { create } : {}),
-              })
+              }).pipe(Effect.map((s): OpenedLog => ({ ...s, sync: s.head })))
         if (witness !== undefined) {
           const attested = yield* readWitness(witness)
           yield* checkWitness(store, attested, store.attester, "furthest")
@@ -256,6 +315,18 @@ export class Engine {
           mintClient !== undefined && isClient(mintClient)
             ? mintClient
             : yield* httpMintClient(mintClient ?? {})
+        // One node of several: this node's leases, beside the log (released when the engine closes).
+        const node = where?.kind === "jetstream" ? where.node : undefined
+        const leases =
+          node === undefined || where?.kind !== "jetstream"
+            ? undefined
+            : yield* openJetStreamLeases({
+                servers: where.servers,
+                ...(where.stream !== undefined ? { stream: where.stream } : {}),
+                nodeId: node.id ?? `node-${newOperationId()}`,
+                ...(node.leaseTtlMs !== undefined ? { ttlMs: node.leaseTtlMs } : {}),
+                ...(where.replicas !== undefined ? { replicas: where.replicas } : {}),
+              })
         const services: EngineServices = {
           store,
           mint,
@@ -263,11 +334,15 @@ export class Engine {
           now: now ?? Date.now,
           options: { ...DEFAULT_ENGINE_OPTIONS, ...options },
           ...(hooks !== undefined ? { hooks } : {}),
+          ...(leases !== undefined ? { leases } : {}),
         }
-        const engine = new Engine(scope, services, store.attester, witness)
+        const engine = new Engine(scope, services, store.attester, witness, store.sync)
         if (witness !== undefined) yield* engine.attestHeadEffect()
-        yield* engine.#loadWallets()
-        if (recover !== false) yield* engine.#recoverAll()
+        // A node of several hosts no wallet until it acquires one.
+        if (leases === undefined) {
+          yield* engine.#loadWallets()
+          if (recover !== false) yield* engine.#recoverAll()
+        }
         return engine
       }).pipe(
         Scope.provide(scope),
@@ -316,10 +391,12 @@ export class Engine {
     return Effect.gen(function* () {
       const opts = yield* checked(() => createWalletArgs(options))
       yield* self.#check()
+      const { store, runner, leases } = self.#services
       const walletId =
         opts.walletId ?? `w${Date.now().toString(36)}${Math.floor(Math.random() * 1e9).toString(36)}`
-      if (self.#wallets.has(walletId))
-        return yield* new WalletExists({ walletId, message: "a wallet with this id exists" })
+      const exists = () => new WalletExists({ walletId, message: "a wallet with this id exists" })
+      if (self.#wallets.has(walletId) || (leases !== undefined && self.#knows(walletId)))
+        return yield* exists()
       const mnemonic = opts.mnemonic?.trim().replace(/\s+/g, " ") ?? generateMnemonic(wordlist, 128)
       if (!isValidMnemonic(mnemonic))
         return yield* new DecodeError({
@@ -332,33 +409,189 @@ export class Engine {
         mnemonic,
         ...(opts.label !== undefined ? { label: opts.label } : {}),
       }
+      const events: NewEvent[] = [{ eventId: walletEventId(walletId, "created"), event: created }]
+      // One node of several: the new wallet's lease first, then its creation with the first epoch, in one append.
+      const tenure = leases === undefined ? undefined : self.#tenure()
+      if (leases !== undefined && tenure !== undefined) {
+        const got = yield* leases.acquire(walletId, 1, tenure.onLost).pipe(Effect.mapError(storeFailed))
+        if (got._tag === "Held") return yield* notOwned(walletId, got.owner, "another node holds its lease")
+        events.push(ownerEvent(walletId, leases.nodeId, 1))
+      }
       const stream = walletStream(walletId)
-      const r = yield* self.#services.store
-        .append(stream, 0, [{ eventId: walletEventId(walletId, "created"), event: created }])
-        .pipe(
-          Effect.mapError((e) =>
-            e._tag === "WrongExpectedVersion"
-              ? new WalletExists({ walletId, message: "a wallet with this id exists" })
-              : new EngineInvariant({ message: `creating the wallet failed (${e._tag})` }),
-          ),
-        )
-      yield* self.#services.runner
+      const r = yield* store.append(stream, 0, events).pipe(
+        Effect.mapError((e) =>
+          e._tag === "WrongExpectedVersion"
+            ? exists()
+            : new EngineInvariant({ message: `creating the wallet failed (${e._tag})` }),
+        ),
+        Effect.tapError(() => (leases === undefined ? Effect.void : leases.release(walletId))),
+      )
+      yield* runner
         .awaitSequence(r.lastSequence)
         .pipe(Effect.mapError((e) => new EngineInvariant({ message: `projections failed (${e._tag})` })))
       const rt = new WalletRuntime(walletId, mnemonicToSeed(mnemonic), self.#services, r.streamVersion)
+      if (tenure !== undefined) yield* tenure.start(rt)
       const wallet = self.#newWallet(rt)
       self.#wallets.set(walletId, wallet)
       return wallet
     })
   }
 
-  /** A hosted wallet by id. Throws `InvalidArgument` for a malformed id, `UnknownWallet` for another. */
+  /**
+   * Takes over a wallet no node holds (issue #12; with `store.node` only): acquires its lease (free,
+   * released or expired on the server's clock), appends the next ownership epoch to its stream — after
+   * which a former owner can never append to it again: the server refuses its stale expectation — runs the
+   * wallet's recovery, and serves it. Operations the former owner left in flight are settled the usual way,
+   * with one more guard: for `unansweredGraceMs` none of them is released on an all-unspent checkstate (the
+   * former owner's request may still be on its way to the mint). Fails with `WalletNotOwned` (naming the
+   * holder) while another node holds the lease, `UnknownWallet` for a wallet the log does not hold.
+   * Without `store.node` every wallet is hosted already: this is {@link Engine.wallet}.
+   */
+  acquire(walletId: string): Promise<Wallet> {
+    return Effect.runPromise(this.acquireEffect(walletId))
+  }
+
+  /** {@link Engine.acquire} as an Effect. */
+  acquireEffect(walletId: string): Effect.Effect<Wallet, WalletError> {
+    const self = this
+    return Effect.gen(function* () {
+      const id = yield* checked(() => walletIdArg(walletId))
+      yield* self.#check()
+      const hosted = self.#wallets.get(id)
+      if (hosted !== undefined) return hosted
+      if (self.#services.leases === undefined)
+        return yield* new UnknownWallet({ walletId: id, message: "no wallet with this id in this engine" })
+      // One takeover per wallet at a time: a second call joins the first.
+      let attempt = self.#acquiring.get(id)
+      if (attempt === undefined) {
+        const started = Effect.runPromise(self.#takeOver(id)).finally(() => self.#acquiring.delete(id))
+        self.#acquiring.set(id, started)
+        attempt = started
+      }
+      const joined = attempt
+      return yield* Effect.tryPromise({ try: () => joined, catch: (e) => e as WalletError })
+    })
+  }
+
+  /** The takeover behind {@link Engine.acquireEffect}: lease, ownership event, recovery. */
+  #takeOver(walletId: string): Effect.Effect<Wallet, WalletError> {
+    const self = this
+    const { store, runner, leases } = this.#services
+    return Effect.gen(function* () {
+      if (leases === undefined) return yield* new EngineInvariant({ message: "no leases" })
+      const stream = walletStream(walletId)
+      const catchUp = self.#sync.pipe(
+        Effect.flatMap((head) => runner.awaitSequence(head)),
+        Effect.mapError(storeFailed),
+      )
+      yield* catchUp
+      const backup = backupOf(runner.state(backupProjection), stream)
+      if (backup?.mnemonic === undefined)
+        return yield* new UnknownWallet({ walletId, message: "no wallet with this id in this log" })
+      const tenure = self.#tenure()
+      const lastEpoch = () => ownerOf(runner.state(ownersProjection), stream)?.epoch ?? 0
+      const got = yield* leases
+        .acquire(walletId, lastEpoch() + 1, tenure.onLost)
+        .pipe(Effect.mapError(storeFailed))
+      if (got._tag === "Held") return yield* notOwned(walletId, got.owner, "another node holds its lease")
+      // The fence: the next epoch, appended at the version this node read. Refused when the stream moved
+      // (the former owner's last append landed meanwhile): catch up and append on the new tail.
+      const appended = yield* Effect.gen(function* () {
+        for (let attempt = 0; ; attempt++) {
+          const epoch = lastEpoch() + 1
+          leases.noteEpoch(walletId, epoch)
+          const version = yield* store.streamVersion(stream).pipe(Effect.mapError(storeFailed))
+          const r = yield* store.append(stream, version, [ownerEvent(walletId, leases.nodeId, epoch)]).pipe(
+            Effect.map((r) => ({ ok: true as const, r, epoch })),
+            Effect.catchTag("WrongExpectedVersion", (e) =>
+              attempt < 8 ? Effect.succeed({ ok: false as const }) : Effect.fail(e),
+            ),
+            Effect.mapError(storeFailed),
+          )
+          if (r.ok) return r
+          yield* catchUp
+        }
+      }).pipe(Effect.tapError(() => leases.release(walletId)))
+      yield* runner.awaitSequence(appended.r.lastSequence).pipe(Effect.mapError(storeFailed))
+      const rt = new WalletRuntime(
+        walletId,
+        mnemonicToSeed(backup.mnemonic),
+        self.#services,
+        appended.r.streamVersion,
+      )
+      // What the former owner left in flight may still reach the mint: never released on an all-unspent
+      // checkstate within the grace (the same rule as this node's own unanswered requests).
+      if (appended.epoch > 1)
+        for (const op of operationsOf(runner.state(operationsProjection), stream, { inFlight: true }))
+          rt.noteUnanswered(op.operationId)
+      yield* tenure.start(rt)
+      yield* recoverWallet(rt).pipe(
+        Effect.catch(() => Effect.void), // what stays in doubt is pending, for the next pass
+      )
+      const lost = rt.notOwned()
+      if (lost !== undefined) return yield* lost
+      const wallet = self.#newWallet(rt)
+      self.#wallets.set(walletId, wallet)
+      return wallet
+    })
+  }
+
+  /**
+   * One tenure of a wallet on this node: `onLost` (given to the lease) drops the wallet once it has a
+   * runtime, or marks the tenure lost before; `start` binds the runtime (fenced appends drop it too).
+   */
+  #tenure() {
+    let rt: WalletRuntime | undefined
+    let lostEarly: string | undefined
+    return {
+      onLost: (reason: string) => {
+        if (rt !== undefined) this.#drop(rt, reason)
+        else lostEarly ??= reason
+      },
+      start: (runtime: WalletRuntime): Effect.Effect<void, WalletNotOwned> =>
+        Effect.suspend(() => {
+          rt = runtime
+          runtime.onFenced = (reason) => this.#drop(runtime, reason)
+          if (lostEarly === undefined) return Effect.void
+          this.#drop(runtime, lostEarly)
+          return Effect.fail(runtime.notOwned()!)
+        }),
+    }
+  }
+
+  /** Stops serving a wallet this node lost (its lease, or an append fenced by a newer epoch). */
+  #drop(rt: WalletRuntime, reason: string): void {
+    rt.markLost(reason)
+    const w = this.#wallets.get(rt.walletId)
+    if (w !== undefined && walletRuntime(w) === rt) this.#wallets.delete(rt.walletId)
+    this.#dropped.push(rt)
+    const leases = this.#services.leases
+    if (leases !== undefined) Effect.runFork(leases.release(rt.walletId))
+  }
+
+  /** Whether the log holds a wallet with this id (its creation folded here). */
+  #knows(walletId: string): boolean {
+    return (
+      backupOf(this.#services.runner.state(backupProjection), walletStream(walletId))?.mnemonic !== undefined
+    )
+  }
+
+  /**
+   * A hosted wallet by id. Throws `InvalidArgument` for a malformed id, `UnknownWallet` for another; with
+   * `store.node`, `WalletNotOwned` (naming the last owner the log records) for a wallet of the log this node
+   * does not own — or lost.
+   */
   wallet(walletId: string): Wallet {
     const id = walletIdArg(walletId)
     const w = this.#wallets.get(id)
-    if (w === undefined)
-      throw new UnknownWallet({ walletId, message: "no wallet with this id in this engine" })
-    return w
+    if (w !== undefined) return w
+    if (this.#services.leases !== undefined && this.#knows(id))
+      throw notOwnedError(
+        id,
+        ownerOf(this.#services.runner.state(ownersProjection), walletStream(id))?.nodeId,
+        "another node owns it, or none has acquired it",
+      )
+    throw new UnknownWallet({ walletId, message: "no wallet with this id in this engine" })
   }
 
   /** The ids of every hosted wallet. */
@@ -398,6 +631,7 @@ export class Engine {
     if (this.#closed) return Promise.resolve()
     this.#closed = true
     for (const w of this.#wallets.values()) walletRuntime(w).close()
+    for (const rt of this.#dropped.splice(0)) rt.close()
     // The last word in the witness: the head as this engine leaves it.
     const attest = this.#witness === undefined ? Effect.void : Effect.ignore(this.attestHeadEffect())
     return Effect.runPromise(Effect.andThen(attest, Scope.close(this.#scope, Exit.void)))

@@ -24,12 +24,14 @@ import {
 import { IllegalOperationStep } from "../machines/operation.js"
 import { type ProofCurrent, proofTransition } from "../machines/proof.js"
 import { isOperationEvent } from "../machines/saga.js"
-import { EngineInvariant } from "../model/index.js"
+import { EngineInvariant, WalletNotOwned } from "../model/index.js"
 import type { EventStoreShape, NewEvent, RecordedEvent } from "../ports/event-store.js"
 import type { MintClientShape } from "../ports/mint-client.js"
+import type { WalletLeasesShape } from "../ports/wallet-leases.js"
 import { countersProjection, nextCounter } from "../projections/counters.js"
 import { type KeysetView, keysetOf, keysetsOf, mintsOf, mintsProjection } from "../projections/mints.js"
 import { type OperationView, operationOf, operationsProjection } from "../projections/operations.js"
+import { ownersProjection } from "../projections/owners.js"
 import { type LiveProof, type LiveState, liveProofs, proofsProjection } from "../projections/proofs.js"
 import type { ProjectionRunner } from "../projections/runner.js"
 import type { InfoResponse } from "../protocol/schemas/index.js"
@@ -69,6 +71,11 @@ export interface EngineServices {
   readonly options: EngineOptions
   /** Test hooks (crash-point tests); absent in production. */
   readonly hooks?: EngineHooks
+  /**
+   * This node's wallet leases, when the engine runs as one node of several over a JetStream log (issue
+   * #12): it then serves only the wallets it owns, and a refused append means the wallet was lost.
+   */
+  readonly leases?: WalletLeasesShape
 }
 
 /**
@@ -206,6 +213,16 @@ export class WalletRuntime {
    * the wallet counted them and lost the outputs). Not in the log: after a restart the grace is over anyway.
    */
   private readonly unanswered = new Map<string, number>()
+  /**
+   * Why this node no longer owns the wallet (issue #12), once it lost it: every append then fails at once,
+   * before the store, and the wallet's API answers `WalletNotOwned`.
+   */
+  private lostBecause: string | undefined
+  /**
+   * Called once when an append is refused because the stream moved on without this runtime — with owners,
+   * that is another node's ownership event: the engine drops the wallet. Unset without owners.
+   */
+  onFenced: ((reason: string) => void) | undefined
 
   constructor(
     readonly walletId: string,
@@ -237,6 +254,21 @@ export class WalletRuntime {
         body,
         Effect.sync(() => this.claimed.delete(operationId)),
       )
+    })
+  }
+
+  /** Marks the wallet lost to this node (see `lostBecause`); the first reason is kept. */
+  markLost(reason: string): void {
+    this.lostBecause ??= reason
+  }
+
+  /** The `WalletNotOwned` this wallet's calls fail with once it was lost, else undefined. */
+  notOwned(): WalletNotOwned | undefined {
+    if (this.lostBecause === undefined) return undefined
+    return new WalletNotOwned({
+      walletId: this.walletId,
+      owner: this.services.runner.state(ownersProjection).wallets.get(this.stream)?.nodeId,
+      message: `this node no longer owns the wallet (${this.lostBecause})`,
     })
   }
 
@@ -377,6 +409,12 @@ export class WalletRuntime {
 
   private appendChecked(events: ReadonlyArray<NewEvent>): Effect.Effect<void, EngineInvariant> {
     const { store, runner, hooks } = this.services
+    if (this.lostBecause !== undefined)
+      return Effect.fail(
+        new EngineInvariant({
+          message: `this node no longer owns the wallet (${this.lostBecause}); nothing of this step was recorded`,
+        }),
+      )
     return Effect.sync(() => hooks?.beforeAppend?.(this.walletId, events)).pipe(
       Effect.andThen(store.append(this.stream, this.version, events)),
       Effect.flatMap((r) => {
@@ -388,12 +426,17 @@ export class WalletRuntime {
         hooks?.afterAppend?.(this.walletId, events)
         return runner.awaitSequence(r.lastSequence)
       }),
-      Effect.mapError(
-        (e) =>
-          new EngineInvariant({
-            message: `append to the wallet's stream failed (${e._tag}); nothing of this step was recorded`,
-          }),
-      ),
+      Effect.mapError((e) => {
+        if (e._tag === "WrongExpectedVersion" && this.onFenced !== undefined) {
+          // Only the owner appends to a wallet it owns: the stream moved on under another node's epoch.
+          const reason = "an append was refused: another node's ownership event moved the wallet on"
+          this.markLost(reason)
+          this.onFenced(reason)
+        }
+        return new EngineInvariant({
+          message: `append to the wallet's stream failed (${e._tag}); nothing of this step was recorded`,
+        })
+      }),
     )
   }
 

@@ -208,10 +208,18 @@ export interface WalletEffects {
  * runs the operation with the checked, normalised values.
  */
 const makeEffects = (rt: WalletRuntime, privateKey: string): WalletEffects => {
+  // A wallet this node lost (issue #12) answers `WalletNotOwned`: before a call starts, and for a call that
+  // was in flight when it was lost (its append refused; the new owner's recovery settles its operation).
+  const owned = <A>(effect: Effect.Effect<A, WalletError>): Effect.Effect<A, WalletError> =>
+    Effect.suspend(() => {
+      const lost = rt.notOwned()
+      if (lost !== undefined) return Effect.fail(lost)
+      return Effect.mapError(effect, (e) => (e._tag === "EngineInvariant" ? (rt.notOwned() ?? e) : e))
+    })
   const api = <C, A>(
     check: () => C,
     run: (args: C) => Effect.Effect<A, WalletError>,
-  ): Effect.Effect<A, WalletError> => liftTagged(Effect.flatMap(checked(check), run))
+  ): Effect.Effect<A, WalletError> => liftTagged(Effect.flatMap(checked(check), (c) => owned(run(c))))
   const url = normaliseMintUrl
   return {
     addMint: (mintUrl, units) =>
@@ -269,7 +277,7 @@ const makeEffects = (rt: WalletRuntime, privateKey: string): WalletEffects => {
         () => restoreArgs(req),
         (r) => restore(rt, { ...r, mintUrl: url(r.mintUrl) }),
       ),
-    recover: () => liftTagged(recoverWallet(rt)),
+    recover: () => liftTagged(owned(recoverWallet(rt))),
   }
 }
 

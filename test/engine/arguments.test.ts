@@ -231,8 +231,12 @@ describe("InvalidArgument at the boundary", () => {
     for (const walletId of BAD_IDS) {
       if (walletId !== undefined) await expectInvalid(() => e.createWallet({ walletId }), "options.walletId")
       await expectInvalid(() => e.wallet(walletId), "walletId")
+      await expectInvalid(() => e.acquire(walletId), "walletId")
     }
     expect(() => e.wallet("nobody")).toThrow(expect.objectContaining({ _tag: "UnknownWallet" }))
+    // Without a node (`store.node`) every wallet is hosted: acquire is wallet, as a Promise.
+    await expect(e.acquire("nobody")).rejects.toMatchObject({ _tag: "UnknownWallet" })
+    expect(await engine.acquire("alice")).toBe(alice)
     for (const mnemonic of [5, "", null, "w ".repeat(1000)])
       await expectInvalid(() => e.createWallet({ mnemonic }), "options.mnemonic")
     await expectInvalid(() => e.createWallet({ label: 5 }), "options.label")
@@ -297,6 +301,7 @@ describe("InvalidArgument at the boundary", () => {
       ["reclaim", () => fx.reclaim(""), "sendOperationId"],
       ["restore", () => fx.restore({ mintUrl: url, batchSize: 0 }), "request.batchSize"],
       ["createWalletEffect", () => (engine as Loose).createWalletEffect({ walletId: 5 }), "options.walletId"],
+      ["acquireEffect", () => (engine as Loose).acquireEffect(5), "walletId"],
     ]
     for (const [name, run, argument] of cases) {
       const e = await Effect.runPromise(Effect.flip(run()))
@@ -305,7 +310,10 @@ describe("InvalidArgument at the boundary", () => {
     }
     // Every Effect of the wallet is covered here (or takes no argument).
     expect(Object.keys(alice.effect).sort()).toEqual(
-      [...cases.map(([name]) => name).filter((n) => n !== "createWalletEffect"), "recover"].sort(),
+      [
+        ...cases.map(([name]) => name).filter((n) => n !== "createWalletEffect" && n !== "acquireEffect"),
+        "recover",
+      ].sort(),
     )
   })
 
@@ -321,7 +329,7 @@ describe("InvalidArgument at the boundary", () => {
     expect(methods(Object.getPrototypeOf(alice)).sort()).toEqual(
       [...walletChecked, ...walletNoArguments].sort(),
     )
-    const engineChecked = ["createWallet", "createWalletEffect", "wallet"]
+    const engineChecked = ["createWallet", "createWalletEffect", "wallet", "acquire", "acquireEffect"]
     const engineNoArguments = ["attestHead", "attestHeadEffect", "walletIds", "audit", "auditEffect", "close"]
     expect(methods(Object.getPrototypeOf(engine)).sort()).toEqual(
       [...engineChecked, ...engineNoArguments].sort(),
