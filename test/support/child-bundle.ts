@@ -57,7 +57,9 @@ export const childBundle = (
       format: "esm",
       target: "node20",
       outfile: tmp,
-      external: ["classic-level", "secp256k1", "tiny-secp256k1"],
+      // NATS's client is CommonJS that requires Node built-ins at load (tweetnacl): bundled as ESM it fails,
+      // so it stays a package import like the native modules.
+      external: ["classic-level", "secp256k1", "tiny-secp256k1", "@nats-io/*"],
       // Smaller source parses faster; names are kept for readable stack traces.
       minifyWhitespace: true,
       minifySyntax: true,
