@@ -7,10 +7,15 @@
  *   clock, B acquires w — ownership event epoch 2 —, recovers it, serves it and appends. A wakes and goes on
  *   as if it still owned w: its append is refused (the log moved under epoch 2), A drops w and answers
  *   `WalletNotOwned` from then on; nothing of A's attempt reached the log or the mint, and the books balance.
+ * - The same with a real process: node A in a child process is SIGSTOPped past its lease, B takes over and
+ *   appends, A is SIGCONTed with a send already waiting — the send fails `WalletNotOwned` (in practice by
+ *   the fence: its append refused), and the books balance against the mint.
  * - A lease whose renewal fails makes the wallet unavailable at once.
  * - Nodes racing to acquire one wallet: exactly one wins, and the log holds one epoch 2.
  * - The new options are checked like every other argument.
  */
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import { Kvm } from "@nats-io/kv"
 import { connect } from "@nats-io/transport-node"
 import { Effect } from "effect"
@@ -22,7 +27,9 @@ import { type JetStreamWalletLeases, leaseKeyOf } from "../../src/infra/jetstrea
 import { isCorecashuError } from "../../src/model/index.js"
 import { directMintClient } from "../support/direct-mint-client.js"
 import { freshDir, fund, testMint } from "../support/engine.js"
+import { createTestMint, serve } from "../support/mint/index.js"
 import { natsClosedAfterAll } from "../support/nats.js"
+import type { OwnerCommand, OwnerReport, OwnerSpec } from "../support/owner-child.js"
 import { INSECURE_TEST_VAULT_OPTIONS } from "../support/vault.js"
 
 const natsServer = natsClosedAfterAll()
@@ -30,6 +37,7 @@ let started: ReturnType<typeof natsServer> | undefined
 const nats = () => (started ??= natsServer())
 
 const TTL = 1500
+const OWNER_CHILD = fileURLToPath(new URL("../support/owner-child.ts", import.meta.url))
 let streams = 0
 
 const rejection = (p: Promise<unknown>): Promise<unknown> =>
@@ -157,7 +165,11 @@ describe("Engine nodes on JetStream: wallet ownership with fencing", () => {
     await wb!.send({ mintUrl: mint.baseUrl, unit: "sat", amount: 10n })
     expect(wb!.balance()).toBe(54n)
 
-    // A wakes, still believing it owns w (its heartbeat has not run yet): its next append is refused.
+    // A wakes, still believing it owns w (its heartbeat has not run yet), with B's events folded (so it
+    // decides a send on what it sees, and does not stop short at a proof B held a moment ago): its append is
+    // refused.
+    const headB = await Effect.runPromise(engineStore(b).head)
+    await Effect.runPromise(engineServices(a).runner.awaitSequence(headB))
     const stale = await rejection(w.send({ mintUrl: mint.baseUrl, unit: "sat", amount: 5n }))
     expect(isCorecashuError(stale)).toBe(true)
     expect(stale).toMatchObject({ _tag: "WalletNotOwned", walletId: "w" })
@@ -186,6 +198,114 @@ describe("Engine nodes on JetStream: wallet ownership with fencing", () => {
     expect((await a.audit()).ok).toBe(true)
     await a.close()
     await b.close()
+  })
+
+  it("a real process: node A SIGSTOPped past its lease, B takes over, A SIGCONTed is refused and steps down", async () => {
+    const { servers } = await nats()
+    const mint = createTestMint({ baseUrl: "http://127.0.0.1" })
+    const served = await serve(mint)
+    const n = ++streams
+    const spec: OwnerSpec = {
+      servers,
+      stream: `OWN${n}`,
+      subjectPrefix: `own${n}`,
+      nodeId: "node-a",
+      leaseTtlMs: TTL,
+      dataDir: freshDir(),
+      passphrase: "ownership",
+      mintUrl: served.url,
+      walletId: "w",
+      fund: "64",
+    }
+    // Through tsx, not an esbuild bundle: the NATS client's CommonJS dependencies require Node built-ins,
+    // which an ESM bundle cannot. One process, started once: the start-up cost does not matter here.
+    const child = spawn(process.execPath, ["--import", "tsx", OWNER_CHILD], {
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      env: { ...process.env, OWNER_SPEC: JSON.stringify(spec) },
+    })
+    let stderr = ""
+    child.stderr?.on("data", (c: Buffer) => {
+      stderr += c.toString("utf8")
+    })
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)))
+    const reports: OwnerReport[] = []
+    const waiters: Array<() => void> = []
+    child.on("message", (m: OwnerReport) => {
+      reports.push(m)
+      for (const w of waiters.splice(0)) w()
+    })
+    const next = async (): Promise<OwnerReport> => {
+      const until = Date.now() + 30_000
+      while (reports.length === 0) {
+        if (Date.now() > until) throw new Error(`no report from node A: ${stderr.slice(-2000)}`)
+        await new Promise<void>((r) => {
+          waiters.push(r)
+          setTimeout(r, 200)
+        })
+      }
+      return reports.shift()!
+    }
+    let b: Engine | undefined
+    try {
+      expect(await next()).toEqual({ t: "ready" })
+      b = await Engine.open({
+        dataDir: freshDir(),
+        passphrase: "ownership",
+        vault: INSECURE_TEST_VAULT_OPTIONS,
+        mintClient: directMintClient((u) => (u === served.url ? mint : undefined)),
+        options: { quotePollMs: 5 },
+        store: {
+          kind: "jetstream",
+          servers: [...servers],
+          stream: spec.stream,
+          subjectPrefix: spec.subjectPrefix,
+          node: { id: "node-b", leaseTtlMs: TTL },
+        },
+      })
+      const nodeB = b
+      expect(await rejection(nodeB.acquire("w"))).toMatchObject({ _tag: "WalletNotOwned", owner: "node-a" })
+
+      // Pause A for real: no timer, no socket read, no renewal.
+      child.kill("SIGSTOP")
+      let wb: Wallet | undefined
+      await eventually(async () => {
+        const r = await nodeB.acquire("w").then(
+          (x) => x,
+          (e: unknown) => e,
+        )
+        if ((r as { _tag?: string })._tag === "WalletNotOwned") return false
+        wb = r as Wallet
+        return true
+      }, TTL * 8)
+      expect((await ownership(nodeB, "w")).map((o) => o.epoch)).toEqual([1, 2])
+      expect(wb!.balance()).toBe(64n)
+
+      // A's next step is already waiting when it wakes: a send, racing its own overdue heartbeat. (B's own
+      // sends come after: A, folding B's events as it wakes, could otherwise see proofs B holds mid-send and
+      // stop short with InsufficientFunds before it ever tries to append.)
+      child.send({ t: "send", amount: "5" } satisfies OwnerCommand)
+      child.kill("SIGCONT")
+      const answer = await next()
+      expect(answer).toMatchObject({ t: "failed", tag: "WalletNotOwned" })
+      // Whichever came first after SIGCONT: the append refused by the fence, or the overdue renewal refused.
+      expect((answer as { message: string }).message).toMatch(/append was refused|taken over or removed/)
+
+      // Nothing of A's attempt reached the log or the mint; B goes on; the books balance.
+      expect((await ownership(nodeB, "w")).map((o) => o.nodeId)).toEqual(["node-a", "node-b"])
+      await wb!.send({ mintUrl: served.url, unit: "sat", amount: 10n })
+      await wb!.send({ mintUrl: served.url, unit: "sat", amount: 3n })
+      expect(wb!.balance()).toBe(51n)
+      expect(mint.stats().outstanding).toBe(64n)
+      expect(wb!.balance() + pendingOf(wb!)).toBe(64n)
+      expect((await nodeB.audit()).ok).toBe(true)
+      child.send({ t: "close" } satisfies OwnerCommand)
+      expect(await exited).toBe(0)
+    } finally {
+      child.kill("SIGCONT")
+      child.kill("SIGKILL")
+      await b?.close()
+      await served.close()
+    }
   })
 
   it("a lease whose renewal fails makes the wallet unavailable at once", async () => {
