@@ -16,9 +16,6 @@ import type { WalletCreated } from "../events/catalogue.js"
 import { newOperationId, walletEventId, walletStream } from "../events/ids.js"
 import type { PayloadSealer } from "../events/sealer.js"
 import { fileCheckpointStore } from "../infra/checkpoint-file-store.js"
-import { openJetStreamLeases } from "../infra/jetstream-leases.js"
-import { openJetStreamEventStore } from "../infra/jetstream-store.js"
-import { openJetStreamVault } from "../infra/jetstream-vault.js"
 import { type LevelDbAccess, openLevelDbEventStore } from "../infra/leveldb-store.js"
 import { MintClientHttpLive, type MintClientHttpOptions } from "../infra/mint-client/http.js"
 import type { VaultOptions } from "../infra/vault.js"
@@ -146,6 +143,22 @@ type OpenedLog = EventStoreShape & {
   readonly sync: Effect.Effect<number, import("../model/index.js").StoreError>
 }
 
+/**
+ * The NATS side of the engine, loaded only when a JetStream store is chosen: LevelDB users never load the
+ * NATS client (nor pay its start-up).
+ */
+const natsModules = Effect.promise(() =>
+  Promise.all([
+    import("../infra/jetstream-store.js"),
+    import("../infra/jetstream-vault.js"),
+    import("../infra/jetstream-leases.js"),
+  ]).then(([store, vault, leases]) => ({
+    openJetStreamEventStore: store.openJetStreamEventStore,
+    openJetStreamVault: vault.openJetStreamVault,
+    openJetStreamLeases: leases.openJetStreamLeases,
+  })),
+)
+
 /** Opens the JetStream log: unlocks (or creates) its vault from the KV bucket, then the store. */
 const openJetStreamLog = (
   where: Extract<EngineStoreChoice, { kind: "jetstream" }>,
@@ -154,6 +167,7 @@ const openJetStreamLog = (
   create: boolean | undefined,
 ): Effect.Effect<OpenedLog, import("../model/index.js").StoreError, Scope.Scope> =>
   Effect.gen(function* () {
+    const { openJetStreamEventStore, openJetStreamVault } = yield* natsModules
     const common = {
       servers: where.servers,
       ...(where.stream !== undefined ? { stream: where.stream } : {}),
@@ -320,7 +334,7 @@ export class Engine {
         const leases =
           node === undefined || where?.kind !== "jetstream"
             ? undefined
-            : yield* openJetStreamLeases({
+            : yield* (yield* natsModules).openJetStreamLeases({
                 servers: where.servers,
                 ...(where.stream !== undefined ? { stream: where.stream } : {}),
                 nodeId: node.id ?? `node-${newOperationId()}`,
