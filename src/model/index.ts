@@ -8,11 +8,13 @@
 import type { EngineError } from "./errors/engine.js"
 import type { MintCallError } from "./errors/mint.js"
 import type { PureError } from "./errors/pure.js"
+import type { RemoteError } from "./errors/remote.js"
 import type { ProjectionStateError, StoreError, WrongExpectedVersion } from "./errors/store.js"
 
 export * from "./errors/engine.js"
 export * from "./errors/mint.js"
 export * from "./errors/pure.js"
+export * from "./errors/remote.js"
 export * from "./errors/store.js"
 export * from "./models.js"
 export * from "./operations.js"
@@ -25,6 +27,7 @@ export type CorecashuError =
   | WrongExpectedVersion
   | ProjectionStateError
   | EngineError
+  | RemoteError
 
 /** The `_tag` of every {@link CorecashuError}; `test/model/errors.test.ts` checks it against every class. */
 export const CORECASHU_ERROR_TAGS: ReadonlySet<CorecashuError["_tag"]> = new Set<CorecashuError["_tag"]>([
@@ -60,6 +63,8 @@ export const CORECASHU_ERROR_TAGS: ReadonlySet<CorecashuError["_tag"]> = new Set
   "EngineInvariant",
   "InvalidArgument",
   "SignatureMismatch",
+  "RemoteInDoubt",
+  "RemoteUnavailable",
 ])
 
 /** True when `u` is one of the project's tagged errors (any layer's). */
