@@ -13,12 +13,21 @@
  *
  * Reported: `appendPerSec` (events/s), `appendsPerSec`, `rawAppendPerSec`, `appendVsRaw` (target ≥ 0.8),
  * `clusterShape`, and how the store's appends left: `batches` (atomic batches committed, several appends
- * each), `tailRefusals`. `failoverSeconds` needs wallet ownership and is not measured yet (BENCHMARKS.md).
+ * each), `tailRefusals`.
+ *
+ * Failover (`failoverSeconds`, `leaseTtlSeconds`): engine node A, a process of its own
+ * (`test/support/node-child.ts`, `LEASE_TTL_MS` lease), owns `FAILOVER_WALLETS` wallets and keeps each sending
+ * against an in-process test mint served over HTTP; node B, in this process, follows the same log. Once A's
+ * traffic runs, A is SIGKILLed; B polls `acquire` on one of A's wallets (refused `WalletNotOwned` until the
+ * server expires A's lease), recovers it (A's sends in flight are settled the usual way) and sends from it.
+ * `failoverSeconds` is from the SIGKILL to that send's completion (target ≤ 2 × the TTL);
+ * `failoverAcquireSeconds` the part until `acquire` succeeded. Then B takes the rest of A's wallets and the books
+ * are checked against the mint (outstanding = Σ unspent + reserved + pending, every audit clean).
  *
  * Run alone: `node --import tsx bench/cluster.ts [--quick] [--json] [--cluster=3]`; `npm run bench -- cluster …`.
  * `--cluster=3` (or `BENCH_CLUSTER=3`) runs a 3-node routed cluster with R3 streams instead of one server.
  */
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
@@ -26,13 +35,24 @@ import { fileURLToPath } from "node:url"
 import { jetstream, jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
 import { Effect, Exit, Scope } from "effect"
+import { Engine } from "../src/engine/engine.js"
+import type { Wallet } from "../src/engine/wallet.js"
 import type { WalletEvent } from "../src/events/catalogue.js"
 import { openJetStreamEventStore } from "../src/infra/jetstream-store.js"
 import { createVault } from "../src/infra/vault.js"
 import type { NewEvent } from "../src/ports/event-store.js"
+import { directMintClient } from "../test/support/direct-mint-client.js"
+import { freshDir } from "../test/support/engine.js"
+import { createTestMint, serve } from "../test/support/mint/index.js"
+import type { NodeReport, NodeSpec } from "../test/support/node-child.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "../test/support/vault.js"
 import { flat, hex } from "./fixtures.js"
 
 const SCRIPT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../scripts/nats.sh")
+const NODE_CHILD = resolve(fileURLToPath(new URL(".", import.meta.url)), "../test/support/node-child.ts")
+/** The failover run's lease TTL (ms): short, so the run is short; the target scales with it. */
+const LEASE_TTL_MS = Number(process.env.BENCH_LEASE_TTL_MS ?? 2000)
+const FAILOVER_WALLETS = Number(process.env.BENCH_FAILOVER_WALLETS ?? 8)
 const WALLETS = Number(process.env.BENCH_WALLETS ?? 16)
 const PER_APPEND = Number(process.env.BENCH_PER_APPEND ?? 2)
 /** Nodes: 1 (one server, R1) or 3 (a routed cluster, R3 streams). */
@@ -145,6 +165,133 @@ const runRaw = async (servers: string[]) => {
   return { eventsPerSec: (events * 1000) / ms, ms }
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Σ unspent + reserved + pending over the wallet's balances. */
+const held = (w: Wallet): bigint => w.balances().reduce((s, b) => s + b.unspent + b.reserved + b.pending, 0n)
+
+/**
+ * SIGKILLs node A (a process owning `FAILOVER_WALLETS` busy wallets) and times how soon node B completes an
+ * operation of one of them; then B takes the rest and the books are checked.
+ */
+const runFailover = async (servers: string[]) => {
+  const mint = createTestMint({ baseUrl: "http://127.0.0.1" })
+  const served = await serve(mint)
+  const walletIds = Array.from({ length: FAILOVER_WALLETS }, (_, i) => `f${i}`)
+  const spec: NodeSpec = {
+    servers,
+    stream: "FAILOVER",
+    subjectPrefix: "failover",
+    replicas: NODES,
+    nodeId: "node-a",
+    leaseTtlMs: LEASE_TTL_MS,
+    dataDir: freshDir("corecashu-bench-node-"),
+    passphrase: "failover",
+    mintUrl: served.url,
+    walletIds,
+    fund: "1000",
+    sendAmount: "3",
+  }
+  const child = spawn(process.execPath, ["--import", "tsx", NODE_CHILD], {
+    stdio: ["ignore", "ignore", "pipe", "ipc"],
+    env: { ...process.env, NODE_SPEC: JSON.stringify(spec) },
+  })
+  let stderr = ""
+  child.stderr?.on("data", (c: Buffer) => {
+    stderr += c.toString("utf8")
+  })
+  const exited = new Promise<void>((r) => child.on("exit", () => r()))
+  let ready = false
+  let sent = 0
+  let failure: string | undefined
+  child.on("message", (m: NodeReport) => {
+    if (m.t === "ready") ready = true
+    else if (m.t === "sent") sent++
+    else failure ??= `${m.tag}: ${m.message}`
+  })
+  const waitFor = async (what: string, f: () => boolean, ms: number) => {
+    const until = Date.now() + ms
+    while (!f()) {
+      if (failure !== undefined) throw new Error(`node A failed: ${failure}\n${stderr.slice(-2000)}`)
+      if (Date.now() > until) throw new Error(`node A: ${what} not in ${ms} ms\n${stderr.slice(-2000)}`)
+      await sleep(20)
+    }
+  }
+  let b: Engine | undefined
+  try {
+    await waitFor("ready", () => ready, 60_000)
+    // Node B: a standby node on the same log, following it.
+    b = await Engine.open({
+      dataDir: freshDir("corecashu-bench-node-"),
+      passphrase: "failover",
+      vault: INSECURE_TEST_VAULT_OPTIONS,
+      mintClient: directMintClient((u) => (u === served.url ? mint : undefined)),
+      options: { quotePollMs: 5 },
+      store: {
+        kind: "jetstream",
+        servers,
+        stream: spec.stream,
+        subjectPrefix: spec.subjectPrefix,
+        replicas: NODES,
+        node: { id: "node-b", leaseTtlMs: LEASE_TTL_MS },
+      },
+    })
+    const nodeB = b
+    // A is busy: every wallet has completed sends, and more are in flight.
+    await waitFor("traffic", () => sent >= 4 * FAILOVER_WALLETS, 60_000)
+    const sentBeforeKill = sent
+    const killedAt = performance.now()
+    child.kill("SIGKILL")
+    const target = walletIds[0]!
+    let wallet: Wallet | undefined
+    let refusals = 0
+    while (wallet === undefined) {
+      const r = await nodeB.acquire(target).then(
+        (w) => w,
+        (e: unknown) => e,
+      )
+      if ((r as { _tag?: string })._tag === "WalletNotOwned") {
+        refusals++
+        if (performance.now() - killedAt > 20 * LEASE_TTL_MS)
+          throw new Error("node B never acquired the wallet")
+        await sleep(25)
+        continue
+      }
+      if (!(r instanceof Object) || !("send" in r)) throw r
+      wallet = r as Wallet
+    }
+    const acquiredAt = performance.now()
+    await wallet.send({ mintUrl: served.url, unit: "sat", amount: 1n })
+    const servedAt = performance.now()
+    await exited
+
+    // B takes the rest; the books balance against the mint.
+    const all = [wallet, ...(await Promise.all(walletIds.slice(1).map((id) => nodeB.acquire(id))))]
+    for (const w of all) {
+      await w.recover()
+      await w.checkPending(served.url)
+    }
+    const heldTotal = all.reduce((s, w) => s + held(w), 0n)
+    const outstanding = mint.stats().outstanding
+    const audit = await nodeB.audit()
+    if (heldTotal !== outstanding || !audit.ok)
+      throw new Error(
+        `books after failover: held ${heldTotal}, mint outstanding ${outstanding}, audit ${audit.ok}`,
+      )
+    return {
+      failoverSeconds: (servedAt - killedAt) / 1000,
+      failoverAcquireSeconds: (acquiredAt - killedAt) / 1000,
+      acquireRefusals: refusals,
+      sentBeforeKill,
+      conserved: `${heldTotal} = ${outstanding}`,
+    }
+  } finally {
+    child.kill("SIGKILL")
+    await b?.close()
+    await served.close()
+  }
+}
+
 export const runClusterBench = async (opts: { quick: boolean }): Promise<Record<string, number | string>> => {
   const dir = mkdtempSync(join(tmpdir(), "corecashu-bench-nats-"))
   const out = await sh([
@@ -164,12 +311,16 @@ export const runClusterBench = async (opts: { quick: boolean }): Promise<Record<
     const ours = await runOurs(servers, appendsPerWallet)
     const raw = await runRaw(servers)
     const ratio = ours.eventsPerSec / raw.eventsPerSec
+    const failover = await runFailover(servers)
     const shape = NODES === 1 ? "1 node, R1" : `${NODES} nodes, R${NODES}`
     console.log(
       `cluster bench (${opts.quick ? "quick" : "full"}): nats-server 2.15.3, ${shape}, sync always; ${WALLETS} wallets × ${appendsPerWallet} appends × ${PER_APPEND} events`,
     )
     console.log(
       `ours ${ours.eventsPerSec.toFixed(0)} ev/s (${ours.appendsPerSec.toFixed(0)} appends/s; ${ours.stats.messages} messages, ${ours.stats.batches} atomic batches; ${ours.stats.refused} refused by the tail check and retried); raw ${raw.eventsPerSec.toFixed(0)} ev/s → ${ratio.toFixed(3)}×`,
+    )
+    console.log(
+      `failover: node A (${FAILOVER_WALLETS} wallets sending, ${failover.sentBeforeKill} sends done) SIGKILLed; node B acquired one of its wallets after ${failover.failoverAcquireSeconds.toFixed(3)} s (${failover.acquireRefusals} refusals while the lease lived) and completed a send from it ${failover.failoverSeconds.toFixed(3)} s after the kill (lease TTL ${LEASE_TTL_MS / 1000} s, target ≤ ${(2 * LEASE_TTL_MS) / 1000} s); books: ${failover.conserved}`,
     )
     return {
       clusterShape: shape,
@@ -179,6 +330,9 @@ export const runClusterBench = async (opts: { quick: boolean }): Promise<Record<
       appendVsRaw: Number(ratio.toFixed(3)),
       batches: ours.stats.batches,
       tailRefusals: ours.stats.refused,
+      failoverSeconds: Number(failover.failoverSeconds.toFixed(3)),
+      failoverAcquireSeconds: Number(failover.failoverAcquireSeconds.toFixed(3)),
+      leaseTtlSeconds: LEASE_TTL_MS / 1000,
     }
   } finally {
     await sh(["stop", "--dir", dir]).catch(() => undefined)
