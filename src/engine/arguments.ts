@@ -744,3 +744,66 @@ export const openArgs = (opts: unknown, defaults: object): void => {
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Routing (issue #12): engine.remote, connectCluster
+// ---------------------------------------------------------------------------------------------------------
+
+/** Options of a routed wallet: how long a call waits for the owner's reply, how often a read is retried. */
+export interface RemoteArgs {
+  readonly timeoutMs?: number
+  readonly readRetries?: number
+}
+
+const REMOTE_KEYS: KeyList<RemoteArgs> = { timeoutMs: true, readRetries: true }
+
+/** Bounds of a routed call's timeout, ms. */
+const MIN_RPC_TIMEOUT_MS = 50
+const MAX_RPC_TIMEOUT_MS = 3_600_000
+
+/** `engine.remote(walletId, options)` and `cluster.wallet(walletId, options)`. */
+export const remoteArgs = (walletId: unknown, opts: unknown): { walletId: string; options: RemoteArgs } => {
+  const o = options<RemoteArgs>(opts, "options", REMOTE_KEYS)
+  return {
+    walletId: walletIdArg(walletId),
+    options: {
+      ...field(
+        "timeoutMs",
+        opt(o.timeoutMs, (v) => integer(v, "options.timeoutMs", MIN_RPC_TIMEOUT_MS, MAX_RPC_TIMEOUT_MS)),
+      ),
+      ...field(
+        "readRetries",
+        opt(o.readRetries, (v) => integer(v, "options.readRetries", 0, 10)),
+      ),
+    },
+  }
+}
+
+/** `connectCluster(opts)`: the servers and the log's subject prefix, plus the default call options. */
+export const connectClusterArgs = (
+  opts: unknown,
+): { servers: string[]; subjectPrefix: string | undefined; options: RemoteArgs } => {
+  const o = options<{ servers: unknown; subjectPrefix: unknown; timeoutMs: unknown; readRetries: unknown }>(
+    opts,
+    "options",
+    { servers: true, subjectPrefix: true, timeoutMs: true, readRetries: true },
+    false,
+  )
+  const servers = typeof o.servers === "string" ? [o.servers] : o.servers
+  if (!Array.isArray(servers) || servers.length === 0 || servers.length > 32)
+    throw expected("options.servers", "a NATS URL or a list of 1–32 of them", o.servers)
+  for (const url of servers)
+    if (typeof url !== "string" || url.length > 2048 || !NATS_URL.test(url))
+      invalid("options.servers", "each must be a nats://host:port URL")
+  if (
+    o.subjectPrefix !== undefined &&
+    (typeof o.subjectPrefix !== "string" || !JS_NAME.test(o.subjectPrefix))
+  )
+    invalid("options.subjectPrefix", "must be 1–64 characters [A-Za-z0-9_-]")
+  const { options: call } = remoteArgs("x", { timeoutMs: o.timeoutMs, readRetries: o.readRetries })
+  return {
+    servers: servers as string[],
+    subjectPrefix: o.subjectPrefix as string | undefined,
+    options: call,
+  }
+}

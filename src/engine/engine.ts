@@ -18,6 +18,7 @@ import type { PayloadSealer } from "../events/sealer.js"
 import { fileCheckpointStore } from "../infra/checkpoint-file-store.js"
 import { type LevelDbAccess, openLevelDbEventStore } from "../infra/leveldb-store.js"
 import { MintClientHttpLive, type MintClientHttpOptions } from "../infra/mint-client/http.js"
+import type { RpcTransport } from "../infra/nats-rpc.js"
 import type { VaultOptions } from "../infra/vault.js"
 import { appendWitness, attestHead, checkWitness, readWitness } from "../infra/witness.js"
 import {
@@ -37,13 +38,21 @@ import { ALL_PROJECTIONS } from "../projections/index.js"
 import { operationsOf, operationsProjection } from "../projections/operations.js"
 import { ownerOf, ownersProjection } from "../projections/owners.js"
 import { startProjectionRunner } from "../projections/runner.js"
-import { checked, createWalletArgs, openArgs, walletIdArg } from "./arguments.js"
+import { checked, createWalletArgs, openArgs, remoteArgs, walletIdArg } from "./arguments.js"
 import { hooksOf, newWallet, registerEngine, walletRuntime } from "./internal.js"
 import { walletPrivateKey } from "./keys.js"
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions, type EngineServices, WalletRuntime } from "./runtime.js"
 // Loading the class registers how the engine builds wallets (`./internal.ts`).
 import "./wallet.js"
 import { recoverWallet } from "./recovery.js"
+import {
+  callLocal,
+  callRemote,
+  closedCall,
+  type RemoteOptions,
+  RemoteWallet,
+  serveWallet,
+} from "./routing.js"
 import type { Wallet } from "./wallet.js"
 
 /** How the engine reaches mints: a ready client, or options of the HTTP client with its policies. */
@@ -152,10 +161,12 @@ const natsModules = Effect.promise(() =>
     import("../infra/jetstream-store.js"),
     import("../infra/jetstream-vault.js"),
     import("../infra/jetstream-leases.js"),
-  ]).then(([store, vault, leases]) => ({
+    import("../infra/nats-rpc.js"),
+  ]).then(([store, vault, leases, rpc]) => ({
     openJetStreamEventStore: store.openJetStreamEventStore,
     openJetStreamVault: vault.openJetStreamVault,
     openJetStreamLeases: leases.openJetStreamLeases,
+    openNatsRpc: rpc.openNatsRpc,
   })),
 )
 
@@ -234,6 +245,9 @@ export class Engine {
   readonly #acquiring = new Map<string, Promise<Wallet>>()
   /** Runtimes of wallets this node lost; their seeds are wiped when the engine closes. */
   readonly #dropped: WalletRuntime[] = []
+  /** Routed calls (JetStream only, `./routing.ts`): the transport, and the subscriptions of hosted wallets. */
+  readonly #rpc: RpcTransport | undefined
+  readonly #serving = new Map<string, () => void>()
 
   private constructor(
     scope: Scope.Closeable,
@@ -241,7 +255,9 @@ export class Engine {
     attester: Attester | undefined,
     witness: string | undefined,
     sync: Effect.Effect<number, import("../model/index.js").StoreError>,
+    rpc?: RpcTransport,
   ) {
+    this.#rpc = rpc
     this.#scope = scope
     this.#services = services
     this.#attester = attester
@@ -350,7 +366,16 @@ export class Engine {
           ...(hooks !== undefined ? { hooks } : {}),
           ...(leases !== undefined ? { leases } : {}),
         }
-        const engine = new Engine(scope, services, store.attester, witness, store.sync)
+        // Routed calls (issue #12): this node answers for the wallets it hosts, and routes the others.
+        const rpc =
+          where?.kind === "jetstream"
+            ? yield* (yield* natsModules).openNatsRpc({
+                servers: where.servers,
+                ...(where.subjectPrefix !== undefined ? { subjectPrefix: where.subjectPrefix } : {}),
+                name: `corecashu-rpc-${leases?.nodeId ?? "engine"}`,
+              })
+            : undefined
+        const engine = new Engine(scope, services, store.attester, witness, store.sync, rpc)
         if (witness !== undefined) yield* engine.attestHeadEffect()
         // A node of several hosts no wallet until it acquires one.
         if (leases === undefined) {
@@ -374,8 +399,23 @@ export class Engine {
         if (w.walletId === undefined || w.mnemonic === undefined) continue
         const version = yield* self.#services.store.streamVersion(stream)
         const rt = new WalletRuntime(w.walletId, mnemonicToSeed(w.mnemonic), self.#services, version)
-        self.#wallets.set(w.walletId, self.#newWallet(rt))
+        yield* self.#host(w.walletId, self.#newWallet(rt))
       }
+    })
+  }
+
+  /** Hosts a wallet: serves it locally, and answers its routed calls (until it is dropped). */
+  #host(walletId: string, wallet: Wallet): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.#wallets.set(walletId, wallet)
+      const rpc = this.#rpc
+      if (rpc === undefined || this.#serving.has(walletId)) return Effect.void
+      const serving = rpc.serve(
+        rpc.subjectOf(walletId),
+        serveWallet(walletId, (id) => this.wallet(id)),
+      )
+      this.#serving.set(walletId, serving.stop)
+      return Effect.promise(() => serving.ready)
     })
   }
 
@@ -446,7 +486,7 @@ export class Engine {
       const rt = new WalletRuntime(walletId, mnemonicToSeed(mnemonic), self.#services, r.streamVersion)
       if (tenure !== undefined) yield* tenure.start(rt)
       const wallet = self.#newWallet(rt)
-      self.#wallets.set(walletId, wallet)
+      yield* self.#host(walletId, wallet)
       return wallet
     })
   }
@@ -545,7 +585,7 @@ export class Engine {
       const lost = rt.notOwned()
       if (lost !== undefined) return yield* lost
       const wallet = self.#newWallet(rt)
-      self.#wallets.set(walletId, wallet)
+      yield* self.#host(walletId, wallet)
       return wallet
     })
   }
@@ -577,7 +617,11 @@ export class Engine {
   #drop(rt: WalletRuntime, reason: string): void {
     rt.markLost(reason)
     const w = this.#wallets.get(rt.walletId)
-    if (w !== undefined && walletRuntime(w) === rt) this.#wallets.delete(rt.walletId)
+    if (w !== undefined && walletRuntime(w) === rt) {
+      this.#wallets.delete(rt.walletId)
+      this.#serving.get(rt.walletId)?.()
+      this.#serving.delete(rt.walletId)
+    }
     this.#dropped.push(rt)
     const leases = this.#services.leases
     if (leases !== undefined) Effect.runFork(leases.release(rt.walletId))
@@ -606,6 +650,31 @@ export class Engine {
         "another node owns it, or none has acquired it",
       )
     throw new UnknownWallet({ walletId, message: "no wallet with this id in this engine" })
+  }
+
+  /**
+   * A wallet wherever it is owned (issue #12, `./routing.ts`): each call runs here when this node hosts the
+   * wallet at the time of the call, else it is routed over NATS to the node that owns it and comes back with
+   * the same typed result or error. A call that changes the wallet is sent once and never retried: a lost
+   * reply is `RemoteInDoubt`. Without a JetStream store only this engine's wallets answer (`UnknownWallet`).
+   * Throws `InvalidArgument` for a malformed id or option.
+   */
+  remote(walletId: string, options?: RemoteOptions): RemoteWallet {
+    const a = remoteArgs(walletId, options)
+    const id = a.walletId
+    const owners = () => ownerOf(this.#services.runner.state(ownersProjection), walletStream(id))?.nodeId
+    return new RemoteWallet(id, (method, args) =>
+      Effect.suspend(() => {
+        if (this.#closed) return closedCall()
+        const local = this.#wallets.get(id)
+        if (local !== undefined) return callLocal(local, method, args)
+        if (this.#rpc === undefined)
+          return Effect.fail(
+            new UnknownWallet({ walletId: id, message: "no wallet with this id in this engine" }),
+          )
+        return callRemote(this.#rpc, id, method, args, a.options, owners)
+      }),
+    )
   }
 
   /** The ids of every hosted wallet. */

@@ -31,5 +31,15 @@ export type { RestoreRequest, RestoreResult } from "./ops/restore.js"
 export type { SendRequest, SendResult } from "./ops/send.js"
 export type { SplitRequest, SplitResult } from "./ops/split.js"
 export type { RecoveryReport } from "./recovery.js"
+export {
+  Cluster,
+  type ConnectClusterOptions,
+  connectCluster,
+  connectClusterEffect,
+  type RemoteOptions,
+  RemoteWallet,
+  type RemoteWalletEffects,
+  type RemoteWalletError,
+} from "./routing.js"
 export { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from "./runtime.js"
 export * from "./wallet.js"

@@ -329,7 +329,17 @@ describe("InvalidArgument at the boundary", () => {
     expect(methods(Object.getPrototypeOf(alice)).sort()).toEqual(
       [...walletChecked, ...walletNoArguments].sort(),
     )
-    const engineChecked = ["createWallet", "createWalletEffect", "wallet", "acquire", "acquireEffect"]
+    const engineChecked = [
+      "createWallet",
+      "createWalletEffect",
+      "wallet",
+      "acquire",
+      "acquireEffect",
+      "remote",
+    ]
+    // `remote` (routing, issue #12): its id and options here, the rest in jetstream-routing.test.ts.
+    expect(() => engine.remote("bad id")).toThrow(InvalidArgument)
+    expect(() => engine.remote("w", { timeoutMs: -1 })).toThrow(InvalidArgument)
     const engineNoArguments = ["attestHead", "attestHeadEffect", "walletIds", "audit", "auditEffect", "close"]
     expect(methods(Object.getPrototypeOf(engine)).sort()).toEqual(
       [...engineChecked, ...engineNoArguments].sort(),
