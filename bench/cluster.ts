@@ -1,5 +1,5 @@
 /**
- * Cluster benchmark (issue #12), in one process: durable appends through `JetStreamEventStore` against raw
+ * Cluster benchmark (issue #12): in one process, durable appends through `JetStreamEventStore` against raw
  * JetStream publishes of the same bytes with the same acknowledgement settings, on a real nats-server
  * (`scripts/nats.sh start`, JetStream with `sync_interval: always`, so every acknowledged message is fsynced).
  *
