@@ -661,13 +661,15 @@ const storeArgs = (v: unknown, witness: boolean): void => {
   if (o.replicas !== undefined) integer(o.replicas, "options.store.replicas", 1, 5)
   if (o.node !== undefined) {
     // One node of several: it serves only the wallets whose lease it holds (issue #12).
-    const n = options<{ id: unknown; leaseTtlMs: unknown }>(
+    const n = options<{ id: unknown; leaseTtlMs: unknown; placement: unknown }>(
       o.node,
       "options.store.node",
-      { id: true, leaseTtlMs: true },
+      { id: true, leaseTtlMs: true, placement: true },
       false,
     )
     if (n.id !== undefined) id(n.id, "options.store.node.id")
+    if (n.placement !== undefined && n.placement !== "none" && n.placement !== "rendezvous")
+      throw expected("options.store.node.placement", '"none" or "rendezvous"', n.placement)
     if (n.leaseTtlMs !== undefined)
       integer(n.leaseTtlMs, "options.store.node.leaseTtlMs", MIN_LEASE_TTL_MS, MAX_LEASE_TTL_MS)
   }

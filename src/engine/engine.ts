@@ -32,6 +32,7 @@ import {
 } from "../model/index.js"
 import { EventStore, type EventStoreShape, type NewEvent } from "../ports/event-store.js"
 import { MintClient, type MintClientShape } from "../ports/mint-client.js"
+import type { NodeMembersShape } from "../ports/node-members.js"
 import { type AuditResult, auditLog, InvariantChecker } from "../projections/audit.js"
 import { backupOf, backupProjection } from "../projections/backup.js"
 import { ALL_PROJECTIONS } from "../projections/index.js"
@@ -41,6 +42,7 @@ import { startProjectionRunner } from "../projections/runner.js"
 import { checked, createWalletArgs, openArgs, remoteArgs, walletIdArg } from "./arguments.js"
 import { hooksOf, newWallet, registerEngine, walletRuntime } from "./internal.js"
 import { walletPrivateKey } from "./keys.js"
+import { placementOf } from "./placement.js"
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions, type EngineServices, WalletRuntime } from "./runtime.js"
 // Loading the class registers how the engine builds wallets (`./internal.ts`).
 import "./wallet.js"
@@ -101,6 +103,16 @@ export interface EngineNodeOptions {
    * node creates the log's `<stream>-owners` bucket; an existing bucket's TTL wins. Renewed every TTL / 3.
    */
   readonly leaseTtlMs?: number
+  /**
+   * Where wallets live (default `"none"`: a node hosts what it creates and what it acquires). With
+   * `"rendezvous"` the node announces itself in the log's `<stream>-nodes` bucket (same TTL as the leases,
+   * on the server's clock) and keeps the wallets placed by rendezvous hashing over the live members
+   * (`./placement.ts`): on every membership change and every TTL / 3 it acquires the wallets of the log
+   * placed on it that it does not host (a try: it fails while the previous owner's lease lives) and hands
+   * off those placed elsewhere (it stops serving them, waits for their operations in flight, and releases
+   * the lease so the new owner acquires at once). The lease and the epoch fence still decide who may serve.
+   */
+  readonly placement?: "none" | "rendezvous"
 }
 
 /** Options of {@link Engine.open}. */
@@ -162,7 +174,9 @@ const natsModules = Effect.promise(() =>
     import("../infra/jetstream-vault.js"),
     import("../infra/jetstream-leases.js"),
     import("../infra/nats-rpc.js"),
-  ]).then(([store, vault, leases, rpc]) => ({
+    import("../infra/jetstream-members.js"),
+  ]).then(([store, vault, leases, rpc, members]) => ({
+    openJetStreamMembers: members.openJetStreamMembers,
     openJetStreamEventStore: store.openJetStreamEventStore,
     openJetStreamVault: vault.openJetStreamVault,
     openJetStreamLeases: leases.openJetStreamLeases,
@@ -248,6 +262,13 @@ export class Engine {
   /** Routed calls (JetStream only, `./routing.ts`): the transport, and the subscriptions of hosted wallets. */
   readonly #rpc: RpcTransport | undefined
   readonly #serving = new Map<string, () => void>()
+  /** Placement (`store.node.placement: "rendezvous"`): the live members, and the rebalancing loop. */
+  #members: NodeMembersShape | undefined
+  #stopPlacement: (() => void) | undefined
+  #rebalancing: Promise<void> | undefined
+  #rebalanceAgain = false
+  /** Wallets being handed off (no second hand-off, no acquisition meanwhile). */
+  readonly #handingOff = new Set<string>()
 
   private constructor(
     scope: Scope.Closeable,
@@ -377,6 +398,17 @@ export class Engine {
             : undefined
         const engine = new Engine(scope, services, store.attester, witness, store.sync, rpc)
         if (witness !== undefined) yield* engine.attestHeadEffect()
+        // Placement (issue #12): announce this node, then keep the wallets placed on it hosted here.
+        if (leases !== undefined && node?.placement === "rendezvous" && where?.kind === "jetstream")
+          engine.#startPlacement(
+            yield* (yield* natsModules).openJetStreamMembers({
+              servers: where.servers,
+              ...(where.stream !== undefined ? { stream: where.stream } : {}),
+              nodeId: leases.nodeId,
+              ttlMs: leases.ttlMs,
+              ...(where.replicas !== undefined ? { replicas: where.replicas } : {}),
+            }),
+          )
         // A node of several hosts no wallet until it acquires one.
         if (leases === undefined) {
           yield* engine.#loadWallets()
@@ -402,6 +434,103 @@ export class Engine {
         yield* self.#host(w.walletId, self.#newWallet(rt))
       }
     })
+  }
+
+  /** Starts placement: a rebalance now, on every membership change, and every TTL / 3. */
+  #startPlacement(members: NodeMembersShape & { readonly ttlMs: number }): void {
+    this.#members = members
+    const kick = () => this.#kickRebalance()
+    const unlisten = members.onChange(kick)
+    const timer = setInterval(kick, Math.max(50, Math.floor(members.ttlMs / 3)))
+    timer.unref?.()
+    this.#stopPlacement = () => {
+      unlisten()
+      clearInterval(timer)
+    }
+    kick()
+  }
+
+  /** Runs a rebalance, or one more after the running one. */
+  #kickRebalance(): void {
+    if (this.#closed) return
+    if (this.#rebalancing !== undefined) {
+      this.#rebalanceAgain = true
+      return
+    }
+    this.#rebalancing = Effect.runPromise(Effect.ignore(this.#rebalance())).finally(() => {
+      this.#rebalancing = undefined
+      if (this.#rebalanceAgain) {
+        this.#rebalanceAgain = false
+        this.#kickRebalance()
+      }
+    })
+  }
+
+  /**
+   * One pass of placement: every wallet of the log placed on this node by the members it sees is acquired
+   * (a failure is harmless: the previous owner's lease still lives, the next pass tries again), every
+   * hosted wallet placed elsewhere handed off. Nothing moves while this node is not among the members it
+   * sees (its own entry lapsed: it cannot know where wallets belong).
+   */
+  #rebalance(): Effect.Effect<void, WalletError> {
+    const self = this
+    return Effect.gen(function* () {
+      const members = self.#members?.members() ?? []
+      const leases = self.#services.leases
+      if (self.#closed || leases === undefined || !members.includes(leases.nodeId)) return
+      const { runner } = self.#services
+      yield* self.#sync.pipe(
+        Effect.flatMap((head) => runner.awaitSequence(head)),
+        Effect.mapError(storeFailed),
+      )
+      const mine: string[] = []
+      const away: string[] = []
+      for (const w of runner.state(backupProjection).wallets.values()) {
+        if (w.walletId === undefined || w.mnemonic === undefined) continue
+        const placed = placementOf(w.walletId, members) === leases.nodeId
+        const hosted = self.#wallets.has(w.walletId)
+        if (placed && !hosted && !self.#handingOff.has(w.walletId)) mine.push(w.walletId)
+        else if (!placed && hosted) away.push(w.walletId)
+      }
+      yield* Effect.forEach(away, (id) => self.#handOff(id), { concurrency: 8, discard: true })
+      yield* Effect.forEach(mine, (id) => Effect.ignore(self.acquireEffect(id)), {
+        concurrency: 4,
+        discard: true,
+      })
+    })
+  }
+
+  /**
+   * Gives a hosted wallet up voluntarily (placement moved it): stops serving it at once (new calls are
+   * routed to its next owner), lets the operations this node is driving finish (up to a TTL), takes the
+   * wallet's writer and marks it lost under it — no append of this node can follow —, then releases the
+   * lease so the next owner acquires it without waiting for the TTL. An operation still running after the
+   * wait fails its next append and is left in flight for the next owner's recovery (the usual takeover).
+   */
+  #handOff(walletId: string): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function* () {
+      const wallet = self.#wallets.get(walletId)
+      const leases = self.#services.leases
+      if (wallet === undefined || leases === undefined || self.#handingOff.has(walletId)) return
+      self.#handingOff.add(walletId)
+      const rt = walletRuntime(wallet)
+      self.#wallets.delete(walletId)
+      self.#serving.get(walletId)?.()
+      self.#serving.delete(walletId)
+      const { runner } = self.#services
+      const busy = () =>
+        operationsOf(runner.state(operationsProjection), rt.stream, { inFlight: true }).some((op) =>
+          rt.isClaimed(op.operationId),
+        )
+      const until = performance.now() + leases.ttlMs
+      while (busy() && performance.now() < until) yield* Effect.sleep("20 millis")
+      yield* rt.write(() =>
+        Effect.sync(() => rt.markLost("handed off: placement moved the wallet to another node")),
+      )
+      self.#dropped.push(rt)
+      yield* leases.release(walletId)
+    }).pipe(Effect.ensuring(Effect.sync(() => self.#handingOff.delete(walletId))))
   }
 
   /** Hosts a wallet: serves it locally, and answers its routed calls (until it is dropped). */
@@ -515,6 +644,8 @@ export class Engine {
       if (hosted !== undefined) return hosted
       if (self.#services.leases === undefined)
         return yield* new UnknownWallet({ walletId: id, message: "no wallet with this id in this engine" })
+      if (self.#handingOff.has(id))
+        return yield* notOwned(id, undefined, "this node is handing it off (placement moved it)")
       // One takeover per wallet at a time: a second call joins the first.
       let attempt = self.#acquiring.get(id)
       if (attempt === undefined) {
@@ -713,6 +844,7 @@ export class Engine {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve()
     this.#closed = true
+    this.#stopPlacement?.()
     for (const w of this.#wallets.values()) walletRuntime(w).close()
     for (const rt of this.#dropped.splice(0)) rt.close()
     // The last word in the witness: the head as this engine leaves it.

@@ -3,7 +3,9 @@
  * stable under unrelated joins and leaves, moves only the joiner's share, balanced on 10 000 ids.
  */
 import { describe, expect, it } from "vitest"
+import { Engine } from "../../src/engine/engine.js"
 import { placementOf, placementWeight } from "../../src/engine/placement.js"
+import { InvalidArgument } from "../../src/model/index.js"
 
 const ids = Array.from({ length: 10_000 }, (_, i) => `w-${i}`)
 const nodes = ["node-a", "node-b", "node-c"]
@@ -72,5 +74,18 @@ describe("rendezvous placement", () => {
       const o2 = placementOf(id, joined)
       expect(o2 === owner || o2 === "node-z").toBe(true)
     }
+  })
+
+  it("Engine.open checks store.node.placement before touching anything", async () => {
+    const opening = Engine.open({
+      dataDir: "/nonexistent/never-created",
+      passphrase: "x",
+      store: {
+        kind: "jetstream",
+        servers: "nats://127.0.0.1:1",
+        node: { id: "n", placement: "random" as "rendezvous" },
+      },
+    })
+    await expect(opening).rejects.toBeInstanceOf(InvalidArgument)
   })
 })

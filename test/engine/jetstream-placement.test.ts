@@ -1,0 +1,155 @@
+/**
+ * Placement by rendezvous hashing with rebalancing (issue #12, "Routing"), against a real nats-server:
+ * engine nodes over one JetStream log with `store.node.placement: "rendezvous"`.
+ *
+ * - 3 nodes, 30 wallets created on one of them: every wallet ends up hosted by its rendezvous node only.
+ * - Funds and transfers routed from any node; books balance (minted = balances + fees).
+ * - A 4th node joins: only the wallets it now wins move (to it), the others keep their epochs; all served.
+ * - A node closes: its wallets move to the others within ~2 TTL; the others stay put.
+ * - Every wallet's ownership epochs are 1, 2, 3… (no epoch appended twice), and audits are clean.
+ */
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { Engine, type EngineOpenOptions } from "../../src/engine/engine.js"
+import { engineStore } from "../../src/engine/internal.js"
+import { placementOf } from "../../src/engine/placement.js"
+import { directMintClient } from "../support/direct-mint-client.js"
+import { freshDir, testMint } from "../support/engine.js"
+import { natsClosedAfterAll } from "../support/nats.js"
+import { INSECURE_TEST_VAULT_OPTIONS } from "../support/vault.js"
+
+const natsServer = natsClosedAfterAll()
+const TTL = 900
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+const eventually = async (f: () => Promise<boolean> | boolean, ms: number): Promise<number> => {
+  const start = Date.now()
+  while (!(await f())) {
+    if (Date.now() - start > ms) throw new Error("condition not met in time")
+    await sleep(25)
+  }
+  return Date.now() - start
+}
+
+/** A wallet's ownership events, in log order. */
+const ownership = async (engine: Engine, walletId: string) => {
+  const recs = await Effect.runPromise(engineStore(engine).read(`wallet/${walletId}`, 1))
+  return recs.flatMap((r) =>
+    r.event._tag === "WalletOwnerChanged" ? [{ nodeId: r.event.nodeId, epoch: r.event.epoch }] : [],
+  )
+}
+
+describe("Engine nodes on JetStream: placement by rendezvous hashing", () => {
+  it("places 30 wallets over 3 nodes, rebalances when a 4th joins and when one leaves", async () => {
+    const { servers } = await natsServer()
+    const mint = testMint("placement")
+    const open = (nodeId: string) =>
+      Engine.open({
+        dataDir: freshDir(),
+        passphrase: "placement",
+        vault: INSECURE_TEST_VAULT_OPTIONS,
+        mintClient: directMintClient(mint),
+        options: { quotePollMs: 5 },
+        store: {
+          kind: "jetstream",
+          servers,
+          stream: "PLACE",
+          subjectPrefix: "pl",
+          node: { id: nodeId, leaseTtlMs: TTL, placement: "rendezvous" },
+        },
+      } as EngineOpenOptions)
+    const engines = new Map<string, Engine>()
+    try {
+      for (const id of ["node-a", "node-b", "node-c"]) engines.set(id, await open(id))
+      const a = engines.get("node-a")!
+      const ids = Array.from({ length: 30 }, (_, i) => `pw-${i}`)
+      for (const id of ids) await a.createWallet({ walletId: id })
+
+      /** Every wallet hosted by its rendezvous node over the open nodes, and by no other. */
+      const placed = () => {
+        const members = [...engines.keys()]
+        const hosted = new Map<string, string[]>()
+        for (const [n, e] of engines)
+          for (const w of e.walletIds()) hosted.set(w, [...(hosted.get(w) ?? []), n])
+        return ids.every((id) => {
+          const on = hosted.get(id) ?? []
+          return on.length === 1 && on[0] === placementOf(id, members)
+        })
+      }
+      const settle = await eventually(placed, 10 * TTL)
+      console.log(`placement: 30 wallets placed over 3 nodes in ${settle} ms`)
+      for (const e of engines.values()) expect(e.walletIds().length).toBeGreaterThan(0)
+
+      // Funds and transfers, routed from whichever node: books balance.
+      let minted = 0n
+      let fees = 0n
+      const funded = ids.slice(0, 6)
+      for (const [i, id] of funded.entries()) {
+        const via = [...engines.values()][i % 3]!.remote(id)
+        await via.addMint(mint.baseUrl)
+        const q = await via.mintQuote({ mintUrl: mint.baseUrl, amount: 64n })
+        await via.mint(q.operationId)
+        minted += 64n
+      }
+      const total = async (via: Engine) => {
+        let sum = 0n
+        for (const id of ids) sum += await via.remote(id).balance()
+        return sum
+      }
+      const transfer = async (from: string, to: string, via: Engine) => {
+        const sent = await via.remote(from).send({ mintUrl: mint.baseUrl, amount: 5n })
+        const got = await via.remote(to).receive(sent.token, { trustMint: true })
+        fees += got.fee
+      }
+      await transfer(funded[0]!, ids[10]!, engines.get("node-b")!)
+      await transfer(funded[1]!, ids[20]!, engines.get("node-c")!)
+      for (const e of engines.values()) expect(await total(e)).toBe(minted - fees)
+
+      // A 4th node joins: only its share moves, to it.
+      const before = new Map(await Promise.all(ids.map(async (id) => [id, await ownership(a, id)] as const)))
+      const owners3 = new Map(ids.map((id) => [id, placementOf(id, [...engines.keys()])!]))
+      engines.set("node-d", await open("node-d"))
+      const joined = await eventually(placed, 10 * TTL)
+      const owners4 = new Map(ids.map((id) => [id, placementOf(id, [...engines.keys()])!]))
+      const moved = ids.filter((id) => owners3.get(id) !== owners4.get(id))
+      console.log(`placement: node-d joined; ${moved.length} of 30 wallets moved to it in ${joined} ms`)
+      expect(moved.length).toBeGreaterThan(0)
+      expect(moved.length).toBeLessThan(16)
+      for (const id of moved) expect(owners4.get(id)).toBe("node-d")
+      for (const id of ids) {
+        const now = await ownership(a, id)
+        if (moved.includes(id)) expect(now.at(-1)?.nodeId).toBe("node-d")
+        else expect(now).toStrictEqual(before.get(id))
+      }
+      for (const e of engines.values()) expect(await total(e)).toBe(minted - fees)
+      await transfer(ids[10]!, ids[0]!, engines.get("node-d")!)
+
+      // A node leaves: its wallets move to the others, within ~2 TTL; nothing else moves.
+      const leaver = "node-b"
+      const leaving = ids.filter((id) => owners4.get(id) === leaver)
+      const closing = Date.now()
+      await engines.get(leaver)!.close()
+      engines.delete(leaver)
+      const closed = Date.now() - closing
+      const left = (await eventually(placed, 10 * TTL)) + closed
+      console.log(
+        `placement: ${leaver} left; its ${leaving.length} wallets moved in ${left} ms (its close took ${closed} ms; TTL ${TTL})`,
+      )
+      // Bounded after the leaver's close returns (its close itself is slower on a loaded machine).
+      expect(left - closed).toBeLessThan(2 * TTL)
+      const owners3b = new Map(ids.map((id) => [id, placementOf(id, [...engines.keys()])!]))
+      for (const id of ids) if (!leaving.includes(id)) expect(owners3b.get(id)).toBe(owners4.get(id))
+      for (const e of engines.values()) expect(await total(e)).toBe(minted - fees)
+
+      // Never two owners: every wallet's epochs are 1, 2, 3…; audits clean on every node.
+      for (const id of ids) {
+        const epochs = (await ownership(a, id)).map((o) => o.epoch)
+        expect(epochs).toStrictEqual(epochs.map((_, i) => i + 1))
+      }
+      for (const e of engines.values()) expect((await e.audit()).ok).toBe(true)
+    } finally {
+      for (const e of engines.values()) await e.close()
+    }
+  }, 120_000)
+})
