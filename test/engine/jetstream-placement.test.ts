@@ -7,7 +7,11 @@
  * - A 4th node joins: only the wallets it now wins move (to it), the others keep their epochs; all served.
  * - A node closes: its wallets move to the others within ~2 TTL; the others stay put.
  * - Every wallet's ownership epochs are 1, 2, 3… (no epoch appended twice), and audits are clean.
+ * - A node in its own process is SIGKILLed (no member entry deleted, no lease released): its wallets move
+ *   to the others once its entry and leases expire on the server.
  */
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { Engine, type EngineOpenOptions } from "../../src/engine/engine.js"
@@ -16,10 +20,12 @@ import { placementOf } from "../../src/engine/placement.js"
 import { directMintClient } from "../support/direct-mint-client.js"
 import { freshDir, testMint } from "../support/engine.js"
 import { natsClosedAfterAll } from "../support/nats.js"
+import type { PlacementReport, PlacementSpec } from "../support/placement-child.js"
 import { INSECURE_TEST_VAULT_OPTIONS } from "../support/vault.js"
 
 const natsServer = natsClosedAfterAll()
 const TTL = 900
+const PLACEMENT_CHILD = fileURLToPath(new URL("../support/placement-child.ts", import.meta.url))
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -149,6 +155,93 @@ describe("Engine nodes on JetStream: placement by rendezvous hashing", () => {
       }
       for (const e of engines.values()) expect((await e.audit()).ok).toBe(true)
     } finally {
+      for (const e of engines.values()) await e.close()
+    }
+  }, 120_000)
+
+  it("a crashed node (SIGKILL): its wallets move to the others once its entry and leases expire", async () => {
+    const { servers } = await natsServer()
+    const stream = "PLACEX"
+    const open = (nodeId: string) =>
+      Engine.open({
+        dataDir: freshDir(),
+        passphrase: "placement",
+        vault: INSECURE_TEST_VAULT_OPTIONS,
+        mintClient: directMintClient(testMint("placement-x")),
+        store: {
+          kind: "jetstream",
+          servers,
+          stream,
+          subjectPrefix: "plx",
+          node: { id: nodeId, leaseTtlMs: TTL, placement: "rendezvous" },
+        },
+      } as EngineOpenOptions)
+    const engines = new Map<string, Engine>()
+    const spec: PlacementSpec = {
+      servers,
+      stream,
+      subjectPrefix: "plx",
+      nodeId: "node-x",
+      leaseTtlMs: TTL,
+      dataDir: freshDir(),
+      passphrase: "placement",
+    }
+    const child = spawn(process.execPath, ["--import", "tsx", PLACEMENT_CHILD], {
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      env: { ...process.env, PLACEMENT_SPEC: JSON.stringify(spec) },
+    })
+    let stderr = ""
+    child.stderr?.on("data", (c: Buffer) => {
+      stderr += c.toString("utf8")
+    })
+    const exited = new Promise<void>((r) => child.on("exit", () => r()))
+    const ready = new Promise<PlacementReport>((r) => child.on("message", (m: PlacementReport) => r(m)))
+    try {
+      for (const id of ["node-a", "node-b", "node-c"]) engines.set(id, await open(id))
+      const a = engines.get("node-a")!
+      const ids = Array.from({ length: 24 }, (_, i) => `xw-${i}`)
+      for (const id of ids) await a.createWallet({ walletId: id })
+      const report = await Promise.race([
+        ready,
+        sleep(30_000).then(
+          (): PlacementReport => ({ t: "failed", message: `no report: ${stderr.slice(-2000)}` }),
+        ),
+      ])
+      expect(report).toEqual({ t: "ready" })
+
+      /** Wallets placed on the in-process nodes are hosted there only; the others were last taken by node-x. */
+      const placedWith = (members: ReadonlyArray<string>) => async () => {
+        const hosted = new Map<string, string[]>()
+        for (const [n, e] of engines)
+          for (const w of e.walletIds()) hosted.set(w, [...(hosted.get(w) ?? []), n])
+        for (const id of ids) {
+          const target = placementOf(id, members)
+          const on = hosted.get(id) ?? []
+          if (target === "node-x") {
+            if (on.length !== 0 || (await ownership(a, id)).at(-1)?.nodeId !== "node-x") return false
+          } else if (on.length !== 1 || on[0] !== target) return false
+        }
+        return true
+      }
+      const four = ["node-a", "node-b", "node-c", "node-x"]
+      await eventually(placedWith(four), 20 * TTL)
+      const onX = ids.filter((id) => placementOf(id, four) === "node-x")
+      expect(onX.length).toBeGreaterThan(0)
+
+      child.kill("SIGKILL")
+      await exited
+      const moved = await eventually(placedWith(["node-a", "node-b", "node-c"]), 10 * TTL)
+      console.log(
+        `placement: node-x killed; its ${onX.length} wallets served by the others after ${moved} ms (TTL ${TTL})`,
+      )
+      expect(moved).toBeLessThan(3 * TTL)
+      for (const id of ids) {
+        const epochs = (await ownership(a, id)).map((o) => o.epoch)
+        expect(epochs).toStrictEqual(epochs.map((_, i) => i + 1))
+      }
+      expect((await a.audit()).ok).toBe(true)
+    } finally {
+      child.kill("SIGKILL")
       for (const e of engines.values()) await e.close()
     }
   }, 120_000)
