@@ -7,6 +7,8 @@
  * - A 4th node joins: only the wallets it now wins move (to it), the others keep their epochs; all served.
  * - A node closes: its wallets move to the others within ~2 TTL; the others stay put.
  * - Every wallet's ownership epochs are 1, 2, 3… (no epoch appended twice), and audits are clean.
+ * - A hand-off waits for the operation its node is driving: a send whose swap is slow finishes on the old
+ *   owner, then the joiner takes the wallet (epochs 1, 2), value conserved.
  * - A node in its own process is SIGKILLed (no member entry deleted, no lease released): its wallets move
  *   to the others once its entry and leases expire on the server.
  */
@@ -17,6 +19,7 @@ import { describe, expect, it } from "vitest"
 import { Engine, type EngineOpenOptions } from "../../src/engine/engine.js"
 import { engineStore } from "../../src/engine/internal.js"
 import { placementOf } from "../../src/engine/placement.js"
+import type { MintClientShape } from "../../src/ports/mint-client.js"
 import { directMintClient } from "../support/direct-mint-client.js"
 import { freshDir, testMint } from "../support/engine.js"
 import { natsClosedAfterAll } from "../support/nats.js"
@@ -245,4 +248,65 @@ describe("Engine nodes on JetStream: placement by rendezvous hashing", () => {
       for (const e of engines.values()) await e.close()
     }
   }, 120_000)
+
+  it("a hand-off waits for the operation in flight: a slow send finishes, then the joiner takes the wallet", async () => {
+    const { servers } = await natsServer()
+    const mint = testMint("placement-h")
+    const direct = directMintClient(mint)
+    /** Node A's mint client: every swap takes a second (the hand-off starts meanwhile). */
+    const slow: MintClientShape = {
+      ...direct,
+      swap: ((url, body) =>
+        Effect.andThen(Effect.sleep("1 second"), direct.swap(url, body))) as typeof direct.swap,
+    }
+    const open = (nodeId: string, client: MintClientShape) =>
+      Engine.open({
+        dataDir: freshDir(),
+        passphrase: "placement",
+        vault: INSECURE_TEST_VAULT_OPTIONS,
+        mintClient: client,
+        options: { quotePollMs: 5 },
+        store: {
+          kind: "jetstream",
+          servers,
+          stream: "PLACEH",
+          subjectPrefix: "plh",
+          node: { id: nodeId, leaseTtlMs: TTL, placement: "rendezvous" },
+        },
+      } as EngineOpenOptions)
+    // A wallet id placed on node-a among {a, b} and on node-c once c joins.
+    const id = Array.from({ length: 1000 }, (_, i) => `hw-${i}`).find(
+      (w) =>
+        placementOf(w, ["node-a", "node-b"]) === "node-a" &&
+        placementOf(w, ["node-a", "node-b", "node-c"]) === "node-c",
+    )!
+    const engines: Engine[] = []
+    try {
+      const a = await open("node-a", slow)
+      engines.push(a, await open("node-b", direct))
+      const w = await a.createWallet({ walletId: id })
+      await w.addMint(mint.baseUrl)
+      const q = await w.mintQuote({ mintUrl: mint.baseUrl, amount: 64n })
+      await w.mint(q.operationId)
+      // The send is claimed and its swap on the way when node-c joins.
+      const sending = w.send({ mintUrl: mint.baseUrl, amount: 10n })
+      await sleep(100)
+      const c = await open("node-c", direct)
+      engines.push(c)
+      const sent = await sending
+      expect(sent.amount).toBe(10n)
+      await eventually(() => c.walletIds().includes(id) && !a.walletIds().includes(id), 10 * TTL)
+      expect(await ownership(a, id)).toStrictEqual([
+        { nodeId: "node-a", epoch: 1 },
+        { nodeId: "node-c", epoch: 2 },
+      ])
+      const moved = c.wallet(id)
+      expect(moved.balance()).toBe(54n)
+      expect(await moved.recover()).toStrictEqual({ recovered: 0, compensated: 0, pending: 0 })
+      expect(await engines[1]!.remote(id).balance()).toBe(54n)
+      expect((await c.audit()).ok).toBe(true)
+    } finally {
+      for (const e of engines) await e.close()
+    }
+  }, 60_000)
 })
