@@ -10,7 +10,7 @@ import { signMintQuote } from "../../crypto/nut20.js"
 import type { OperationStarted } from "../../events/catalogue.js"
 import { newOperationId } from "../../events/ids.js"
 import { intentOf, type OperationState, startedOfKind } from "../../machines/decider.js"
-import { EngineInvariant, isDefinitive } from "../../model/index.js"
+import { EngineInvariant } from "../../model/index.js"
 import { encodeMintRequest } from "../../protocol/decode.js"
 import { MintRequestSchema } from "../../protocol/schemas/mint.js"
 import { checkedProofs, planOutputs } from "../outputs.js"
@@ -18,16 +18,8 @@ import { attempt } from "../pure.js"
 import type { Record, WalletRuntime } from "../runtime.js"
 import { ifAny, sumAmounts } from "./lists.js"
 import { completedWith, endedOutcome, type Settled } from "./settled.js"
-import {
-  activeKeysetOrFail,
-  codeOf,
-  dleqRequired,
-  type Finalizer,
-  markPending,
-  outputKeyset,
-  outputsFor,
-} from "./shared.js"
-import { compensate, finalCommands } from "./swap.js"
+import { activeKeysetOrFail, dleqRequired, type Finalizer, outputKeyset, outputsFor } from "./shared.js"
+import { finalCommands, requestSigned } from "./swap.js"
 
 /** What a mint operation was started with. */
 export type MintStarted = Extract<OperationStarted, { kind: "mint" }>
@@ -108,34 +100,23 @@ export const finalizeMint: Finalizer = (rt, operationId, answered, signatures, f
   })
 
 /**
- * Sends the prepared mint request once and settles it; an unknown outcome is recorded pending and handed
- * to `recover` (injected: recovery lives in `./mint-recovery.ts`). The caller holds the operation's claim.
+ * Sends the prepared mint request once and settles it ({@link requestSigned}); an unknown outcome goes to
+ * `recover` (injected: recovery lives in `./mint-recovery.ts`). The caller holds the operation's claim.
  */
 export const requestMint = (
   rt: WalletRuntime,
   s: OperationState,
   recover: (rt: WalletRuntime, s: OperationState) => Effect.Effect<Settled, EngineInvariant>,
 ): Effect.Effect<Settled, EngineInvariant> =>
-  Effect.gen(function* () {
-    const started = yield* mintStarted(s)
-    const prepared = intentOf(s)
-    if (prepared === undefined)
-      return yield* new EngineInvariant({ message: "requesting an unprepared mint" })
-    const sent = yield* rt.services.mint
-      .mint(started.mintUrl, started.method, prepared.request.body)
-      .pipe(Effect.result)
-    if (sent._tag === "Success") {
-      const done = yield* finalizeMint(rt, s.operationId, prepared.outputs, sent.success.signatures).pipe(
-        Effect.result,
-      )
-      if (done._tag === "Success") return done.success
-      if (done.failure._tag === "EngineInvariant") return yield* done.failure
-      return yield* recover(rt, yield* markPending(rt, s.operationId, "ambiguous", undefined))
-    }
-    const error = sent.failure
-    if (isDefinitive(error)) return yield* compensate(rt, s.operationId, "rejected", codeOf(error))
-    return yield* recover(rt, yield* markPending(rt, s.operationId, "ambiguous", codeOf(error)))
-  })
+  Effect.flatMap(mintStarted(s), (started) =>
+    requestSigned(
+      rt,
+      s,
+      (body) => rt.services.mint.mint(started.mintUrl, started.method, body),
+      finalizeMint,
+      recover,
+    ),
+  )
 
 /**
  * A new mint operation for the same quote, started in the log (an ended operation takes no new steps): how a

@@ -28,7 +28,13 @@ import type {
   WalletEvent,
 } from "../../events/catalogue.js"
 import { intentOf, type OperationCommand, type OperationState } from "../../machines/decider.js"
-import { type CompensationReason, EngineInvariant, isDefinitive } from "../../model/index.js"
+import {
+  type CompensationReason,
+  EngineInvariant,
+  isDefinitive,
+  type MintCallError,
+} from "../../model/index.js"
+import type { SignaturesResponse } from "../../ports/mint-client.js"
 import type { KeysetView } from "../../projections/mints.js"
 import { encodeMintRequest } from "../../protocol/decode.js"
 import { SwapRequestSchema } from "../../protocol/schemas/swap.js"
@@ -249,27 +255,29 @@ export const compensate = (
   )
 
 /**
- * Sends the prepared swap once and settles it: finalise on valid signatures, compensate on a definitive
- * refusal, otherwise record it pending and run one recovery pass (`recover`, injected to keep modules
- * acyclic). The caller holds the operation's claim.
+ * Sends a prepared request the mint answers with signatures (a swap, a mint) once, and settles it: finalise
+ * on valid signatures, compensate on a definitive refusal, otherwise record it pending and run one recovery
+ * pass (`recover`, injected to keep modules acyclic). The caller holds the operation's claim.
  */
-export const requestSwap = (
+export const requestSigned = (
   rt: WalletRuntime,
   s: OperationState,
+  send: (body: string) => Effect.Effect<SignaturesResponse, MintCallError>,
+  finalize: Finalizer,
   recover: (rt: WalletRuntime, s: OperationState) => Effect.Effect<Settled, EngineInvariant>,
 ): Effect.Effect<Settled, EngineInvariant> =>
   Effect.gen(function* () {
     const prepared = intentOf(s)
     if (prepared === undefined)
-      return yield* new EngineInvariant({ message: "requesting an unprepared swap" })
-    const sent = yield* rt.services.mint.swap(s.started.mintUrl, prepared.request.body).pipe(Effect.result)
+      return yield* new EngineInvariant({ message: `requesting an unprepared ${s.kind}` })
+    const sent = yield* send(prepared.request.body).pipe(Effect.result)
     if (sent._tag === "Success") {
-      const done = yield* finalizeSwap(rt, s.operationId, prepared.outputs, sent.success.signatures).pipe(
+      const done = yield* finalize(rt, s.operationId, prepared.outputs, sent.success.signatures).pipe(
         Effect.result,
       )
       if (done._tag === "Success") return done.success
       if (done.failure._tag === "EngineInvariant") return yield* done.failure
-      // Signatures that do not check out: the mint may still have spent the inputs. Ambiguous.
+      // Signatures that do not check out: the mint may still have applied the request. Ambiguous.
       return yield* recover(rt, yield* markPending(rt, s.operationId, "ambiguous", undefined))
     }
     const error = sent.failure
@@ -277,3 +285,11 @@ export const requestSwap = (
     noteUnanswered(rt, s.operationId, error)
     return yield* recover(rt, yield* markPending(rt, s.operationId, "ambiguous", codeOf(error)))
   })
+
+/** Sends the prepared swap once and settles it ({@link requestSigned}). */
+export const requestSwap = (
+  rt: WalletRuntime,
+  s: OperationState,
+  recover: (rt: WalletRuntime, s: OperationState) => Effect.Effect<Settled, EngineInvariant>,
+): Effect.Effect<Settled, EngineInvariant> =>
+  requestSigned(rt, s, (body) => rt.services.mint.swap(s.started.mintUrl, body), finalizeSwap, recover)
