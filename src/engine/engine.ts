@@ -35,6 +35,7 @@ import { MintClient, type MintClientShape } from "../ports/mint-client.js"
 import type { NodeMembersShape } from "../ports/node-members.js"
 import { type AuditResult, auditLog, InvariantChecker } from "../projections/audit.js"
 import { backupOf, backupProjection } from "../projections/backup.js"
+import type { CheckpointStore } from "../projections/checkpoint.js"
 import { ALL_PROJECTIONS } from "../projections/index.js"
 import { operationsOf, operationsProjection } from "../projections/operations.js"
 import { ownerOf, ownersProjection } from "../projections/owners.js"
@@ -63,16 +64,20 @@ export type MintClientChoice = MintClientShape | MintClientHttpOptions
 const isClient = (c: MintClientChoice): c is MintClientShape =>
   typeof (c as MintClientShape).swap === "function"
 
-/** Where projection checkpoints live, inside the data directory (LevelDB ignores files it did not write). */
+/**
+ * Where projection checkpoints live on LevelDB, inside the data directory (LevelDB ignores files it did not
+ * write). On JetStream they live in the log's `<stream>-checkpoints` bucket instead (`sharedCheckpoints`).
+ */
 const CHECKPOINT_DIR = "checkpoints"
 /** Save checkpoints after this many events (and when the engine closes). */
 const CHECKPOINT_EVERY = 10_000
 
 /**
  * Where the event log lives: a LevelDB directory (the default: `dataDir`), or a NATS JetStream stream shared
- * by the engine nodes that serve one wallet population (issue #12). With JetStream, `dataDir` holds only this
- * node's projection checkpoints, and the vault's material lives in a KV bucket beside the stream
- * (`infra/jetstream-vault.ts`); appends are compare-and-set on the server (`infra/jetstream-store.ts`).
+ * by the engine nodes that serve one wallet population (issue #12). With JetStream, `dataDir` is not used:
+ * the vault's material lives in a KV bucket beside the stream (`infra/jetstream-vault.ts`), the projection
+ * checkpoints in an Object Store bucket shared by the nodes (`infra/jetstream-checkpoints.ts`), and appends
+ * are compare-and-set on the server (`infra/jetstream-store.ts`).
  */
 export type EngineStoreChoice =
   | { readonly kind: "leveldb" }
@@ -118,8 +123,8 @@ export interface EngineNodeOptions {
 /** Options of {@link Engine.open}. */
 export type EngineOpenOptions = LevelDbAccess & {
   /**
-   * Directory of the event log (created if missing; one process per directory). With a JetStream store:
-   * where this node keeps its projection checkpoints.
+   * Directory of the event log (created if missing; one process per directory) and of its projection
+   * checkpoints. Not used with a JetStream store, whose checkpoints live beside the stream.
    */
   readonly dataDir: string
   /** Where the log lives (default: LevelDB in `dataDir`). */
@@ -175,7 +180,10 @@ const natsModules = Effect.promise(() =>
     import("../infra/jetstream-leases.js"),
     import("../infra/nats-rpc.js"),
     import("../infra/jetstream-members.js"),
-  ]).then(([store, vault, leases, rpc, members]) => ({
+    import("../infra/jetstream-checkpoints.js"),
+  ]).then(([store, vault, leases, rpc, members, checkpoints]) => ({
+    openJetStreamCheckpoints: checkpoints.openJetStreamCheckpoints,
+    checkpointsAtOpen: checkpoints.checkpointsAtOpen,
     openJetStreamMembers: members.openJetStreamMembers,
     openJetStreamEventStore: store.openJetStreamEventStore,
     openJetStreamVault: vault.openJetStreamVault,
@@ -215,6 +223,32 @@ const openJetStreamLog = (
     }
     const store = yield* openJetStreamEventStore({ ...common, ...access })
     return { ...store, attester: undefined }
+  })
+
+/**
+ * The checkpoints of a JetStream log, in its `<stream>-checkpoints` bucket: read before the log catches up
+ * with the server, so none that another node saved meanwhile is past the head the projections open at. No
+ * local copy in `dataDir`: the log is on the same servers, so a node that cannot reach the bucket cannot
+ * open anyway, and a second copy would double every save for a cache the bucket already keeps.
+ */
+const sharedCheckpoints = (
+  where: Extract<EngineStoreChoice, { kind: "jetstream" }>,
+  log: OpenedLog,
+  sealer: PayloadSealer,
+): Effect.Effect<CheckpointStore, import("../model/index.js").StoreError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const { openJetStreamCheckpoints, checkpointsAtOpen } = yield* natsModules
+    const shared = yield* openJetStreamCheckpoints({
+      servers: where.servers,
+      sealer,
+      ...(where.stream !== undefined ? { stream: where.stream } : {}),
+      ...(where.replicas !== undefined ? { replicas: where.replicas } : {}),
+    })
+    return yield* checkpointsAtOpen(
+      shared,
+      ALL_PROJECTIONS.map((p) => p.name),
+      log.sync,
+    )
   })
 
 /** A store failure where only the engine's errors may leave: named, never guessed at. */
@@ -353,11 +387,14 @@ export class Engine {
           yield* checkWitness(store, attested, store.attester, "furthest")
         }
         // Projection checkpoints, sealed like the log (they hold backup material): opening folds only the
-        // events after the newest checkpoint that still matches the log, not the whole history.
+        // events after the newest checkpoint that still matches the log, not the whole history. On
+        // JetStream they are shared by the nodes, so a node with an empty data directory opens from them.
         const checkpoints =
           store.sealer === undefined
             ? undefined
-            : fileCheckpointStore(join(dataDir, CHECKPOINT_DIR), store.sealer)
+            : where?.kind === "jetstream"
+              ? yield* sharedCheckpoints(where, store, store.sealer)
+              : fileCheckpointStore(join(dataDir, CHECKPOINT_DIR), store.sealer)
         const runner = yield* startProjectionRunner({
           projections: ALL_PROJECTIONS,
           ...(checkpoints !== undefined ? { checkpoints, checkpointEvery: CHECKPOINT_EVERY } : {}),

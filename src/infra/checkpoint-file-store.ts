@@ -24,7 +24,8 @@ const ioError = (what: string) => (err: unknown) =>
     message: `${what} failed: ${err instanceof Error ? err.message : String(err)}`,
   })
 
-const checkName = (projection: string): Effect.Effect<void, StoreUnavailable> =>
+/** Fails unless `projection` is a valid checkpoint name (it names a file, or an object in a bucket). */
+export const checkCheckpointName = (projection: string): Effect.Effect<void, StoreUnavailable> =>
   NAME.test(projection)
     ? Effect.void
     : Effect.fail(
@@ -41,7 +42,7 @@ export const fileCheckpointStore = (dir: string, sealer: CheckpointSealer): Chec
   return {
     load: (projection) =>
       Effect.gen(function* () {
-        yield* checkName(projection)
+        yield* checkCheckpointName(projection)
         const bytes = yield* Effect.tryPromise({
           try: () =>
             readFile(pathOf(projection)).catch((e: NodeJS.ErrnoException) => {
@@ -51,27 +52,15 @@ export const fileCheckpointStore = (dir: string, sealer: CheckpointSealer): Chec
           catch: ioError("reading a checkpoint"),
         })
         if (bytes === undefined) return undefined
-        const parsed = parse(bytes, projection, sealer)
+        const parsed = openCheckpoint(bytes, projection, sealer)
         if (parsed === undefined)
           yield* Effect.logWarning(`checkpoint of projection ${projection} is unreadable; it will be rebuilt`)
         return parsed
       }),
     save: (c) =>
       Effect.gen(function* () {
-        yield* checkName(c.projection)
-        const header = Buffer.from(
-          `${JSON.stringify({ projection: c.projection, version: c.version, sequence: c.sequence, hash: c.hash })}\n`,
-          "utf8",
-        )
-        const plain = Buffer.concat([header, c.state])
-        const sealed = yield* Effect.try({
-          try: () => sealer.seal(plain, aadOf(c.projection)),
-          catch: (e) =>
-            e instanceof VaultError
-              ? e
-              : new VaultError({ reason: "bad-parameters", message: "the checkpoint could not be sealed" }),
-        })
-        plain.fill(0)
+        yield* checkCheckpointName(c.projection)
+        const sealed = yield* sealCheckpoint(c, sealer)
         const path = pathOf(c.projection)
         const tmp = `${path}.tmp`
         yield* Effect.tryPromise({
@@ -79,7 +68,7 @@ export const fileCheckpointStore = (dir: string, sealer: CheckpointSealer): Chec
             await mkdir(dir, { recursive: true })
             const fh = await open(tmp, "w", 0o600)
             try {
-              await fh.writeFile(Buffer.concat([MAGIC, sealed]))
+              await fh.writeFile(sealed)
               await fh.sync()
             } finally {
               await fh.close()
@@ -96,7 +85,7 @@ export const fileCheckpointStore = (dir: string, sealer: CheckpointSealer): Chec
         })
       }),
     remove: (projection) =>
-      Effect.flatMap(checkName(projection), () =>
+      Effect.flatMap(checkCheckpointName(projection), () =>
         Effect.tryPromise({
           try: () => rm(pathOf(projection), { force: true }),
           catch: ioError("removing a checkpoint"),
@@ -105,9 +94,35 @@ export const fileCheckpointStore = (dir: string, sealer: CheckpointSealer): Chec
   }
 }
 
-/** Opens and parses a checkpoint file; undefined when anything is off. */
-const parse = (bytes: Buffer, projection: string, sealer: CheckpointSealer): Checkpoint | undefined => {
-  if (bytes.length < MAGIC.length || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return undefined
+/**
+ * A checkpoint as stored: `MAGIC ‖ seal(header JSON ‖ "\n" ‖ state)` with the projection's name as associated
+ * data (the plaintext is wiped once sealed). The JetStream bucket stores the same bytes as the files.
+ */
+export const sealCheckpoint = (c: Checkpoint, sealer: CheckpointSealer): Effect.Effect<Buffer, VaultError> =>
+  Effect.gen(function* () {
+    const header = Buffer.from(
+      `${JSON.stringify({ projection: c.projection, version: c.version, sequence: c.sequence, hash: c.hash })}\n`,
+      "utf8",
+    )
+    const plain = Buffer.concat([header, c.state])
+    const sealed = yield* Effect.try({
+      try: () => sealer.seal(plain, aadOf(c.projection)),
+      catch: (e) =>
+        e instanceof VaultError
+          ? e
+          : new VaultError({ reason: "bad-parameters", message: "the checkpoint could not be sealed" }),
+    })
+    plain.fill(0)
+    return Buffer.concat([MAGIC, sealed])
+  })
+
+/** Opens and parses a stored checkpoint of `projection`; undefined when anything is off. */
+export const openCheckpoint = (
+  bytes: Uint8Array,
+  projection: string,
+  sealer: CheckpointSealer,
+): Checkpoint | undefined => {
+  if (bytes.length < MAGIC.length || !MAGIC.equals(bytes.subarray(0, MAGIC.length))) return undefined
   let plain: Uint8Array
   try {
     plain = sealer.open(bytes.subarray(MAGIC.length), aadOf(projection))
