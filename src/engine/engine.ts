@@ -25,6 +25,7 @@ import {
   DecodeError,
   EngineClosed,
   EngineInvariant,
+  StoreUnavailable,
   UnknownWallet,
   type WalletError,
   WalletExists,
@@ -642,10 +643,19 @@ export class Engine {
         Effect.mapError((e) =>
           e._tag === "WrongExpectedVersion"
             ? exists()
-            : new EngineInvariant({ message: `creating the wallet failed (${e._tag})` }),
+            : new StoreUnavailable({
+                reason: "in-doubt",
+                message: `the log did not confirm the wallet's creation (${e._tag}): it may have been recorded or not; the engine opened again (or acquire, with node ids) hosts it if it was`,
+              }),
         ),
         Effect.tapError(() => (leases === undefined ? Effect.void : leases.release(walletId))),
       )
+      // Its creation was in the log already (an earlier call the log did not confirm): the wallet exists, with
+      // that call's mnemonic — never host it with this one's.
+      if (r.deduplicated) {
+        if (leases !== undefined) yield* leases.release(walletId)
+        return yield* exists()
+      }
       yield* runner
         .awaitSequence(r.lastSequence)
         .pipe(Effect.mapError((e) => new EngineInvariant({ message: `projections failed (${e._tag})` })))

@@ -9,10 +9,10 @@
 import { Effect } from "effect"
 import type { KeysetChanged, KeysetLearned, MintTrusted, WalletEvent } from "../events/catalogue.js"
 import { newOperationId, walletEventId } from "../events/ids.js"
-import { type EngineInvariant, KeysetError, type MintCallError } from "../model/index.js"
+import { KeysetError, type MintCallError, type StoreUnavailable } from "../model/index.js"
 import type { NewEvent } from "../ports/event-store.js"
 import { keysetFromWire } from "../protocol/keysets.js"
-import type { WalletRuntime } from "./runtime.js"
+import type { StepError, WalletRuntime } from "./runtime.js"
 
 /** NUT-00: mint URLs are compared and stored without trailing slashes. */
 export const normaliseMintUrl = (url: string): string => url.trim().replace(/\/+$/, "")
@@ -31,7 +31,7 @@ export const syncMint = (
   rt: WalletRuntime,
   mintUrl: string,
   units: ReadonlyArray<string>,
-): Effect.Effect<MintSync, MintCallError | KeysetError | EngineInvariant> =>
+): Effect.Effect<MintSync, MintCallError | KeysetError | StepError | StoreUnavailable> =>
   Effect.gen(function* () {
     const { mint } = rt.services
     const listed = yield* mint.keysets(mintUrl)

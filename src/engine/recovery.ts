@@ -23,7 +23,6 @@
 import { Effect } from "effect"
 import { intentOf, type OperationState } from "../machines/decider.js"
 import { type SagaPhase, sagaPhase } from "../machines/operation.js"
-import type { EngineInvariant } from "../model/index.js"
 import { operationsOf, operationsProjection } from "../projections/operations.js"
 import { recoverClaimedMelt } from "./ops/melt-recovery.js"
 import { recoverMint, settleQuote } from "./ops/mint-recovery.js"
@@ -32,7 +31,7 @@ import { compensatedWith, completedWith, inDoubt, type Settled } from "./ops/set
 import { restoreOutputs } from "./ops/shared.js"
 import { compensate, finalizeSwap } from "./ops/swap.js"
 import { recoverSwapLike } from "./ops/swap-recovery.js"
-import type { WalletRuntime } from "./runtime.js"
+import { isStepError, type StepError, type WalletRuntime } from "./runtime.js"
 
 /** Outcomes of one recovery pass, counted like CDK's. */
 export interface RecoveryReport {
@@ -47,7 +46,7 @@ const cancelReadOnly = (
   rt: WalletRuntime,
   s: OperationState,
   phase: SagaPhase,
-): Effect.Effect<Settled, EngineInvariant> =>
+): Effect.Effect<Settled, StepError> =>
   Effect.gen(function* () {
     const operationId = s.operationId
     if (phase._tag === "Signed") {
@@ -82,7 +81,7 @@ const cancelReadOnly = (
   })
 
 /** Finishes a swap-like operation whose signatures are stored (finalisation missing). */
-const finishSigned = (rt: WalletRuntime, s: OperationState): Effect.Effect<Settled, EngineInvariant> =>
+const finishSigned = (rt: WalletRuntime, s: OperationState): Effect.Effect<Settled, StepError> =>
   Effect.gen(function* () {
     const prepared = intentOf(s)
     if (prepared === undefined || s.state !== "signed") return inDoubt()
@@ -103,15 +102,12 @@ const finishSigned = (rt: WalletRuntime, s: OperationState): Effect.Effect<Settl
       outcome: "recovered",
     }).pipe(Effect.result)
     if (done._tag === "Success") return done.success
-    if (done.failure._tag === "EngineInvariant") return yield* done.failure
+    if (isStepError(done.failure)) return yield* done.failure
     return inDoubt()
   })
 
 /** One operation's recovery step, by kind and phase. */
-const recoverOne = (
-  rt: WalletRuntime,
-  s: OperationState,
-): Effect.Effect<Settled | undefined, EngineInvariant> =>
+const recoverOne = (rt: WalletRuntime, s: OperationState): Effect.Effect<Settled | undefined, StepError> =>
   Effect.gen(function* () {
     const phase = sagaPhase(s)
     const kind = s.kind
@@ -162,7 +158,7 @@ const HELD = Symbol("held")
 export const recoverWallet = (
   rt: WalletRuntime,
   filter: { readonly mintUrl?: string } = {},
-): Effect.Effect<RecoveryReport, EngineInvariant> =>
+): Effect.Effect<RecoveryReport> =>
   Effect.gen(function* () {
     const ops = operationsOf(rt.services.runner.state(operationsProjection), rt.stream, {
       inFlight: true,
@@ -196,7 +192,8 @@ export const recoverWallet = (
           }),
           Effect.succeed(HELD),
         )
-        .pipe(Effect.catchTag("EngineInvariant", () => Effect.succeed(inDoubt())))
+        // A step refused, or one the log did not confirm (the stream is re-read before the next append).
+        .pipe(Effect.catchTag(["EngineInvariant", "OperationInDoubt"], () => Effect.succeed(inDoubt())))
       if (outcome === undefined) continue
       if (outcome === HELD || outcome._tag === "InDoubt") pending++
       else if (outcome._tag === "Completed") recovered++

@@ -24,7 +24,7 @@ import {
 import { IllegalOperationStep } from "../machines/operation.js"
 import { type ProofCurrent, proofTransition } from "../machines/proof.js"
 import { isOperationEvent } from "../machines/saga.js"
-import { EngineInvariant, WalletNotOwned } from "../model/index.js"
+import { EngineInvariant, OperationInDoubt, StoreUnavailable, WalletNotOwned } from "../model/index.js"
 import type { EventStoreShape, NewEvent, RecordedEvent } from "../ports/event-store.js"
 import type { MintClientShape } from "../ports/mint-client.js"
 import type { WalletLeasesShape } from "../ports/wallet-leases.js"
@@ -175,8 +175,23 @@ export class WalletView {
   }
 }
 
-/** Appends raw events (checked like every append); for what no operation decides (wallet, mints, keysets). */
-export type Append = (events: ReadonlyArray<NewEvent>) => Effect.Effect<void, EngineInvariant>
+/**
+ * How a step of an operation can fail: refused before anything was appended (`EngineInvariant`: nothing of
+ * the step is in the log), or appended without the log confirming it (`OperationInDoubt`, reason
+ * `append-in-doubt`: the step may be in the log or not; the operation is left for recovery).
+ */
+export type StepError = EngineInvariant | OperationInDoubt
+
+/** Whether `e` is a {@link StepError} (not, say, signatures that failed their checks). */
+export const isStepError = (e: { readonly _tag: string }): e is StepError =>
+  e._tag === "EngineInvariant" || e._tag === "OperationInDoubt"
+
+/**
+ * Appends raw events (checked like every append); for what no operation decides (wallet, mints, keysets).
+ * An append the log did not confirm fails with `StoreUnavailable` (reason `in-doubt`), or with
+ * `OperationInDoubt` when the batch holds an operation's events.
+ */
+export type Append = (events: ReadonlyArray<NewEvent>) => Effect.Effect<void, StepError | StoreUnavailable>
 
 /**
  * Records the next steps of an operation: the decider turns `commands` into events on the operation's state
@@ -185,7 +200,17 @@ export type Append = (events: ReadonlyArray<NewEvent>) => Effect.Effect<void, En
 export type Record = (
   operationId: string,
   commands: ReadonlyArray<OperationCommand>,
-) => Effect.Effect<OperationState, EngineInvariant>
+) => Effect.Effect<OperationState, StepError>
+
+/** The error of an operation step whose append the log did not confirm (see `WalletRuntime.appendChecked`). */
+const inDoubtOf = (operationId: string, kind: OperationState["kind"], message: string): OperationInDoubt =>
+  new OperationInDoubt({
+    operationId,
+    kind,
+    reason: "append-in-doubt",
+    code: undefined,
+    message: `${message}; the ${kind} is left for recovery (wallet.recover(), or the next open)`,
+  })
 
 /** A hosted wallet: identity, seed, services and its single writer. */
 export class WalletRuntime {
@@ -218,6 +243,21 @@ export class WalletRuntime {
    * before the store, and the wallet's API answers `WalletNotOwned`.
    */
   private lostBecause: string | undefined
+  /**
+   * The event ids of an append whose outcome is not known — the store failed after it may have written it
+   * (a lost acknowledgement, a failed fsync), the call was interrupted while it was on its way, or it was
+   * stored but the projections did not show it (then `[]`). Until the stream is re-read ({@link resync})
+   * this runtime's version and cached states may be stale, so no append of the wallet is made.
+   */
+  private inDoubt: ReadonlyArray<string> | undefined
+  /**
+   * The last such append that the re-read did not find: it may still land (JetStream: a publish held in the
+   * client's buffer while disconnected, flushed after the store gave up; its compare-and-set passes while the
+   * log stayed still). An append refused because the stream moved is then re-read for it before being taken
+   * for another writer's (a fence). Forgotten at the next acknowledged append, whose compare-and-set it can
+   * no longer pass.
+   */
+  private unconfirmed: ReadonlyArray<string> | undefined
   /**
    * Called once when an append is refused because the stream moved on without this runtime — with owners,
    * that is another node's ownership event: the engine drops the wallet. Unset without owners.
@@ -306,11 +346,54 @@ export class WalletRuntime {
       this.lock,
       1,
     )(
-      f(
-        (events) => this.appendNow(events),
-        (operationId, commands) => this.recordNow(operationId, commands),
+      // `f` is called under the permit, after the re-read: whatever it decides, it decides on the stream now.
+      Effect.andThen(
+        this.resync(),
+        Effect.suspend(() =>
+          f(
+            (events) => this.appendNow(events),
+            (operationId, commands) => this.recordNow(operationId, commands),
+          ),
+        ),
       ),
     )
+  }
+
+  /**
+   * Re-reads the wallet's stream after an append of unknown outcome (`inDoubt`), under the writer and before
+   * the next decision: the append is either found right after this runtime's version (it landed: the version
+   * moves past it) or not (it did not, so far: `unconfirmed`); the projections are awaited up to the store's
+   * head and the cached operation states dropped. Anything else after the version is another writer's: the
+   * version stays, and the store refuses the next append (the fence). When the store cannot be read the
+   * append stays in doubt, and every append of the wallet is refused until a later write re-reads it.
+   */
+  private resync(): Effect.Effect<void> {
+    const pending = this.inDoubt
+    if (pending === undefined) return Effect.void
+    const self = this
+    const { store, runner } = this.services
+    return Effect.gen(function* () {
+      const after = yield* store.read(self.stream, self.version + 1)
+      yield* runner.awaitSequence(yield* store.head)
+      const landed = pending.length > 0 && pending.every((id, i) => after[i]?.envelope.eventId === id)
+      if (landed) {
+        const ours = after.slice(0, pending.length)
+        self.version = ours[ours.length - 1]!.envelope.streamVersion
+        for (const r of ours)
+          if (r.event._tag === "OperationStarted")
+            self.startedAt.set(r.event.operationId, r.envelope.streamVersion)
+      }
+      // Not there, and the stream did not move: it may still land. Moved by something else: a fence.
+      self.unconfirmed = !landed && pending.length > 0 && after.length === 0 ? pending : undefined
+      self.inDoubt = undefined
+      self.states.clear()
+    }).pipe(Effect.ignore)
+  }
+
+  /** Notes an append of unknown outcome (see `inDoubt`); the cached states may be stale from now on. */
+  private markInDoubt(eventIds: ReadonlyArray<string>): void {
+    this.inDoubt = eventIds
+    this.states.clear()
   }
 
   /** {@link Record} as one step of its own under the writer. */
@@ -321,7 +404,7 @@ export class WalletRuntime {
   private recordNow(
     operationId: string,
     commands: ReadonlyArray<OperationCommand>,
-  ): Effect.Effect<OperationState, EngineInvariant> {
+  ): Effect.Effect<OperationState, StepError> {
     const self = this
     return Effect.gen(function* () {
       const starting = commands[0]?._tag === "Start"
@@ -331,7 +414,9 @@ export class WalletRuntime {
       const decision = decideOperation(before, commands, self.services.now())
       if (decision instanceof IllegalOperationStep)
         return yield* new EngineInvariant({ message: `refused to append: ${decision.message}` })
-      yield* self.appendProofChecked(decision.events)
+      yield* self.appendProofChecked(decision.events, (message) =>
+        inDoubtOf(operationId, decision.state.kind, message),
+      )
       self.remember(decision.state)
       return decision.state
     })
@@ -342,7 +427,7 @@ export class WalletRuntime {
     else this.states.set(s.operationId, s)
   }
 
-  private appendNow(events: ReadonlyArray<NewEvent>): Effect.Effect<void, EngineInvariant> {
+  private appendNow(events: ReadonlyArray<NewEvent>): Effect.Effect<void, StepError | StoreUnavailable> {
     if (events.length === 0) return Effect.void
     const self = this
     return Effect.gen(function* () {
@@ -362,20 +447,28 @@ export class WalletRuntime {
           state = next
         }
       }
-      yield* self.appendProofChecked(events)
+      const kind = state?.kind
+      yield* self.appendProofChecked(events, (message) =>
+        opId !== undefined && kind !== undefined
+          ? inDoubtOf(opId, kind, message)
+          : new StoreUnavailable({ reason: "in-doubt", message }),
+      )
       if (state !== undefined) self.remember(state)
     })
   }
 
   /** Every proof event of the batch checked against the proof machine, then the append. */
-  private appendProofChecked(events: ReadonlyArray<NewEvent>): Effect.Effect<void, EngineInvariant> {
+  private appendProofChecked<E>(
+    events: ReadonlyArray<NewEvent>,
+    unconfirmed: (message: string) => E,
+  ): Effect.Effect<void, EngineInvariant | E> {
     const refusal = checkProofEvents(
       this.view(),
       events.map((e) => e.event),
     )
     if (refusal !== undefined)
       return Effect.fail(new EngineInvariant({ message: `refused to append: ${refusal}` }))
-    return this.appendChecked(events)
+    return this.appendChecked(events, unconfirmed)
   }
 
   /**
@@ -407,37 +500,75 @@ export class WalletRuntime {
     )
   }
 
-  private appendChecked(events: ReadonlyArray<NewEvent>): Effect.Effect<void, EngineInvariant> {
-    const { store, runner, hooks } = this.services
-    if (this.lostBecause !== undefined)
-      return Effect.fail(
-        new EngineInvariant({
-          message: `this node no longer owns the wallet (${this.lostBecause}); nothing of this step was recorded`,
+  /**
+   * Appends at this runtime's version and waits until the projections show it. Fails with `EngineInvariant`
+   * only when nothing of the step can be in the log: refused before the store (the wallet was lost, or an
+   * earlier append is still in doubt), or refused by it (`WrongExpectedVersion`: it appends nothing). Any
+   * other failure once the store has the batch — `StoreUnavailable` after a lost acknowledgement or a failed
+   * write, a damaged log, projections that failed after it was stored — leaves the outcome unknown: the
+   * append is marked in doubt (the stream is re-read before the next one) and the call fails with
+   * `unconfirmed`'s error, which says so. An interrupted append is marked in doubt the same way.
+   */
+  private appendChecked<E>(
+    events: ReadonlyArray<NewEvent>,
+    unconfirmed: (message: string) => E,
+  ): Effect.Effect<void, EngineInvariant | E> {
+    return Effect.suspend(() => {
+      const { store, runner, hooks } = this.services
+      if (this.lostBecause !== undefined)
+        return Effect.fail(
+          new EngineInvariant({
+            message: `this node no longer owns the wallet (${this.lostBecause}); nothing of this step was recorded`,
+          }),
+        )
+      if (this.inDoubt !== undefined)
+        return Effect.fail(
+          new EngineInvariant({
+            message:
+              "an earlier append to the wallet's stream has an unknown outcome and the stream could not be re-read; nothing of this step was recorded",
+          }),
+        )
+      const eventIds = events.map((e) => e.eventId)
+      let stored = false
+      return Effect.sync(() => hooks?.beforeAppend?.(this.walletId, events)).pipe(
+        Effect.andThen(store.append(this.stream, this.version, events)),
+        Effect.flatMap((r) => {
+          stored = true
+          this.version = r.streamVersion
+          this.unconfirmed = undefined
+          const first = r.streamVersion - events.length + 1
+          events.forEach((e, i) => {
+            if (e.event._tag === "OperationStarted") this.startedAt.set(e.event.operationId, first + i)
+          })
+          hooks?.afterAppend?.(this.walletId, events)
+          return runner.awaitSequence(r.lastSequence)
+        }),
+        Effect.onInterrupt(() => Effect.sync(() => this.markInDoubt(stored ? [] : eventIds))),
+        Effect.mapError((e): EngineInvariant | E => {
+          if (e._tag === "WrongExpectedVersion") {
+            if (this.unconfirmed !== undefined) {
+              // Perhaps our own append of unknown outcome landed late: re-read before calling it a fence.
+              this.markInDoubt(this.unconfirmed)
+              this.unconfirmed = undefined
+            } else if (this.onFenced !== undefined) {
+              // Only the owner appends to a wallet it owns: the stream moved on under another node's epoch.
+              const reason = "an append was refused: another node's ownership event moved the wallet on"
+              this.markLost(reason)
+              this.onFenced(reason)
+            }
+            return new EngineInvariant({
+              message: `append to the wallet's stream failed (${e._tag}); nothing of this step was recorded`,
+            })
+          }
+          this.markInDoubt(stored ? [] : eventIds)
+          return unconfirmed(
+            stored
+              ? `the step was recorded, but the wallet's projections did not show it (${e._tag}: ${e.message})`
+              : `the log did not confirm the append to the wallet's stream (${e._tag}: ${e.message}): the step may have been recorded or not`,
+          )
         }),
       )
-    return Effect.sync(() => hooks?.beforeAppend?.(this.walletId, events)).pipe(
-      Effect.andThen(store.append(this.stream, this.version, events)),
-      Effect.flatMap((r) => {
-        this.version = r.streamVersion
-        const first = r.streamVersion - events.length + 1
-        events.forEach((e, i) => {
-          if (e.event._tag === "OperationStarted") this.startedAt.set(e.event.operationId, first + i)
-        })
-        hooks?.afterAppend?.(this.walletId, events)
-        return runner.awaitSequence(r.lastSequence)
-      }),
-      Effect.mapError((e) => {
-        if (e._tag === "WrongExpectedVersion" && this.onFenced !== undefined) {
-          // Only the owner appends to a wallet it owns: the stream moved on under another node's epoch.
-          const reason = "an append was refused: another node's ownership event moved the wallet on"
-          this.markLost(reason)
-          this.onFenced(reason)
-        }
-        return new EngineInvariant({
-          message: `append to the wallet's stream failed (${e._tag}); nothing of this step was recorded`,
-        })
-      }),
-    )
+    })
   }
 
   /** The events of one operation, from the log (recovery; the intent's outputs and request live there). */

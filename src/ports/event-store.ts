@@ -4,7 +4,10 @@
  *
  * Semantics every backend keeps:
  * - `append` is atomic across the events it is given and durable when it succeeds (the LevelDB backend
- *   acknowledges only after its group-commit batch is fsynced).
+ *   acknowledges only after its group-commit batch is fsynced). An append that fails with anything but
+ *   {@link WrongExpectedVersion} may have been stored all the same — a lost acknowledgement (JetStream), a
+ *   write or fsync that failed after the bytes left — so its outcome is unknown: the caller re-reads the
+ *   stream before relying on its version, and a retry with the same ids answers `deduplicated` if it landed.
  * - `expectedVersion` is the stream's current version (0 for a new stream) or `"any"`; a stale value fails
  *   with {@link WrongExpectedVersion} and appends nothing.
  * - Idempotent on event ids: appending events whose ids are all already stored, in the same stream and order,

@@ -16,9 +16,8 @@
  */
 import { Effect } from "effect"
 import { intentOf, type OperationState } from "../../machines/decider.js"
-import type { EngineInvariant } from "../../model/index.js"
 import { matchProofStates } from "../../protocol/schemas/checkstate.js"
-import type { WalletRuntime } from "../runtime.js"
+import type { StepError, WalletRuntime } from "../runtime.js"
 import { markPaymentPending, meltStarted, note, settlePaid } from "./melt-steps.js"
 import { endedOutcome, inDoubt, type MeltOutcome, paymentInFlight, type Settled } from "./settled.js"
 import { codeOf, markPending } from "./shared.js"
@@ -32,7 +31,7 @@ const undecided = (s: OperationState, code?: number): MeltOutcome =>
  * The quote says the payment did not happen (UNPAID/FAILED, no preimage). Released only when every input
  * is unspent at the mint; anything else (pending or spent inputs, a failed or garbled check) stays.
  */
-const settleUnpaid = (rt: WalletRuntime, s: OperationState): Effect.Effect<MeltOutcome, EngineInvariant> =>
+const settleUnpaid = (rt: WalletRuntime, s: OperationState): Effect.Effect<MeltOutcome, StepError> =>
   Effect.gen(function* () {
     const started = yield* meltStarted(s)
     const ys = intentOf(s)?.inputs ?? []
@@ -65,7 +64,7 @@ const settleUnpaid = (rt: WalletRuntime, s: OperationState): Effect.Effect<MeltO
 export const recoverMeltHeld = (
   rt: WalletRuntime,
   operationId: string,
-): Effect.Effect<MeltOutcome, EngineInvariant> =>
+): Effect.Effect<MeltOutcome, StepError> =>
   Effect.gen(function* () {
     const s = yield* rt.existingOperation(operationId)
     const started = yield* meltStarted(s)
@@ -101,7 +100,7 @@ export const recoverAfterAmbiguity = (
   rt: WalletRuntime,
   operationId: string,
   code: number | undefined,
-): Effect.Effect<MeltOutcome, EngineInvariant> =>
+): Effect.Effect<MeltOutcome, StepError> =>
   Effect.gen(function* () {
     const s = yield* rt.existingOperation(operationId)
     if (s.state === "requested") yield* markPending(rt, operationId, "ambiguous", code)
@@ -112,15 +111,12 @@ export const recoverAfterAmbiguity = (
  * One recovery pass over a melt whose claim the caller holds (the wallet's recovery pass), as a settled
  * outcome: a payment in flight is in doubt.
  */
-export const recoverClaimedMelt = (
-  rt: WalletRuntime,
-  s: OperationState,
-): Effect.Effect<Settled, EngineInvariant> =>
+export const recoverClaimedMelt = (rt: WalletRuntime, s: OperationState): Effect.Effect<Settled, StepError> =>
   recoverMeltHeld(rt, s.operationId).pipe(Effect.map((o) => (o._tag === "PaymentPending" ? inDoubt() : o)))
 
 /**
  * One recovery pass over a melt (from an ambiguous outcome, a crash while requested, or to poll a payment in
  * flight), taking its claim first: while another path settles it, in doubt without touching it.
  */
-export const recoverMelt = (rt: WalletRuntime, s: OperationState): Effect.Effect<Settled, EngineInvariant> =>
+export const recoverMelt = (rt: WalletRuntime, s: OperationState): Effect.Effect<Settled, StepError> =>
   rt.claimOperation(s.operationId, recoverClaimedMelt(rt, s), Effect.succeed(inDoubt()))

@@ -28,7 +28,7 @@ import { type MeltQuoteBolt11Response, MeltRequestSchema } from "../../protocol/
 import { blankOutputCount } from "../../protocol/split.js"
 import { checkedProofs, planOutputs, type SignatureCheckError } from "../outputs.js"
 import { attempt } from "../pure.js"
-import type { Record, WalletRuntime } from "../runtime.js"
+import { isStepError, type Record, type StepError, type WalletRuntime } from "../runtime.js"
 import { ifAny, sumAmounts } from "./lists.js"
 import { completedWith, inDoubt, type MeltOutcome, paymentInFlight, type Settled } from "./settled.js"
 import {
@@ -64,7 +64,7 @@ export const note = (
   step: OperationRecovering["step"],
   outcome: OperationRecovering["outcome"],
   code?: number,
-): Effect.Effect<void, EngineInvariant> =>
+): Effect.Effect<void, StepError> =>
   s.state === "paymentPending"
     ? Effect.void
     : Effect.asVoid(rt.record(s.operationId, [{ _tag: "Recover", step, outcome, code }]))
@@ -100,7 +100,7 @@ const finalizeMelt = (
   signatures: ReadonlyArray<Signature>,
   preimage: string | undefined,
   recovered: boolean,
-): Effect.Effect<Settled, EngineInvariant | SignatureCheckError> =>
+): Effect.Effect<Settled, StepError | SignatureCheckError> =>
   Effect.gen(function* () {
     const started = yield* meltStarted(s)
     const prepared = intentOf(s)
@@ -167,7 +167,7 @@ export const markPaymentPending = (
   rt: WalletRuntime,
   s: OperationState,
   fromRecovery: boolean,
-): Effect.Effect<MeltOutcome, EngineInvariant> =>
+): Effect.Effect<MeltOutcome, StepError> =>
   rt
     .write((_, record) => {
       const operationId = s.operationId
@@ -195,7 +195,7 @@ export const settlePaid = (
   s: OperationState,
   answer: MeltQuoteBolt11Response,
   recovered: boolean,
-): Effect.Effect<MeltOutcome, EngineInvariant> =>
+): Effect.Effect<MeltOutcome, StepError> =>
   Effect.gen(function* () {
     const started = yield* meltStarted(s)
     const outputs = intentOf(s)?.outputs ?? []
@@ -204,7 +204,7 @@ export const settlePaid = (
     if (given.length > 0 || outputs.length === 0) {
       const done = yield* finalizeMelt(rt, s, outputs, given, preimage, recovered).pipe(Effect.result)
       if (done._tag === "Success") return done.success
-      if (done.failure._tag === "EngineInvariant") return yield* done.failure
+      if (isStepError(done.failure)) return yield* done.failure
     }
     // No change in the answer (a quote-state GET may omit it), or change that did not check out: ask the
     // mint which of our blank outputs it signed (NUT-09), by B_.
@@ -222,7 +222,7 @@ export const settlePaid = (
       recovered,
     ).pipe(Effect.result)
     if (done._tag === "Success") return done.success
-    if (done.failure._tag === "EngineInvariant") return yield* done.failure
+    if (isStepError(done.failure)) return yield* done.failure
     yield* note(rt, s, "restore", "failed")
     return inDoubt()
   })
@@ -287,8 +287,8 @@ export const requestMelt = (
     rt: WalletRuntime,
     operationId: string,
     code: number | undefined,
-  ) => Effect.Effect<MeltOutcome, EngineInvariant>,
-): Effect.Effect<MeltOutcome, EngineInvariant> =>
+  ) => Effect.Effect<MeltOutcome, StepError>,
+): Effect.Effect<MeltOutcome, StepError> =>
   Effect.gen(function* () {
     const started = yield* meltStarted(s)
     const prepared = intentOf(s)

@@ -35,7 +35,7 @@ import {
   QuoteRejected,
   type WalletError,
 } from "../../model/index.js"
-import type { WalletRuntime } from "../runtime.js"
+import type { StepError, WalletRuntime } from "../runtime.js"
 import { checkInvoice, defaultMaxFeeReserve } from "./melt-policy.js"
 import { recoverAfterAmbiguity, recoverMeltHeld } from "./melt-recovery.js"
 import { appendMeltIntent, inputsOf, type MeltStarted, meltStarted, requestMelt } from "./melt-steps.js"
@@ -170,10 +170,7 @@ const pendingResult = (rt: WalletRuntime, s: OperationState, started: MeltStarte
     } satisfies MeltResult
   })
 
-const paidResult = (
-  operationId: string,
-  c: OperationCompleted,
-): Effect.Effect<MeltResult, EngineInvariant> =>
+const paidResult = (operationId: string, c: OperationCompleted): Effect.Effect<MeltResult, StepError> =>
   c.kind === "melt"
     ? Effect.succeed({
         operationId,

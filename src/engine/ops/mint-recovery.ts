@@ -17,8 +17,8 @@
  */
 import { Effect } from "effect"
 import { intentOf, type OperationState } from "../../machines/decider.js"
-import type { EngineInvariant, WalletError } from "../../model/index.js"
-import type { WalletRuntime } from "../runtime.js"
+import type { WalletError } from "../../model/index.js"
+import { isStepError, type StepError, type WalletRuntime } from "../runtime.js"
 import { appendMintIntent, finalizeMint, mintStarted, requestMint, restartedClaim } from "./mint-steps.js"
 import { advancePastSignedOutputs, OUTPUTS_ALREADY_SIGNED } from "./restore.js"
 import { endedOutcome, inDoubt, type Settled } from "./settled.js"
@@ -26,7 +26,7 @@ import { codeOf, replayStep, restoreOutputs, stayInDoubt } from "./shared.js"
 import { compensate } from "./swap.js"
 
 /** One recovery pass over a mint operation (see the module comment). The caller holds its claim. */
-export const recoverMint = (rt: WalletRuntime, s: OperationState): Effect.Effect<Settled, EngineInvariant> =>
+export const recoverMint = (rt: WalletRuntime, s: OperationState): Effect.Effect<Settled, StepError> =>
   Effect.gen(function* () {
     const id = s.operationId
     const started = yield* mintStarted(s)
@@ -56,7 +56,7 @@ export const recoverMint = (rt: WalletRuntime, s: OperationState): Effect.Effect
           outcome: "recovered",
         }).pipe(Effect.result)
         if (done._tag === "Success") return done.success
-        if (done.failure._tag === "EngineInvariant") return yield* done.failure
+        if (isStepError(done.failure)) return yield* done.failure
       }
       if (restored._tag === "Success" && restored.success.answered.length === 0)
         // Issued, and not one of our outputs signed: the quote went to other outputs (an earlier request of
@@ -80,7 +80,7 @@ export const recoverMint = (rt: WalletRuntime, s: OperationState): Effect.Effect
           outcome: "recovered",
         }).pipe(Effect.result)
         if (done._tag === "Success") return done.success
-        if (done.failure._tag === "EngineInvariant") return yield* done.failure
+        if (isStepError(done.failure)) return yield* done.failure
       }
       if (again._tag === "Failure" && codeOf(again.failure) === OUTPUTS_ALREADY_SIGNED) {
         const retried = yield* claimWithFreshOutputs(rt, yield* rt.existingOperation(id))
@@ -108,7 +108,7 @@ export const recoverMint = (rt: WalletRuntime, s: OperationState): Effect.Effect
 const claimWithFreshOutputs = (
   rt: WalletRuntime,
   s: OperationState,
-): Effect.Effect<Settled | undefined, EngineInvariant> =>
+): Effect.Effect<Settled | undefined, StepError> =>
   Effect.gen(function* () {
     const first = intentOf(s)?.outputs.find((o) => o.counter !== undefined)
     if (first?.counter === undefined) return undefined
@@ -125,7 +125,7 @@ const claimWithFreshOutputs = (
           .write((_, record) => appendMintIntent(rt, record, fresh))
           .pipe(Effect.result)
         if (prepared._tag === "Failure") {
-          if (prepared.failure._tag === "EngineInvariant") return yield* prepared.failure
+          if (isStepError(prepared.failure)) return yield* prepared.failure
           return undefined
         }
         return yield* requestMint(rt, prepared.success, recoverMint)
@@ -166,7 +166,7 @@ export const claimPaidQuote = (rt: WalletRuntime, operationId: string): Effect.E
 export const settleQuote = (
   rt: WalletRuntime,
   s: OperationState,
-): Effect.Effect<Settled | undefined, EngineInvariant> =>
+): Effect.Effect<Settled | undefined, StepError> =>
   Effect.gen(function* () {
     const started = yield* mintStarted(s)
     if (!pastExpiry(rt, started.expiry)) return undefined
@@ -178,7 +178,7 @@ export const settleQuote = (
     if (quote.state === "PAID") {
       const claimed = yield* claimPaidQuote(rt, s.operationId).pipe(Effect.result)
       if (claimed._tag === "Success") return claimed.success
-      if (claimed.failure._tag === "EngineInvariant") return yield* claimed.failure
+      if (isStepError(claimed.failure)) return yield* claimed.failure
       return inDoubt()
     }
     if (quote.state === "UNPAID" && pastExpiry(rt, quote.expiry ?? started.expiry))

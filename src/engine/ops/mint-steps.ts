@@ -15,7 +15,7 @@ import { encodeMintRequest } from "../../protocol/decode.js"
 import { MintRequestSchema } from "../../protocol/schemas/mint.js"
 import { checkedProofs, planOutputs } from "../outputs.js"
 import { attempt } from "../pure.js"
-import type { Record, WalletRuntime } from "../runtime.js"
+import type { Record, StepError, WalletRuntime } from "../runtime.js"
 import { ifAny, sumAmounts } from "./lists.js"
 import { completedWith, endedOutcome, type Settled } from "./settled.js"
 import { activeKeysetOrFail, dleqRequired, type Finalizer, outputKeyset, outputsFor } from "./shared.js"
@@ -106,8 +106,8 @@ export const finalizeMint: Finalizer = (rt, operationId, answered, signatures, f
 export const requestMint = (
   rt: WalletRuntime,
   s: OperationState,
-  recover: (rt: WalletRuntime, s: OperationState) => Effect.Effect<Settled, EngineInvariant>,
-): Effect.Effect<Settled, EngineInvariant> =>
+  recover: (rt: WalletRuntime, s: OperationState) => Effect.Effect<Settled, StepError>,
+): Effect.Effect<Settled, StepError> =>
   Effect.flatMap(mintStarted(s), (started) =>
     requestSigned(
       rt,

@@ -28,7 +28,7 @@ import { cachedEndpoint, supportsNut } from "../../protocol/schemas/info.js"
 import { splitAmount } from "../../protocol/split.js"
 import { encodeToken } from "../../protocol/token.js"
 import { keysOf, type OutputRequest, type SignatureCheckError } from "../outputs.js"
-import type { WalletRuntime, WalletView } from "../runtime.js"
+import { isStepError, type StepError, type WalletRuntime, type WalletView } from "../runtime.js"
 import { sumAmounts } from "./lists.js"
 import { inDoubt, type Settled, type SettledCompleted } from "./settled.js"
 
@@ -169,7 +169,7 @@ export const noteRecovery = (
   step: OperationRecovering["step"],
   outcome: OperationRecovering["outcome"],
   code?: number,
-): Effect.Effect<OperationState, EngineInvariant> =>
+): Effect.Effect<OperationState, StepError> =>
   rt.record(operationId, [{ _tag: "Recover", step, outcome, code }])
 
 /** {@link noteRecovery}, answering in doubt (the common end of a pass that could not settle anything). */
@@ -179,7 +179,7 @@ export const stayInDoubt = (
   step: OperationRecovering["step"],
   outcome: OperationRecovering["outcome"],
   code?: number,
-): Effect.Effect<Settled, EngineInvariant> =>
+): Effect.Effect<Settled, StepError> =>
   Effect.as(noteRecovery(rt, operationId, step, outcome, code), inDoubt(code))
 
 /** Records that the outcome is not known (`OperationPending`). Returns the new state. */
@@ -272,7 +272,7 @@ export type Finalizer = (
   answered: ReadonlyArray<OutputIntent>,
   signatures: ReadonlyArray<Signature>,
   finding?: RecoveryFinding,
-) => Effect.Effect<Settled, EngineInvariant | SignatureCheckError>
+) => Effect.Effect<Settled, StepError | SignatureCheckError>
 
 /**
  * Recovery's first step (NUT-19): when a replay is allowed, record the next attempt, resend the stored bytes
@@ -285,7 +285,7 @@ export const replayStep = (
   path: string,
   send: (body: string) => Effect.Effect<SignaturesResponse, MintCallError>,
   finalize: Finalizer,
-): Effect.Effect<Settled | undefined, EngineInvariant> =>
+): Effect.Effect<Settled | undefined, StepError> =>
   Effect.gen(function* () {
     const prepared = intentOf(s)
     if (prepared === undefined || !(yield* replayAllowed(rt, s, path))) return undefined
@@ -301,7 +301,7 @@ export const replayStep = (
       outcome: "recovered",
     }).pipe(Effect.result)
     if (done._tag === "Success") return done.success
-    if (done.failure._tag === "EngineInvariant") return yield* done.failure
+    if (isStepError(done.failure)) return yield* done.failure
     return undefined
   })
 

@@ -20,19 +20,15 @@
  */
 import { Effect } from "effect"
 import { intentOf, type OperationState } from "../../machines/decider.js"
-import type { EngineInvariant } from "../../model/index.js"
 import { matchProofStates } from "../../protocol/schemas/checkstate.js"
-import type { WalletRuntime } from "../runtime.js"
+import { isStepError, type StepError, type WalletRuntime } from "../runtime.js"
 import { advancePastSignedOutputs, sawOutputsSigned } from "./restore.js"
 import type { Settled } from "./settled.js"
 import { codeOf, replayStep, restoreOutputs, stayInDoubt } from "./shared.js"
 import { compensate, finalizeSwap } from "./swap.js"
 
 /** One recovery pass over a swap-like operation. Never releases inputs the mint may have consumed. */
-export const recoverSwapLike = (
-  rt: WalletRuntime,
-  s: OperationState,
-): Effect.Effect<Settled, EngineInvariant> =>
+export const recoverSwapLike = (rt: WalletRuntime, s: OperationState): Effect.Effect<Settled, StepError> =>
   Effect.gen(function* () {
     const id = s.operationId
     const prepared = intentOf(s)
@@ -91,7 +87,7 @@ export const recoverSwapLike = (
       outcome: "recovered",
     }).pipe(Effect.result)
     if (done._tag === "Success") return done.success
-    if (done.failure._tag === "EngineInvariant") return yield* done.failure
+    if (isStepError(done.failure)) return yield* done.failure
     return yield* stayInDoubt(rt, id, "restore", "failed")
   })
 
@@ -103,7 +99,7 @@ export const recoverSwapLike = (
 export const recoverSwapAdvancing = (
   rt: WalletRuntime,
   s: OperationState,
-): Effect.Effect<Settled, EngineInvariant> =>
+): Effect.Effect<Settled, StepError> =>
   Effect.gen(function* () {
     const settled = yield* recoverSwapLike(rt, s)
     if (settled._tag !== "Compensated") return settled

@@ -40,7 +40,7 @@ import { encodeMintRequest } from "../../protocol/decode.js"
 import { SwapRequestSchema } from "../../protocol/schemas/swap.js"
 import { isLocked } from "../locks.js"
 import { checkedProofs, type OutputRequest, planOutputs } from "../outputs.js"
-import type { Record, WalletRuntime } from "../runtime.js"
+import { isStepError, type Record, type StepError, type WalletRuntime } from "../runtime.js"
 import { ifAny, sumAmounts } from "./lists.js"
 import { compensatedWith, completedWith, endedOutcome, type Settled } from "./settled.js"
 import {
@@ -77,7 +77,7 @@ export const appendSwapIntent = (
   rt: WalletRuntime,
   record: Record,
   spec: SwapSpec,
-): Effect.Effect<OperationState, EngineInvariant> => {
+): Effect.Effect<OperationState, StepError> => {
   const view = rt.view()
   const operationId = spec.started.operationId
   const plan = planOutputs(rt.seed, spec.keyset.id, view.nextCounter(spec.keyset.id), spec.outputs)
@@ -208,7 +208,7 @@ export const compensate = (
   reason: CompensationReason,
   code: number | undefined,
   options: { readonly spent?: boolean; readonly finding?: RecoveryFinding } = {},
-): Effect.Effect<Settled, EngineInvariant> =>
+): Effect.Effect<Settled, StepError> =>
   rt.write((_, record) =>
     Effect.gen(function* () {
       const s = yield* rt.existingOperation(operationId)
@@ -264,8 +264,8 @@ export const requestSigned = (
   s: OperationState,
   send: (body: string) => Effect.Effect<SignaturesResponse, MintCallError>,
   finalize: Finalizer,
-  recover: (rt: WalletRuntime, s: OperationState) => Effect.Effect<Settled, EngineInvariant>,
-): Effect.Effect<Settled, EngineInvariant> =>
+  recover: (rt: WalletRuntime, s: OperationState) => Effect.Effect<Settled, StepError>,
+): Effect.Effect<Settled, StepError> =>
   Effect.gen(function* () {
     const prepared = intentOf(s)
     if (prepared === undefined)
@@ -276,7 +276,7 @@ export const requestSigned = (
         Effect.result,
       )
       if (done._tag === "Success") return done.success
-      if (done.failure._tag === "EngineInvariant") return yield* done.failure
+      if (isStepError(done.failure)) return yield* done.failure
       // Signatures that do not check out: the mint may still have applied the request. Ambiguous.
       return yield* recover(rt, yield* markPending(rt, s.operationId, "ambiguous", undefined))
     }
@@ -290,6 +290,6 @@ export const requestSigned = (
 export const requestSwap = (
   rt: WalletRuntime,
   s: OperationState,
-  recover: (rt: WalletRuntime, s: OperationState) => Effect.Effect<Settled, EngineInvariant>,
-): Effect.Effect<Settled, EngineInvariant> =>
+  recover: (rt: WalletRuntime, s: OperationState) => Effect.Effect<Settled, StepError>,
+): Effect.Effect<Settled, StepError> =>
   requestSigned(rt, s, (body) => rt.services.mint.swap(s.started.mintUrl, body), finalizeSwap, recover)

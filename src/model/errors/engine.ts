@@ -4,8 +4,9 @@
  *
  * The split that matters to a caller holding money:
  * - {@link OperationFailed}: the operation ended without effect (definitive); its inputs were released.
- * - {@link OperationInDoubt}: the outcome is not known yet (an ambiguous mint failure); the inputs stay held
- *   by the operation and recovery settles it (`wallet.recover()`, or the next open). Nothing is lost.
+ * - {@link OperationInDoubt}: the outcome is not known yet (an ambiguous mint failure, or a step the wallet's
+ *   log did not confirm); the inputs stay held by the operation and recovery settles it (`wallet.recover()`,
+ *   or the next open). Nothing is lost.
  *
  * No error carries secret material: no secrets, quote ids, tokens or mnemonics; amounts and ids are fine.
  *
@@ -15,6 +16,7 @@ import { Data } from "effect"
 import type { CompensationReason, OperationKind } from "../operations.js"
 import type { MintCallError } from "./mint.js"
 import type { PureError } from "./pure.js"
+import type { StoreUnavailable } from "./store.js"
 
 /** The wallet id is not hosted by this engine. */
 export class UnknownWallet extends Data.TaggedError("UnknownWallet")<{
@@ -70,11 +72,18 @@ export class OperationFailed extends Data.TaggedError("OperationFailed")<{
 /**
  * The outcome is not known yet: the mint may have processed the request. The operation keeps its inputs and
  * recovery will settle it (never by releasing blindly). For a melt this includes a payment still in flight.
+ *
+ * `reason`: `ambiguous` (the mint's answer did not settle it), `payment-pending` (a melt's payment in
+ * flight), or `append-in-doubt`: the wallet's log did not confirm a step of the operation (its
+ * acknowledgement was lost, a write failed, the call was interrupted), so the step **may have been
+ * recorded or not**. The engine re-reads the wallet's stream before its next append, and recovery settles
+ * the operation from whatever the log holds; if the step that did not get confirmed was the operation's
+ * start, the operation may not exist at all (`history()` does not list it, and nothing of it happened).
  */
 export class OperationInDoubt extends Data.TaggedError("OperationInDoubt")<{
   readonly operationId: string
   readonly kind: OperationKind
-  readonly reason: "ambiguous" | "payment-pending"
+  readonly reason: "ambiguous" | "payment-pending" | "append-in-doubt"
   readonly code: number | undefined
   readonly message: string
 }> {}
@@ -151,6 +160,8 @@ export type EngineError =
   | EngineInvariant
   | InvalidArgument
   | SignatureMismatch
+  /** Only as `in-doubt`: an append the log did not confirm, outside any operation (`addMint`). */
+  | StoreUnavailable
 
 /**
  * Everything a wallet call can fail with: the engine's own errors, the pure layers' (a bad token, a bad

@@ -26,9 +26,13 @@ export class StoreCorrupted extends Data.TaggedError("StoreCorrupted")<{
   readonly message: string
 }> {}
 
-/** The store was used after `close`, or an I/O operation failed. */
+/**
+ * The store was used after `close`, or an I/O operation failed. `in-doubt` (raised by the engine, not by a
+ * store): an append whose outcome is not known — the store failed after it may have written it — so it
+ * **may have been recorded or not**; repeating the call is safe (the wallet's stream is re-read first).
+ */
 export class StoreUnavailable extends Data.TaggedError("StoreUnavailable")<{
-  readonly reason: "closed" | "io"
+  readonly reason: "closed" | "io" | "in-doubt"
   readonly message: string
 }> {}
 
