@@ -784,6 +784,11 @@ export class Engine {
         Effect.suspend(() => {
           rt = runtime
           runtime.onFenced = (reason) => this.#drop(runtime, reason)
+          // Its own ownership event is folded in by now: the epoch it serves under.
+          runtime.ownerEpoch = ownerOf(
+            this.#services.runner.state(ownersProjection),
+            walletStream(runtime.walletId),
+          )?.epoch
           if (lostEarly === undefined) return Effect.void
           this.#drop(runtime, lostEarly)
           return Effect.fail(runtime.notOwned()!)

@@ -263,6 +263,12 @@ export class WalletRuntime {
    * that is another node's ownership event: the engine drops the wallet. Unset without owners.
    */
   onFenced: ((reason: string) => void) | undefined
+  /**
+   * The ownership epoch this runtime serves under (set when its tenure starts; undefined without owners).
+   * A later epoch in the log — another node's takeover, folded in from the log's feed — means this runtime is
+   * stale: it stops before its checks run against state another owner moved (see {@link supersededBy}).
+   */
+  ownerEpoch: number | undefined
 
   constructor(
     readonly walletId: string,
@@ -457,11 +463,45 @@ export class WalletRuntime {
     })
   }
 
+  /**
+   * With owners: the reason this runtime no longer serves the wallet when the log already holds a newer
+   * ownership epoch than its own (a node paused past its lease wakes with operations in flight while the new
+   * owner recovered them). It is then marked lost and dropped, so its step ends as `WalletNotOwned` rather
+   * than as a check failing against proofs the new owner moved; its own append would be refused by the
+   * store's fence anyway.
+   */
+  private supersededBy(): string | undefined {
+    if (this.lostBecause !== undefined) return this.lostBecause
+    if (this.ownerEpoch === undefined) return undefined
+    const owner = this.services.runner.state(ownersProjection).wallets.get(this.stream)
+    if (owner === undefined || owner.epoch === this.ownerEpoch) return undefined
+    const reason = `the log holds ownership epoch ${owner.epoch} (${owner.nodeId}) after this node's ${this.ownerEpoch}`
+    this.markLost(reason)
+    this.onFenced?.(reason)
+    return reason
+  }
+
+  /**
+   * The `WalletNotOwned` of a wallet this runtime lost — also when only the log shows it so far (a newer
+   * ownership epoch folded in): a step that failed against state the new owner moved ends as that.
+   */
+  superseded(): WalletNotOwned | undefined {
+    this.supersededBy()
+    return this.notOwned()
+  }
+
   /** Every proof event of the batch checked against the proof machine, then the append. */
   private appendProofChecked<E>(
     events: ReadonlyArray<NewEvent>,
     unconfirmed: (message: string) => E,
   ): Effect.Effect<void, EngineInvariant | E> {
+    const superseded = this.supersededBy()
+    if (superseded !== undefined)
+      return Effect.fail(
+        new EngineInvariant({
+          message: `this node no longer owns the wallet (${superseded}); nothing of this step was recorded`,
+        }),
+      )
     const refusal = checkProofEvents(
       this.view(),
       events.map((e) => e.event),

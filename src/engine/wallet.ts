@@ -212,9 +212,11 @@ const makeEffects = (rt: WalletRuntime, privateKey: string): WalletEffects => {
   // was in flight when it was lost (its append refused; the new owner's recovery settles its operation).
   const owned = <A>(effect: Effect.Effect<A, WalletError>): Effect.Effect<A, WalletError> =>
     Effect.suspend(() => {
-      const lost = rt.notOwned()
+      const lost = rt.superseded()
       if (lost !== undefined) return Effect.fail(lost)
-      return Effect.mapError(effect, (e) => (e._tag === "EngineInvariant" ? (rt.notOwned() ?? e) : e))
+      // Lost meanwhile — its lease, a refused append, or a newer epoch the log's feed brought in (a node woken
+      // from a pause whose step failed against proofs the new owner moved).
+      return Effect.mapError(effect, (e) => (e._tag === "EngineInvariant" ? (rt.superseded() ?? e) : e))
     })
   const api = <C, A>(
     check: () => C,

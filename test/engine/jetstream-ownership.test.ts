@@ -25,6 +25,7 @@ import { engineServices, engineStore } from "../../src/engine/internal.js"
 import type { Wallet } from "../../src/engine/wallet.js"
 import { type JetStreamWalletLeases, leaseKeyOf } from "../../src/infra/jetstream-leases.js"
 import { isCorecashuError } from "../../src/model/index.js"
+import type { MintClientShape } from "../../src/ports/mint-client.js"
 import { directMintClient } from "../support/direct-mint-client.js"
 import { freshDir, fund, testMint } from "../support/engine.js"
 import { createTestMint, serve } from "../support/mint/index.js"
@@ -287,8 +288,11 @@ describe("Engine nodes on JetStream: wallet ownership with fencing", () => {
       child.kill("SIGCONT")
       const answer = await next()
       expect(answer).toMatchObject({ t: "failed", tag: "WalletNotOwned" })
-      // Whichever came first after SIGCONT: the append refused by the fence, or the overdue renewal refused.
-      expect((answer as { message: string }).message).toMatch(/append was refused|taken over or removed/)
+      // Whichever came first after SIGCONT: the append refused by the fence, the overdue renewal refused, or
+      // B's ownership event arriving through the log's feed before A's step.
+      expect((answer as { message: string }).message).toMatch(
+        /append was refused|taken over or removed|the log holds ownership epoch 2 \(node-b\)/,
+      )
 
       // Nothing of A's attempt reached the log or the mint; B goes on; the books balance.
       expect((await ownership(nodeB, "w")).map((o) => o.nodeId)).toEqual(["node-a", "node-b"])
@@ -306,6 +310,66 @@ describe("Engine nodes on JetStream: wallet ownership with fencing", () => {
       await b?.close()
       await served.close()
     }
+  })
+
+  it("A's swap answered after B took over and recovered it: A's late step ends WalletNotOwned, B keeps the books", async () => {
+    const { mint, open } = await cluster("own-late")
+    const direct = directMintClient(mint)
+    // A's mint client: the mint processes A's swap at once, but its answer reaches A only when released.
+    let release: () => void = () => {}
+    const answered = new Promise<void>((r) => {
+      release = r
+    })
+    let swapsSent = 0
+    const late: MintClientShape = {
+      ...direct,
+      swap: ((url, body) =>
+        Effect.tap(Effect.sync(() => swapsSent++).pipe(Effect.andThen(direct.swap(url, body))), () =>
+          Effect.promise(() => answered),
+        )) as typeof direct.swap,
+    }
+    const a = await open("node-a", { mintClient: late })
+    const b = await open("node-b")
+    const w = await a.createWallet({ walletId: "w" })
+    await w.addMint(mint.baseUrl)
+    await fund(w, mint, 64n)
+
+    // A sends by swap; the mint has spent its inputs and signed the outputs, the answer is held back; A pauses.
+    const sending = rejection(w.send({ mintUrl: mint.baseUrl, unit: "sat", amount: 10n, forceSwap: true }))
+    await eventually(() => swapsSent === 1, 5000)
+    leasesOf(a).heartbeat.suspend()
+    // B takes w over after the TTL; its recovery finds the inputs spent and restores the outputs.
+    let wb: Wallet | undefined
+    await eventually(async () => {
+      const r = await b.acquire("w").then(
+        (x) => x,
+        (e: unknown) => e,
+      )
+      if ((r as { _tag?: string })._tag === "WalletNotOwned") return false
+      wb = r as Wallet
+      return true
+    }, TTL * 8)
+    expect(wb!.history().find((op) => op.kind === "send")?.status).toBe("completed")
+    expect(wb!.balance() + pendingOf(wb!)).toBe(64n)
+
+    // A has folded B's events (its feed follows the log), then gets the mint's answer: its step ends
+    // WalletNotOwned — not an engine invariant from a check against proofs B moved — and A drops w.
+    const headB = await Effect.runPromise(engineStore(b).head)
+    await Effect.runPromise(engineServices(a).runner.awaitSequence(headB))
+    release()
+    const stale = await sending
+    expect(stale).toMatchObject({ _tag: "WalletNotOwned", walletId: "w" })
+    expect(a.walletIds()).toEqual([])
+    leasesOf(a).heartbeat.resume()
+
+    // Nothing counted twice: B holds what the mint says is out, and A appended nothing after epoch 2.
+    expect(wb!.balance() + pendingOf(wb!)).toBe(mint.stats().outstanding)
+    const events = await Effect.runPromise(engineStore(b).read("wallet/w", 1))
+    const epoch2 = events.findIndex((r) => r.event._tag === "WalletOwnerChanged" && r.event.epoch === 2)
+    expect(events.slice(epoch2 + 1).filter((r) => r.event._tag === "ProofsIssued").length).toBe(1)
+    expect((await b.audit()).ok).toBe(true)
+    await a.close()
+    await b.close()
   })
 
   it("a lease whose renewal fails makes the wallet unavailable at once", async () => {
