@@ -4,7 +4,7 @@
  * passes, checkPending), and {@link keepBooks} compares what the wallets hold with what the MINT says happened:
  *
  * - **minted**: Σ `amount` of every mint quote the wallets ever recorded (read from the log itself) that the
- *   mint reports `ISSUED`;
+ *   mint reports `ISSUED` (or `PENDING`, stuck, with the wallet's claim completed from restored signatures);
  * - **melted**: Σ `amount` + the Lightning fee of every melt quote the mint reports `PAID` (nutshell's
  *   FakeWallet charges 1 sat to pay an external invoice; the rest of the reserve comes back as change);
  * - **held**: Σ of the proofs the wallets hold (unspent, reserved, pending: tokens sent and not yet claimed),
@@ -113,6 +113,8 @@ const unclaimedCount = (w: Wallet) =>
 const readLog = async (engine: Engine) => {
   const events = await Effect.runPromise(Stream.runCollect(engineStore(engine).readAll()))
   const mint = new Set<string>()
+  /** Mint quote id → the operations that claimed it (a compensated one and its fresh claim, say). */
+  const mintOps = new Map<string, string[]>()
   const melt = new Set<string>()
   const lastMove = new Map<string, { readonly tag: string; readonly operationId: string | undefined }>()
   for (const rec of events) {
@@ -127,10 +129,12 @@ const readLog = async (engine: Engine) => {
       for (const p of e.proofs as ReadonlyArray<{ readonly Y?: string }>)
         if (typeof p.Y === "string") lastMove.set(p.Y, { tag: e._tag, operationId: e.operationId })
     if (e._tag !== "OperationStarted") continue
-    if (e.kind === "mint") mint.add(e.quoteId)
-    else if (e.kind === "melt") melt.add(e.quoteId)
+    if (e.kind === "mint") {
+      mint.add(e.quoteId)
+      mintOps.set(e.quoteId, [...(mintOps.get(e.quoteId) ?? []), e.operationId])
+    } else if (e.kind === "melt") melt.add(e.quoteId)
   }
-  return { mint, melt, lastMove }
+  return { mint, melt, lastMove, mintOps }
 }
 
 const getJson = async (url: string): Promise<Record<string, unknown>> => {
@@ -183,13 +187,25 @@ export const keepBooks = async (
   if (keysets.some((k) => (k.input_fee_ppk ?? 0) !== 0))
     throw new Error("the books assume a mint without input fees (MINT_INPUT_FEE_PPK=0)")
 
-  const { mint: mintQuotes, melt: meltQuotes, lastMove } = await readLog(engine)
+  const { mint: mintQuotes, melt: meltQuotes, lastMove, mintOps } = await readLog(engine)
+  const completed = new Set(
+    engine
+      .walletIds()
+      .flatMap((id) => engine.wallet(id).history())
+      .filter((op) => op.kind === "mint" && op.status === "completed")
+      .map((op) => op.operationId),
+  )
   let minted = 0n
   let paidUnclaimed = 0
   await pool([...mintQuotes], 4, async (id) => {
     const q = await getJson(`${mintUrl}/v1/mint/quote/bolt11/${encodeURIComponent(id)}`)
     if (q.state === "ISSUED") minted += BigInt(String(q.amount))
     else if (q.state === "PAID") paidUnclaimed++
+    // Nutshell can leave a quote PENDING for good after signing (its request failed before marking it
+    // issued): a wallet that restored those signatures holds them — and the checkstate below holds them to
+    // UNSPENT, i.e. signed by the mint.
+    else if (q.state === "PENDING" && (mintOps.get(id) ?? []).some((op) => completed.has(op)))
+      minted += BigInt(String(q.amount))
   })
   let melted = 0n
   let meltsPending = 0

@@ -3,9 +3,10 @@
  *
  * A prepared mint whose outcome is not known: replay under NUT-19 → the quote's state: `ISSUED` → restore
  * the stored outputs (NUT-09) and finalise (the mint answers and signed none of them: the quote went to other
- * outputs, compensated `not-processed`); `PAID` → the request was not processed: send the same bytes again
- * (recorded as the next attempt first); `UNPAID`/`PENDING` → back to waiting (the quote may still be paid);
- * unreachable → leave it for the next pass.
+ * outputs, compensated `not-processed`); `PENDING` → restore too (signed outputs are ours), else wait;
+ * `PAID` → the request was not processed: send the same bytes again (recorded as the next attempt first;
+ * outputs the mint already signed (11003) or holds pending for good (11004) → claimed again with fresh
+ * outputs); `UNPAID` → back to waiting (the quote may still be paid); unreachable → the next pass.
  *
  * **Only the mint's answer decides a quote's fate** ({@link settleQuote}). A quote past its expiry on our
  * clock is asked about (`GET` its state), never written off: `PAID` → it is claimed (the payer's money is
@@ -24,6 +25,9 @@ import { advancePastSignedOutputs, OUTPUTS_ALREADY_SIGNED } from "./restore.js"
 import { endedOutcome, inDoubt, type Settled } from "./settled.js"
 import { codeOf, replayStep, restoreOutputs, stayInDoubt } from "./shared.js"
 import { compensate } from "./swap.js"
+
+/** Nutshell's "outputs are pending": another request stored these outputs (see {@link claimPastPendingOutputs}). */
+const OUTPUTS_PENDING = 11004
 
 /** One recovery pass over a mint operation (see the module comment). The caller holds its claim. */
 export const recoverMint = (rt: WalletRuntime, s: OperationState): Effect.Effect<Settled, StepError> =>
@@ -48,7 +52,10 @@ export const recoverMint = (rt: WalletRuntime, s: OperationState): Effect.Effect
     if (state._tag === "Failure")
       return yield* stayInDoubt(rt, id, "quote-state", "skipped", codeOf(state.failure))
     const quoteState = state.success.state
-    if (quoteState === "ISSUED") {
+    // ISSUED, or PENDING — which nutshell can leave a quote in for good when its request failed after
+    // signing (a database lock timed out before the quote was marked issued): our outputs, if signed, are
+    // ours, whatever the quote says.
+    if (quoteState === "ISSUED" || quoteState === "PENDING") {
       const restored = yield* restoreOutputs(rt, started.mintUrl, prepared.outputs).pipe(Effect.result)
       if (restored._tag === "Success" && restored.success.answered.length > 0) {
         const done = yield* finalizeMint(rt, id, restored.success.answered, restored.success.signatures, {
@@ -58,6 +65,7 @@ export const recoverMint = (rt: WalletRuntime, s: OperationState): Effect.Effect
         if (done._tag === "Success") return done.success
         if (isStepError(done.failure)) return yield* done.failure
       }
+      if (quoteState === "PENDING") return yield* stayInDoubt(rt, id, "quote-state", "pending")
       if (restored._tag === "Success" && restored.success.answered.length === 0)
         // Issued, and not one of our outputs signed: the quote went to other outputs (an earlier request of
         // ours that arrived late and was restored, say, before this operation claimed it afresh). Nothing of
@@ -84,6 +92,10 @@ export const recoverMint = (rt: WalletRuntime, s: OperationState): Effect.Effect
       }
       if (again._tag === "Failure" && codeOf(again.failure) === OUTPUTS_ALREADY_SIGNED) {
         const retried = yield* claimWithFreshOutputs(rt, yield* rt.existingOperation(id))
+        if (retried !== undefined) return retried
+      }
+      if (again._tag === "Failure" && codeOf(again.failure) === OUTPUTS_PENDING) {
+        const retried = yield* claimPastPendingOutputs(rt, yield* rt.existingOperation(id))
         if (retried !== undefined) return retried
       }
       return yield* stayInDoubt(
@@ -114,8 +126,39 @@ const claimWithFreshOutputs = (
     if (first?.counter === undefined) return undefined
     yield* advancePastSignedOutputs(rt, s)
     if (rt.view().nextCounter(first.id) <= first.counter) return undefined
-    yield* compensate(rt, s.operationId, "not-processed", OUTPUTS_ALREADY_SIGNED, {
-      finding: { step: "quote-state", outcome: "compensated", code: OUTPUTS_ALREADY_SIGNED },
+    return yield* claimAfresh(rt, s, OUTPUTS_ALREADY_SIGNED)
+  })
+
+/**
+ * A paid, unissued quote whose outputs the mint holds as pending (11004): nutshell keeps the outputs of a
+ * mint request that failed after storing them (its database lock timed out, say) and refuses them from then
+ * on, while the quote goes back to PAID. Asked again: still PAID → no request is in progress on the quote (one
+ * would hold it PENDING until it ends), so those outputs can never be signed for it: this operation ends
+ * (`not-processed`) and the quote is claimed again with fresh outputs — the mint issues a quote once, so at
+ * worst the fresh claim is refused. Anything else (PENDING, ISSUED, no answer): undefined, stay in doubt.
+ */
+const claimPastPendingOutputs = (
+  rt: WalletRuntime,
+  s: OperationState,
+): Effect.Effect<Settled | undefined, StepError> =>
+  Effect.gen(function* () {
+    const started = yield* mintStarted(s)
+    const again = yield* rt.services.mint
+      .mintQuoteState(started.mintUrl, started.method, started.quoteId)
+      .pipe(Effect.result)
+    if (again._tag === "Failure" || again.success.state !== "PAID") return undefined
+    return yield* claimAfresh(rt, s, OUTPUTS_PENDING)
+  })
+
+/** Ends `s` (`not-processed`, the mint's `code`) and claims its quote again under a new operation. */
+const claimAfresh = (
+  rt: WalletRuntime,
+  s: OperationState,
+  code: number,
+): Effect.Effect<Settled | undefined, StepError> =>
+  Effect.gen(function* () {
+    yield* compensate(rt, s.operationId, "not-processed", code, {
+      finding: { step: "quote-state", outcome: "compensated", code },
     })
     const fresh = yield* restartedClaim(rt, yield* mintStarted(s))
     return yield* rt.claimOperation(
