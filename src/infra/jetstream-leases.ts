@@ -34,6 +34,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node"
 import { Effect, type Scope } from "effect"
 import { StoreUnavailable } from "../model/index.js"
 import type { LeaseOutcome, WalletLeasesShape } from "../ports/wallet-leases.js"
+import { settled } from "./jetstream/settling.js"
 
 /** Options of {@link openJetStreamLeases}. */
 export interface JetStreamLeasesOptions {
@@ -145,14 +146,20 @@ export const openJetStreamLeases = (
       ),
       (c) => Effect.promise(() => c.close().catch(() => undefined)),
     )
-    const kv = yield* io("opening the owners bucket", () =>
-      new Kvm(nc).create(bucket, {
-        history: 1,
-        ttl: opts.ttlMs ?? DEFAULT_LEASE_TTL_MS,
-        replicas: opts.replicas ?? 1,
-      }),
+    const kv = yield* io(
+      "opening the owners bucket",
+      settled(() =>
+        new Kvm(nc).create(bucket, {
+          history: 1,
+          ttl: opts.ttlMs ?? DEFAULT_LEASE_TTL_MS,
+          replicas: opts.replicas ?? 1,
+        }),
+      ),
     )
-    const ttlMs = (yield* io("reading the owners bucket", () => kv.status())).ttl
+    const ttlMs = (yield* io(
+      "reading the owners bucket",
+      settled(() => kv.status()),
+    )).ttl
     if (!(ttlMs > 0))
       return yield* unavailable(`the KV bucket ${bucket} has no TTL: leases in it would never expire`)
     const timeout = Math.max(100, Math.min(opts.timeoutMs ?? 5000, Math.floor(ttlMs / 3)))

@@ -14,6 +14,7 @@ import { connect } from "@nats-io/transport-node"
 import { Effect, type Scope } from "effect"
 import { StoreUnavailable } from "../model/index.js"
 import type { NodeMembersShape } from "../ports/node-members.js"
+import { settled } from "./jetstream/settling.js"
 
 /** Options of {@link openJetStreamMembers}. */
 export interface JetStreamMembersOptions {
@@ -61,17 +62,23 @@ export const openJetStreamMembers = (
       ),
       (c) => Effect.promise(() => c.close().catch(() => undefined)),
     )
-    const kv = yield* io("opening the nodes bucket", () =>
-      new Kvm(nc).create(bucket, { history: 1, ttl: opts.ttlMs ?? 10_000, replicas: opts.replicas ?? 1 }),
+    const kv = yield* io(
+      "opening the nodes bucket",
+      settled(() =>
+        new Kvm(nc).create(bucket, { history: 1, ttl: opts.ttlMs ?? 10_000, replicas: opts.replicas ?? 1 }),
+      ),
     )
-    const ttlMs = (yield* io("reading the nodes bucket", () => kv.status())).ttl
+    const ttlMs = (yield* io(
+      "reading the nodes bucket",
+      settled(() => kv.status()),
+    )).ttl
     if (!(ttlMs > 0))
       return yield* new StoreUnavailable({
         reason: "io",
         message: `the KV bucket ${bucket} has no TTL: a dead node would stay a member forever`,
       })
     const announce = () => kv.put(opts.nodeId, JSON.stringify({ nodeId: opts.nodeId }))
-    yield* io("announcing this node", announce)
+    yield* io("announcing this node", settled(announce))
 
     let view: ReadonlyArray<string> = []
     const listeners = new Set<(members: ReadonlyArray<string>) => void>()
