@@ -28,8 +28,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { decodeToken, Engine, isCorecashuError, type Wallet } from "../src/index.js"
-import { externalInvoice, MintStartFailure, type RealMint, startRealMint } from "./real-mint.js"
+import { decodeToken, Engine, type Wallet } from "../src/index.js"
+import { DemoFailure, explain, startDemoMint } from "./common.js"
+import { externalInvoice, type RealMint } from "./real-mint.js"
 
 /** A wallet's history entry. */
 type OperationView = ReturnType<Wallet["history"]>[number]
@@ -37,10 +38,6 @@ type OperationView = ReturnType<Wallet["history"]>[number]
 /** The package's CLI, run from source (this file runs under tsx, so its child does too). */
 const CLI = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url))
 const INPUT_FEE_PPK = 100
-const MINT_START_TIMEOUT_MS = 300_000
-
-/** A failure the demo explains in one line (no stack: the message says what went wrong). */
-class DemoFailure extends Error {}
 
 const say = (line = ""): void => {
   process.stdout.write(`${line}\n`)
@@ -62,16 +59,6 @@ const table = (rows: ReadonlyArray<ReadonlyArray<string>>, leftColumns = 1): str
 // ---------------------------------------------------------------------------------------------------------
 // The mint
 // ---------------------------------------------------------------------------------------------------------
-
-/** Starts the reference mint at the demo's fee; a start failure becomes the demo's one-line reason. */
-const startMint = (): Promise<RealMint> =>
-  startRealMint({ inputFeePpk: INPUT_FEE_PPK, startupTimeoutMs: MINT_START_TIMEOUT_MS }).catch(
-    (e: unknown) => {
-      if (!(e instanceof MintStartFailure)) throw e
-      const tail = e.stderrTail.split("\n").slice(-8).join("\n")
-      throw new DemoFailure(`the mint ${e.why}${tail !== "" ? `; its last log lines:\n${tail}` : ""}`)
-    },
-  )
 
 /** A valid bolt11 invoice of a payee outside the mint; a bad one is the demo's failure. */
 const invoiceOutside = (sat: bigint): string => {
@@ -243,7 +230,7 @@ const main = async (): Promise<number> => {
   process.once("SIGINT", interrupted)
   process.once("SIGTERM", interrupted)
   try {
-    mint = await startMint()
+    mint = await startDemoMint(INPUT_FEE_PPK)
     const info = await mintInfo(mint.url)
     say(
       `mint     ${info.version} (FakeWallet) at ${mint.url}, input fee ${INPUT_FEE_PPK} ppk; NUTs ${info.nuts}`,
@@ -285,15 +272,6 @@ const main = async (): Promise<number> => {
       if (args.dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true })
     }
   }
-}
-
-/** One line for any failure: tagged errors carry no secrets; anything else is named, not dumped. */
-const explain = (e: unknown): string => {
-  if (e instanceof DemoFailure) return e.message
-  if (isCorecashuError(e)) return `${e._tag}: ${e.message}`
-  if (typeof e === "object" && e !== null && "_tag" in e && "message" in e)
-    return `${String((e as { _tag: unknown })._tag)}: ${String((e as { message: unknown }).message)}`
-  return e instanceof Error ? `${e.name}: ${e.message}` : "unexpected failure"
 }
 
 process.exitCode = await main().catch((e: unknown) => {

@@ -4,61 +4,13 @@
  * printed numbers add up, that nothing secret is printed, and that the mint and the temp data are gone after.
  * (`scripts/demo.sh` itself also runs `npm install` when the lock changed; that is not done inside a test run.)
  */
-import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
-import { fileURLToPath } from "node:url"
-import { wordlist } from "@scure/bip39/wordlists/english.js"
 import { describe, expect, it } from "vitest"
-
-const root = fileURLToPath(new URL("../../", import.meta.url))
-
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
+import { holdsMnemonic, num, runDemo } from "./demo-process.js"
 
 /** Runs the demo as `npm run demo` does (minus setup), with `env` added to the environment. */
-const demo = (args: ReadonlyArray<string> = [], env: Record<string, string> = {}): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "demo/demo.ts", ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (c: string) => {
-      stdout += c
-    })
-    child.stderr.setEncoding("utf8").on("data", (c: string) => {
-      stderr += c
-    })
-    const timer = setTimeout(() => child.kill("SIGKILL"), 300_000)
-    child.once("error", reject)
-    child.once("exit", (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-
-const words = new Set(wordlist)
-
-/** True when `text` holds 12 consecutive BIP-39 words (a mnemonic), whatever separates them. */
-const holdsMnemonic = (text: string): boolean => {
-  const tokens = text.toLowerCase().split(/[^a-z]+/)
-  let run = 0
-  for (const t of tokens) {
-    run = words.has(t) ? run + 1 : 0
-    if (run >= 12) return true
-  }
-  return false
-}
-
-const num = (s: string | undefined): bigint => {
-  if (s === undefined) throw new Error("the demo output lacks an expected number")
-  return BigInt(s)
-}
+const demo = (args: ReadonlyArray<string> = [], env: Record<string, string> = {}) =>
+  runDemo("demo/demo.ts", args, env)
 
 describe("npm run demo", () => {
   it("runs two wallets through mint → send → receive → melt against nutshell and ends with clean audits", async () => {
