@@ -58,7 +58,12 @@
  * original positions like the other backends. A publish whose acknowledgement never came is in doubt: the
  * store catches up and publishes again, and the compare-and-set lets at most one of the two land; when the
  * store gives up it fails with `StoreUnavailable("io")`, and a retry of the same ids answers `deduplicated`
- * if the message did land.
+ * if the message did land. An acknowledgement that cannot come any more is not waited for: a publish still
+ * waiting when the connection drops, or when the stream elects a new leader (its advisory), is taken as
+ * unacknowledged at once, and the catch-up after it asks the stream's state in 1 s tries within the usual
+ * timeout, so it answers as soon as a new leader is elected. Killing a 3-node cluster's stream leader used
+ * to stall appends two 5 s timeouts (the publish to the dead leader, then the catch-up's request while no
+ * leader was elected); now about the election itself (≈ 5–6 s on our runs).
  *
  * **Indexes and reads.** Open reads every message once (an ordered consumer from sequence 1), verifies each
  * record (hash, link, sequence, stream version, subject) and builds in memory: per message its first global
@@ -209,6 +214,12 @@ const PAGE = 512
 const FETCH_BATCH = 256
 /** Publish attempts of one append (compare-and-set refusals and lost acknowledgements). */
 const MAX_ATTEMPTS = 64
+/**
+ * The catch-up after a publish without acknowledgement asks the stream's state in tries of this long (ms,
+ * at most the store's `timeoutMs`), within the same total as one request: the stream may be electing a
+ * leader, and nothing answers until one is elected.
+ */
+const CATCH_UP_TRY_MS = 1000
 /** Room left in a message for its headers (msg id, expectations) below `max_payload`. */
 const HEADER_ROOM = 512
 /** Appends per atomic batch at most (the server takes up to 1000 messages). */
@@ -502,6 +513,8 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
   const sealer = sealerOf(opts)
   const log = await connectLog(opts, name, prefix, timeout)
   const { nc, js, jsm } = log
+  const tryMs = Math.min(timeout, CATCH_UP_TRY_MS)
+  const jsmTry = tryMs < timeout ? await jetstreamManager(nc, { timeout: tryMs, checkAPI: false }) : jsm
 
   const index = new LogIndex()
   const cache = new Map<number, CachedMessage>()
@@ -527,6 +540,48 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
       throw isTyped(e) ? e : ioError(`a JetStream request failed: ${describe(e)}`)
     }
   }
+
+  /**
+   * Publishes waiting for their acknowledgement. One that has not come when the connection drops, or when
+   * the stream elects a new leader, never will: it was for the lost connection, or for a leader that is
+   * gone or no longer leads — waiting out its timeout only stalled every append behind it (5 s per lost
+   * publish when a 3-node cluster's stream leader was killed). Such a publish is ended at once as
+   * unacknowledged, into the path every publish without an acknowledgement takes: catch up, then publish
+   * again under the compare-and-set and the same msg id, which keep the retry safe whatever became of the
+   * first one (stored, stored later, or never).
+   */
+  const awaiting = new Set<(why: string) => void>()
+  const abandonAll = (why: string): void => {
+    for (const abandon of [...awaiting]) abandon(why)
+  }
+  const unlessAbandoned = <A>(request: Promise<A>): Promise<A> =>
+    new Promise<A>((resolve, reject) => {
+      const abandon = (why: string): void => {
+        awaiting.delete(abandon)
+        reject(new Error(`no acknowledgement: ${why}`))
+      }
+      awaiting.add(abandon)
+      request.then(
+        (value) => {
+          awaiting.delete(abandon)
+          resolve(value)
+        },
+        (error: unknown) => {
+          awaiting.delete(abandon)
+          reject(error)
+        },
+      )
+    })
+  const statuses = nc.status()
+  void (async () => {
+    // Ends with the connection (`close`).
+    for await (const s of statuses) if (s.type === "disconnect") abandonAll("the connection dropped")
+  })()
+  const elections = nc.subscribe(`$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.${name}`, {
+    callback: (error) => {
+      if (error === null) abandonAll("the stream elected a new leader")
+    },
+  })
 
   const counters = { published: 0, refused: 0, duplicates: 0, inDoubt: 0, batches: 0 }
   /** Atomic batch ids: this store's random prefix and a counter. */
@@ -636,8 +691,30 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
     return out
   }
 
-  /** The server's last message sequence, from the stream leader. */
-  const serverLast = async (): Promise<number> => (await nats(() => jsm.streams.info(name))).state.last_seq
+  /**
+   * The server's last message sequence, from the stream leader. After a publish without acknowledgement
+   * (`afterNoAck`) the stream may be electing a leader, which answers nothing until elected: asked in tries
+   * of `tryMs` within one `timeout`, so the answer comes within a try of the election rather than after a
+   * whole timeout (the budget is the same).
+   */
+  const serverLast = async (afterNoAck = false): Promise<number> => {
+    if (!afterNoAck || jsmTry === jsm) return (await nats(() => jsm.streams.info(name))).state.last_seq
+    const until = Date.now() + timeout
+    for (;;) {
+      usable()
+      const started = Date.now()
+      try {
+        return (await unlessAbandoned(jsmTry.streams.info(name))).state.last_seq
+      } catch (e) {
+        if (closed) throw closedError()
+        if (isTyped(e) || Date.now() + tryMs > until)
+          throw isTyped(e) ? e : ioError(`a JetStream request failed: ${describe(e)}`)
+        // A quick refusal (no responders, JetStream not ready yet) is asked again after a pause, not at once.
+        const pause = started + tryMs / 10 - Date.now()
+        if (pause > 0) await new Promise((r) => setTimeout(r, pause))
+      }
+    }
+  }
 
   /** A message from the stream leader (null when there is none). */
   const leaderGet = (seq: number): Promise<StoredMsg | null> =>
@@ -645,10 +722,10 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
 
   /**
    * Reads every message past the indexes up to the server's tail (from the leader's view) into them. What
-   * the tail already delivered is skipped.
+   * the tail already delivered is skipped. `afterNoAck`: see `serverLast`.
    */
-  const catchUp = async (): Promise<void> => {
-    const last = await serverLast()
+  const catchUp = async (afterNoAck = false): Promise<void> => {
+    const last = await serverLast(afterNoAck)
     while (index.messages < last) {
       usable()
       const from = index.messages + 1
@@ -916,15 +993,17 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
       fresh = false
       counters.published++
       try {
-        const ack = await js.publish(subject, built.body, {
-          msgID,
-          timeout,
-          expect: {
-            streamName: name,
-            lastSequence,
-            ...(expectedVersion === "any" ? {} : { lastSubjectSequence }),
-          },
-        })
+        const ack = await unlessAbandoned(
+          js.publish(subject, built.body, {
+            msgID,
+            timeout,
+            expect: {
+              streamName: name,
+              lastSequence,
+              ...(expectedVersion === "any" ? {} : { lastSubjectSequence }),
+            },
+          }),
+        )
         opts.onAcknowledged?.(ack.seq)
         if (ack.duplicate) {
           // The server stored this batch before (a retry after a lost acknowledgement): index up to it.
@@ -967,7 +1046,7 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
         inDoubt = true
         counters.inDoubt++
         try {
-          await catchUp()
+          await catchUp(true)
           fresh = true
         } catch (e2) {
           if (isTyped(e2) && !(e2 instanceof StoreUnavailable)) throw e2
@@ -1091,7 +1170,7 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
         if (k < items.length - 1) nc.publish(item.subject, item.built.body, { headers: h })
         else {
           h.set("Nats-Batch-Commit", "1")
-          reply = nc.request(item.subject, item.built.body, { headers: h, timeout })
+          reply = unlessAbandoned(nc.request(item.subject, item.built.body, { headers: h, timeout }))
         }
       }
     } catch {
@@ -1179,7 +1258,7 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
       // Nothing of the batch was stored (or it is in doubt): catch up, then each append on its own, in order
       // — a stale expected version fails that append alone, and an append that did land is found by its ids.
       try {
-        await catchUp()
+        await catchUp(outcome === "in-doubt")
       } catch {
         // appendNow retries and reports
       }
@@ -1294,6 +1373,7 @@ const openStore = async (opts: JetStreamStoreOptions): Promise<JetStreamEventSto
     closed = true
     wakeAll()
     tailStop?.()
+    elections.unsubscribe()
     await nc.close().catch(() => undefined)
     await writing
   }

@@ -5,9 +5,12 @@
  *
  * - Operations keep completing on the remaining quorum (the client reconnects, the two survivors elect a
  *   leader; none has failed in our runs, and a failure may only be a typed error); the killed server restarts with its store and catches up (its replica current, no
- *   lag). Observed: killing the leader stalls traffic 5–10 s, killing a follower ~0.1 s or 5 s — whole
- *   multiples of 5 s, presumably the client's request timeout on appends in flight to the dead server (not
- *   yet traced in the store); the log line prints the stalls.
+ *   lag). The log line prints the stalls. Killing the leader used to stall traffic 10 s (once 4.3 s): two
+ *   5 s timeouts in the store — the publish in flight to the dead leader, then the catch-up's stream info
+ *   while no leader was elected. The store now ends such a publish when its connection drops or the stream
+ *   elects a new leader, and asks in 1 s tries (`src/infra/jetstream-store.ts`): the stall is the election
+ *   itself, 5.2–8.5 s here (the servers' raft election; 5.3–6 s with the store alone). Killing a follower:
+ *   ~0.2–0.3 s.
  * - Then a second server — one that stayed up the first time — is SIGKILLed: the quorum now needs the
  *   restarted one, so traffic going on proves it really caught up; it restarts too.
  * - After traffic: every wallet's audit is clean and value is conserved against the mint (outstanding = Σ

@@ -4,6 +4,8 @@
  * cluster with R3 streams, then what only a shared log has — a second node with a stale view refused by
  * the server, an append whose acknowledgement was lost stored once, indexes rebuilt on reopen.
  */
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
 import { jetstream, jetstreamManager } from "@nats-io/jetstream"
 import { connect } from "@nats-io/transport-node"
 import { Cause, Effect, Exit, Fiber, Scope, Stream } from "effect"
@@ -469,5 +471,34 @@ describe("jetstream event store: several nodes on one log", () => {
     expect(exit).toMatchObject({ _tag: "Failure" })
     expect(JSON.stringify(exit)).toContain("StoreCorrupted")
     expect(JSON.stringify(exit)).toContain('"firstBadSequence":3')
+  })
+})
+
+describe("jetstream event store: the server lost under an append", () => {
+  it("ends a publish in flight when the connection drops, rather than after its timeout, and stores it once", async () => {
+    const node = await nats() // its own server: stopped and killed here
+    const log = freshLog()
+    const store = await open({ servers: node.servers, ...log, unencrypted: true, timeoutMs: 60_000 })
+    await run(store.append("wallet/x", 0, newEvents(1)))
+    // The server takes the publish into its socket and answers nothing; then it dies (SIGKILL).
+    const pid = Number(readFileSync(join(node.dir, "n1", "launch.pid"), "utf8").trim())
+    process.kill(pid, "SIGSTOP")
+    const started = Date.now()
+    const appending = Effect.runPromise(store.append("wallet/x", 1, newEvents(2)))
+    await new Promise((r) => setTimeout(r, 300))
+    await node.kill(0)
+    await node.restart(0)
+    // Before, the lost publish was waited for until its 60 s timeout; now the drop ends it, the store
+    // catches up once the server is back and publishes again under the compare-and-set.
+    expect(await appending).toEqual({
+      firstSequence: 2,
+      lastSequence: 3,
+      streamVersion: 3,
+      deduplicated: false,
+    })
+    expect(Date.now() - started).toBeLessThan(30_000)
+    expect(store.stats().inDoubt).toBeGreaterThan(0)
+    expect(await run(store.sync)).toBe(3)
+    expect(store.stats().messages).toBe(2)
   })
 })
