@@ -47,6 +47,7 @@ import { Effect, type Scope } from "effect"
 import { StoreUnavailable, type VaultError } from "../model/index.js"
 import type { Checkpoint, CheckpointSealer, CheckpointStore } from "../projections/checkpoint.js"
 import { checkCheckpointName, openCheckpoint, sealCheckpoint } from "./checkpoint-file-store.js"
+import { settled } from "./jetstream/settling.js"
 
 /** Where a JetStream log's checkpoints live. */
 export interface JetStreamCheckpointsOptions {
@@ -113,11 +114,14 @@ export const openJetStreamCheckpoints = (
       ),
       (c) => Effect.promise(() => c.close().catch(() => undefined)),
     )
-    const os = yield* io("opening the checkpoint bucket", () =>
-      new Objm(nc).create(bucket, {
-        description: "corecashu projection checkpoints, sealed by the log's vault",
-        replicas: opts.replicas ?? 1,
-      }),
+    const os = yield* io(
+      "opening the checkpoint bucket",
+      settled(() =>
+        new Objm(nc).create(bucket, {
+          description: "corecashu projection checkpoints, sealed by the log's vault",
+          replicas: opts.replicas ?? 1,
+        }),
+      ),
     )
     const jsm = yield* io("opening the checkpoint bucket", () => jetstreamManager(nc, { timeout }))
     return jetStreamCheckpointStore(bucket, os, jsm, opts.sealer, timeout)
@@ -135,7 +139,10 @@ const jetStreamCheckpointStore = (
   const dropped = new Map<string, number>()
 
   const infoOf = (projection: string) =>
-    io("reading a checkpoint's meta", () => os.info(projection)).pipe(Effect.map(live))
+    io(
+      "reading a checkpoint's meta",
+      settled(() => os.info(projection)),
+    ).pipe(Effect.map(live))
 
   /**
    * The object's bytes, its chunks in order; undefined when fewer are there than its meta counts (purged
@@ -194,7 +201,10 @@ const jetStreamCheckpointStore = (
       yield* checkCheckpointName(c.projection)
       let sealed: Buffer | undefined
       for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-        const meta = yield* io("reading a checkpoint's meta", () => os.info(c.projection))
+        const meta = yield* io(
+          "reading a checkpoint's meta",
+          settled(() => os.info(c.projection)),
+        )
         const stored = live(meta)
         if (stored !== undefined && dropped.get(c.projection) !== stored.revision && notOlder(stored, c))
           return

@@ -127,6 +127,7 @@ import {
   streamIdOf,
   subjectOf,
 } from "./jetstream/message.js"
+import { whenSettled } from "./jetstream/settling.js"
 import type { RecordFields } from "./leveldb/record.js"
 
 /** How payloads are protected; exactly one must be given. */
@@ -447,18 +448,19 @@ const connectLog = async (
     const js = jetstream(nc, { timeout })
     let config: StreamConfig | undefined
     try {
-      config = (await jsm.streams.info(name)).config
+      // Several nodes may open a fresh cluster at once: "not now" answers are retried (`./jetstream/settling.ts`).
+      config = (await whenSettled(() => jsm.streams.info(name))).config
     } catch (e) {
       if (!(e instanceof JetStreamApiError && e.code === 10059)) throw e
     }
     if (config === undefined) {
       if (opts.create === false) throw ioError(`the JetStream stream ${name} does not exist`)
       try {
-        config = (await jsm.streams.add(streamConfig(opts, name, prefix))).config
+        config = (await whenSettled(() => jsm.streams.add(streamConfig(opts, name, prefix)))).config
       } catch (e) {
         // Another node created it first (with another config: 10058): use what is there, if it fits. When
         // there is none, the creation's own refusal says why (e.g. subjects overlapping another stream's).
-        config = await jsm.streams.info(name).then(
+        config = await whenSettled(() => jsm.streams.info(name)).then(
           (info) => info.config,
           () => {
             throw e

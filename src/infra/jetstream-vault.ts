@@ -18,6 +18,7 @@ import { connect } from "@nats-io/transport-node"
 import { Effect, type Scope } from "effect"
 import { StoreCorrupted, StoreUnavailable, type VaultError } from "../model/index.js"
 import type { VaultShape } from "../ports/vault.js"
+import { settled } from "./jetstream/settling.js"
 import { createVaultEffect, unlockVaultEffect, type VaultOptions, type VaultSecret } from "./vault.js"
 
 /** Where a JetStream log's vault material lives, and how to unlock or create it. */
@@ -46,7 +47,10 @@ const io = <A>(what: string, f: () => Promise<A>): Effect.Effect<A, StoreUnavail
 
 /** The material in the bucket, or undefined. */
 const readMaterial = (kv: Awaited<ReturnType<Kvm["create"]>>) =>
-  io("reading the vault material", () => kv.get(KEY)).pipe(
+  io(
+    "reading the vault material",
+    settled(() => kv.get(KEY)),
+  ).pipe(
     Effect.flatMap((entry) => {
       if (entry === null || entry.operation !== "PUT") return Effect.succeed(undefined)
       return Effect.try({
@@ -84,8 +88,10 @@ export const openJetStreamVault = (
       ),
       (c) => Effect.promise(() => c.close().catch(() => undefined)),
     )
-    const kv = yield* io("opening the vault bucket", () =>
-      new Kvm(nc).create(`${stream}-vault`, { history: 1, replicas: opts.replicas ?? 1 }),
+    // Several nodes may open a fresh cluster at once: the bucket's replicas answer only once placed.
+    const kv = yield* io(
+      "opening the vault bucket",
+      settled(() => new Kvm(nc).create(`${stream}-vault`, { history: 1, replicas: opts.replicas ?? 1 })),
     )
     const found = yield* readMaterial(kv)
     const unlock = (material: unknown) =>
@@ -111,7 +117,7 @@ export const openJetStreamVault = (
       Effect.sync(() => c.vault.destroy()),
     )
     const won = yield* Effect.tryPromise({
-      try: () => kv.create(KEY, JSON.stringify(created.material)),
+      try: settled(() => kv.create(KEY, JSON.stringify(created.material))),
       catch: () => "lost" as const,
     }).pipe(Effect.orElseSucceed(() => undefined))
     if (won !== undefined) return { vault: created.vault, created: true }
