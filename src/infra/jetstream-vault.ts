@@ -121,10 +121,14 @@ export const openJetStreamVault = (
       catch: () => "lost" as const,
     }).pipe(Effect.orElseSucceed(() => undefined))
     if (won !== undefined) return { vault: created.vault, created: true }
-    // Another node created it first: use theirs (this key was never used for anything).
-    const theirs = yield* readMaterial(kv)
-    if (theirs === undefined) return yield* unavailable("the vault material could not be written or read")
-    return yield* unlock(theirs)
+    // Another node created it first: use theirs (this key was never used for anything). It exists, but a
+    // direct get may be answered by a replica that has not stored it yet: read again for a while.
+    for (let wait = 50, waited = 0; ; waited += wait, wait = Math.min(1_000, wait * 2)) {
+      const theirs = yield* readMaterial(kv)
+      if (theirs !== undefined) return yield* unlock(theirs)
+      if (waited > 20_000) return yield* unavailable("the vault material could not be written or read")
+      yield* Effect.sleep(wait)
+    }
   })
 
 /**
