@@ -11,6 +11,7 @@
  * kind (`Nats-Msg-Id` and the subject's expected last sequence), `WALLETS` publishers at a time, one per
  * subject, in order — what a store without the global compare-and-set could reach.
  *
+ * Both sides first run `BENCH_WARMUP_APPENDS` (20) appends per wallet untimed (the same bodies, for raw).
  * Reported: `appendPerSec` (events/s), `appendsPerSec`, `rawAppendPerSec`, `appendVsRaw` (target ≥ 0.8),
  * `clusterShape`, and how the store's appends left: `batches` (atomic batches committed, several appends
  * each), `tailRefusals`.
@@ -55,6 +56,8 @@ const LEASE_TTL_MS = Number(process.env.BENCH_LEASE_TTL_MS ?? 2000)
 const FAILOVER_WALLETS = Number(process.env.BENCH_FAILOVER_WALLETS ?? 8)
 const WALLETS = Number(process.env.BENCH_WALLETS ?? 16)
 const PER_APPEND = Number(process.env.BENCH_PER_APPEND ?? 2)
+/** Appends per wallet before the timed ones, on both sides (untimed). */
+const WARMUP_APPENDS = Number(process.env.BENCH_WARMUP_APPENDS ?? 20)
 /** Nodes: 1 (one server, R1) or 3 (a routed cluster, R3 streams). */
 const NODES = Number(
   /^--cluster=(\d+)$/.exec(process.argv.find((a) => a.startsWith("--cluster=")) ?? "")?.[1] ??
@@ -109,57 +112,78 @@ const runOurs = async (servers: string[], appendsPerWallet: number) => {
       const i = n++
       return { eventId: `e-${i}`, event: sampleEvent(i) }
     })
+  const versions = new Array<number>(WALLETS).fill(0)
+  const round = (appends: number) =>
+    Effect.runPromise(
+      Effect.forEach(
+        Array.from({ length: WALLETS }, (_, w) => w),
+        (w) =>
+          Effect.gen(function* () {
+            for (let a = 0; a < appends; a++)
+              versions[w] = (yield* store.append(`wallet/w${w}`, versions[w]!, batch())).streamVersion
+          }),
+        { concurrency: "unbounded", discard: true },
+      ),
+    )
+  // Warm-up, untimed (the JIT, the connection, the server's first file blocks); the raw peer gets the same.
+  await round(WARMUP_APPENDS)
+  const warmMessages = store.stats().messages
+  const warmBatches = store.stats().batches
+  const warmEvents = n
   const t0 = performance.now()
-  await Effect.runPromise(
-    Effect.forEach(
-      Array.from({ length: WALLETS }, (_, w) => w),
-      (w) =>
-        Effect.gen(function* () {
-          let version = 0
-          for (let a = 0; a < appendsPerWallet; a++)
-            version = (yield* store.append(`wallet/w${w}`, version, batch())).streamVersion
-        }),
-      { concurrency: "unbounded", discard: true },
-    ),
-  )
+  await round(appendsPerWallet)
   const ms = performance.now() - t0
   const stats = store.stats()
   await Effect.runPromise(Scope.close(scope, Exit.void))
   vault.destroy()
-  return { eventsPerSec: (n * 1000) / ms, appendsPerSec: ((n / PER_APPEND) * 1000) / ms, ms, stats }
+  const timed = n - warmEvents
+  return {
+    eventsPerSec: (timed * 1000) / ms,
+    appendsPerSec: ((timed / PER_APPEND) * 1000) / ms,
+    ms,
+    stats: { ...stats, batches: stats.batches - warmBatches, messages: stats.messages - warmMessages },
+    warmMessages,
+  }
 }
 
-/** Republishes the bodies our store wrote to another stream, one publisher per subject; returns events/s. */
-const runRaw = async (servers: string[]) => {
+/**
+ * Republishes the bodies our store wrote to another stream, one publisher per subject: the first
+ * `warmMessages` (our warm-up) untimed, then the rest timed; returns events/s of the timed part.
+ */
+const runRaw = async (servers: string[], warmMessages: number) => {
   const nc = await connect({ servers })
   const jsm = await jetstreamManager(nc)
   const js = jetstream(nc)
   const info = await jsm.streams.info("OURS")
   await jsm.streams.add({ ...info.config, name: "RAW", subjects: ["raw.>"] })
-  // The bodies, in order, grouped by subject (the same bytes our store published).
-  const bySubject = new Map<string, Uint8Array[]>()
+  // The bodies, in order, grouped by subject (the same bytes our store published), warm-up and timed apart.
+  const warm = new Map<string, Uint8Array[]>()
+  const timed = new Map<string, Uint8Array[]>()
   for (let seq = 1; seq <= info.state.last_seq; seq++) {
     const m = await jsm.streams.getMessage("OURS", { seq })
     if (m === null) throw new Error(`message ${seq} missing`)
     const subject = `raw.${m.subject.slice("ours.".length)}`
-    const list = bySubject.get(subject) ?? []
-    list.push(m.data)
-    bySubject.set(subject, list)
+    const into = seq <= warmMessages ? warm : timed
+    into.set(subject, [...(into.get(subject) ?? []), m.data])
   }
-  const events = info.state.last_seq * PER_APPEND
+  const events = (info.state.last_seq - warmMessages) * PER_APPEND
+  const last = new Map<string, number>()
+  const publishAll = (bySubject: Map<string, Uint8Array[]>) =>
+    Promise.all(
+      [...bySubject].map(async ([subject, bodies]) => {
+        for (const body of bodies) {
+          const n = last.get(subject) ?? 0
+          const ack = await js.publish(subject, body, {
+            msgID: `${subject}-${n}`,
+            expect: { lastSubjectSequence: n },
+          })
+          last.set(subject, ack.seq)
+        }
+      }),
+    )
+  await publishAll(warm)
   const t0 = performance.now()
-  await Promise.all(
-    [...bySubject].map(async ([subject, bodies]) => {
-      let last = 0
-      for (let i = 0; i < bodies.length; i++) {
-        const ack = await js.publish(subject, bodies[i]!, {
-          msgID: `${subject}-${i}`,
-          expect: { lastSubjectSequence: last },
-        })
-        last = ack.seq
-      }
-    }),
-  )
+  await publishAll(timed)
   const ms = performance.now() - t0
   await nc.close()
   return { eventsPerSec: (events * 1000) / ms, ms }
@@ -309,7 +333,7 @@ export const runClusterBench = async (opts: { quick: boolean }): Promise<Record<
   try {
     const appendsPerWallet = opts.quick ? 40 : 250
     const ours = await runOurs(servers, appendsPerWallet)
-    const raw = await runRaw(servers)
+    const raw = await runRaw(servers, ours.warmMessages)
     const ratio = ours.eventsPerSec / raw.eventsPerSec
     const failover = await runFailover(servers)
     const shape = NODES === 1 ? "1 node, R1" : `${NODES} nodes, R${NODES}`
