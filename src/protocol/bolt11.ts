@@ -35,6 +35,7 @@
  * | `amount` | `hrp.amount` | malformed amount or multiplier, leading zero, zero, sub-millisatoshi `p`, over 21M BTC |
  * | `schema` | `data` | data part too short for timestamp + signature, or a tagged field runs into the signature |
  * | `limit` | `tagged` | more tagged fields than `maxTaggedFields` |
+ * | `limit` | `options.<name>` | `maxLength` or `maxTaggedFields` is not a non-negative integer (NaN would disable the check) |
  * | `schema` | `tagged.<letter>` | a field is malformed: wrong fixed length, non-zero padding, non-minimal `x`/`c`/`9`, bad UTF-8 in `d`, unknown even feature, bad `f`/`r` layout; or a required field is missing (`tagged.p`, `tagged.s`, `tagged.d` = neither `d` nor `h`, `tagged.h` = both) |
  * | `duplicate` | `tagged.<letter>` | a single-valued field appears twice |
  * | `signature` | `signature` / `tagged.n` | not recoverable, not valid for `n`, high-S with `n`, recovery id > 3; `n` is not a curve point |
@@ -422,9 +423,17 @@ const checkSignature = (
   }
 }
 
+/** A limit option: a non-negative safe integer, or the default when absent (NaN would disable a check). */
+const limitOption = (value: number | undefined, fallback: number, name: string): number => {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < 0)
+    return fail("limit", `option ${name} is not a non-negative integer`, `options.${name}`)
+  return value
+}
+
 const decode = (invoice: string, options: Bolt11DecodeOptions | undefined): Bolt11Invoice => {
-  const maxLength = options?.maxLength ?? BOLT11_DEFAULT_MAX_LENGTH
-  const maxFields = options?.maxTaggedFields ?? BOLT11_DEFAULT_MAX_TAGGED_FIELDS
+  const maxLength = limitOption(options?.maxLength, BOLT11_DEFAULT_MAX_LENGTH, "maxLength")
+  const maxFields = limitOption(options?.maxTaggedFields, BOLT11_DEFAULT_MAX_TAGGED_FIELDS, "maxTaggedFields")
   const skipWrongLength = options?.wrongLengthFields === "skip"
 
   const { hrp, words } = readBech32(invoice, maxLength)

@@ -781,6 +781,21 @@ describe("text and limits", () => {
     expect(decodeBolt11(long, { maxLength: long.length }).paymentHash).toBe(HASH_HEX)
   })
 
+  it("a limit option that is not a non-negative integer is refused, never taken as no limit", () => {
+    const inv = simple()
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, -1, 1.5, 2 ** 60]) {
+      expect(failure(inv, { maxLength: bad })).toEqual({ reason: "limit", path: "options.maxLength" })
+      expect(failure(inv, { maxTaggedFields: bad })).toEqual({
+        reason: "limit",
+        path: "options.maxTaggedFields",
+      })
+    }
+    expect(failure("x".repeat(BOLT11_DEFAULT_MAX_LENGTH + 1), { maxLength: Number.NaN })).toEqual({
+      reason: "limit",
+      path: "options.maxLength",
+    })
+  })
+
   test.prop([fc.integer({ min: 3, max: 40 }), fc.integer({ min: 0, max: 3 })], { numRuns: 30 })(
     "maxTaggedFields: one field more than the limit is a limit error (path tagged)",
     (count, cut) => {
