@@ -4,11 +4,12 @@
  * every swap and mint request the mint received is an `OperationRequested` in the log, and the log never
  * holds a request the mint did not get at most once.
  */
-import { Effect } from "effect"
+import { Effect, Metric } from "effect"
 import { describe, expect, it } from "vitest"
 import type { Engine } from "../../src/engine/engine.js"
 import { engineStore } from "../../src/engine/internal.js"
 import { walletStream } from "../../src/events/ids.js"
+import { mintRetriesTotal } from "../../src/infra/mint-client/telemetry.js"
 import { clientOver, FAST, seen } from "../infra/mint-client/harness.js"
 import { enginesClosedAfterEach, fund } from "../support/engine.js"
 import { createTestMint, type TestMint, type TestMintOptions } from "../support/mint/index.js"
@@ -41,13 +42,22 @@ const recordedAttempts = async (engine: Engine, walletId: string) => {
 
 const swapsSeen = (mint: TestMint) => seen(mint, "POST /v1/swap")
 
+/** The process-wide count of NUT-19 replays of `endpoint` (`corecashu_mint_retries_total{kind="replay"}`). */
+const replaysCounted = (endpoint: "swap" | "mint") =>
+  Effect.runPromise(Metric.value(Metric.withAttributes(mintRetriesTotal, { endpoint, kind: "replay" }))).then(
+    (s) => BigInt(s.count),
+  )
+
 describe("NUT-19 replay, decided by the engine", () => {
   it("a swap whose answer was lost is replayed once, as attempt 2 recorded before it left; the cache answers", async () => {
     const { mint, engine, w } = await setup("replay-swap")
     await fund(w, mint, 64n)
     mint.faults.next({ path: "/v1/swap", kind: "drop-response" })
+    const before = await replaysCounted("swap")
     const sent = await w.send({ mintUrl: mint.baseUrl, unit: "sat", amount: 5n, forceSwap: true })
     expect(sent.amount).toBe(5n)
+    // Counted in the metrics as one replay of /v1/swap.
+    expect((await replaysCounted("swap")) - before).toBe(1n)
     // The client sent the first request once; the engine's recovery replayed the same bytes once.
     expect(swapsSeen(mint)).toBe(2)
     expect(mint.stats().cacheHits).toBe(1)

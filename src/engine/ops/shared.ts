@@ -10,6 +10,7 @@
  */
 import { Effect } from "effect"
 import type { OperationRecovering, OutputIntent, Signature, StoredProof } from "../../events/catalogue.js"
+import { countRetry } from "../../infra/mint-client/telemetry.js"
 import { firstSentAtOf, intentOf, type OperationState } from "../../machines/decider.js"
 import {
   AmountError,
@@ -291,6 +292,10 @@ export const replayStep = (
     if (prepared === undefined || !(yield* replayAllowed(rt, s, path))) return undefined
     // The attempt is in the log before its bytes leave.
     yield* rt.record(s.operationId, [{ _tag: "Request" }])
+    yield* countRetry(
+      path.startsWith("/v1/mint/") ? "mint" : path.startsWith("/v1/melt/") ? "melt" : "swap",
+      "replay",
+    )
     const replay = yield* send(prepared.request.body).pipe(Effect.result)
     if (replay._tag === "Failure") {
       noteUnanswered(rt, s.operationId, replay.failure)

@@ -24,9 +24,12 @@ export const mintCallDuration = Metric.timer("corecashu_mint_call_duration", {
   description: "Mint call latency by endpoint",
 })
 
-/** Re-sends by endpoint and kind (`retry`: a read sent again). */
+/**
+ * Re-sends by endpoint and kind: `retry`, a read sent again by the client; `replay`, a money request's same
+ * bytes sent again under NUT-19 by the engine's recovery (recorded as the next attempt first).
+ */
 export const mintRetriesTotal = Metric.counter("corecashu_mint_retries_total", {
-  description: "Mint requests sent again (retry of a read)",
+  description: "Mint requests sent again (retry of a read, NUT-19 replay of a money request)",
   incremental: true,
 })
 
@@ -48,7 +51,7 @@ export const mintOrigin = (mintUrl: string): string => {
 }
 
 /** Counts one re-send of `endpoint`. */
-export const countRetry = (endpoint: MintEndpoint, kind: "retry"): Effect.Effect<void> =>
+export const countRetry = (endpoint: MintEndpoint, kind: "retry" | "replay"): Effect.Effect<void> =>
   Metric.update(Metric.withAttributes(mintRetriesTotal, { endpoint, kind }), 1)
 
 const STATE_VALUE: Record<CircuitState, number> = { closed: 0, "half-open": 1, open: 2 }
