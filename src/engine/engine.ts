@@ -824,7 +824,7 @@ export class Engine {
    */
   wallet(walletId: string): Wallet {
     const id = walletIdArg(walletId)
-    const w = this.#wallets.get(id)
+    const w = this.#current(id)
     if (w !== undefined) return w
     if (this.#services.leases !== undefined && this.#knows(id))
       throw notOwnedError(
@@ -849,7 +849,7 @@ export class Engine {
     return new RemoteWallet(id, (method, args) =>
       Effect.suspend(() => {
         if (this.#closed) return closedCall()
-        const local = this.#wallets.get(id)
+        const local = this.#current(id)
         if (local !== undefined) return callLocal(local, method, args)
         if (this.#rpc === undefined)
           return Effect.fail(
@@ -862,7 +862,18 @@ export class Engine {
 
   /** The ids of every hosted wallet. */
   walletIds(): string[] {
-    return [...this.#wallets.keys()].sort()
+    return [...this.#wallets.keys()].filter((id) => this.#current(id) !== undefined).sort()
+  }
+
+  /**
+   * The hosted wallet `id`, unless the log's feed has brought in a newer ownership epoch than the one it is
+   * served under (another node took it over while this one was paused): then it is dropped here and now,
+   * before a call or a routed read is served from state that is no longer this node's.
+   */
+  #current(id: string): Wallet | undefined {
+    const w = this.#wallets.get(id)
+    if (w === undefined || walletRuntime(w).superseded() === undefined) return w
+    return undefined
   }
 
   /**

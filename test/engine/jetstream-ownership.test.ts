@@ -356,6 +356,9 @@ describe("Engine nodes on JetStream: wallet ownership with fencing", () => {
     // WalletNotOwned — not an engine invariant from a check against proofs B moved — and A drops w.
     const headB = await Effect.runPromise(engineStore(b).head)
     await Effect.runPromise(engineServices(a).runner.awaitSequence(headB))
+    // A has not been told (its heartbeat is suspended), but the log says epoch 2: it drops w at the next look.
+    expect(thrown(() => a.wallet("w"))).toMatchObject({ _tag: "WalletNotOwned", owner: "node-b" })
+    expect(a.walletIds()).toEqual([])
     release()
     const stale = await sending
     expect(stale).toMatchObject({ _tag: "WalletNotOwned", walletId: "w" })
