@@ -17,6 +17,8 @@ describe("cluster soak (3 engine processes, 3 NATS servers, real nutshell mint)"
       wallets: 300,
       seed: 20261207,
       leaseTtlMs: TTL,
+      // Four workers per node: nutshell on SQLite times out its own locks under more (see RELIABILITY.md).
+      loops: 4,
       log: (line) => console.log(line),
     })
     expect(s.bugs).toEqual([])
