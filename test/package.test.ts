@@ -33,7 +33,7 @@ const buildAndPack = (): Packed => {
     },
   )
   if (build.status !== 0) throw new Error(`the build failed:\n${build.stdout}${build.stderr}`)
-  for (const f of ["package.json", "README.md"]) copyFileSync(join(root, f), join(dir, f))
+  for (const f of ["package.json", "README.md", "LICENSE"]) copyFileSync(join(root, f), join(dir, f))
   const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
     cwd: dir,
     encoding: "utf8",
@@ -58,12 +58,13 @@ const relativeImports = (code: string): string[] =>
   [...code.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]!)
 
 describe("the published package", () => {
-  it("ships the build, the manifest and the README, and nothing else", () => {
+  it("ships the build, the manifest, the README and the licence, and nothing else", () => {
     expect(packed.files).toContain("package.json")
+    expect(packed.files).toContain("LICENSE")
     expect(packed.files).toContain("dist/index.js")
     expect(packed.files).toContain("dist/index.d.ts")
     for (const f of packed.files)
-      expect(f === "package.json" || f === "README.md" || f.startsWith("dist/")).toBe(true)
+      expect(f === "package.json" || f === "README.md" || f === "LICENSE" || f.startsWith("dist/")).toBe(true)
   })
 
   it("holds no demo, no reference-mint starter and no test code", () => {
