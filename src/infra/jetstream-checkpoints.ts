@@ -42,11 +42,12 @@ import {
   type StoredMsg,
 } from "@nats-io/jetstream"
 import { type ObjectInfo, type ObjectStore, Objm } from "@nats-io/obj"
-import { connect, type NatsConnection } from "@nats-io/transport-node"
+import type { NatsConnection } from "@nats-io/transport-node"
 import { Effect, type Scope } from "effect"
-import { StoreUnavailable, type VaultError } from "../model/index.js"
+import type { StoreUnavailable, VaultError } from "../model/index.js"
 import type { Checkpoint, CheckpointSealer, CheckpointStore } from "../projections/checkpoint.js"
 import { checkCheckpointName, openCheckpoint, sealCheckpoint } from "./checkpoint-file-store.js"
+import { describe, io, scopedConnection, unavailable } from "./jetstream/io.js"
 import { settled } from "./jetstream/settling.js"
 
 /** Where a JetStream log's checkpoints live. */
@@ -75,11 +76,6 @@ const RETRY_MS = 25
 /** Bytes per chunk (the library's default is 128 KiB; fewer, larger publishes save a big state faster). */
 const CHUNK_BYTES = 512 * 1024
 
-const unavailable = (message: string) => new StoreUnavailable({ reason: "io", message })
-const describe = (e: unknown): string => (e instanceof Error ? e.message.slice(0, 200) : "unknown error")
-const io = <A>(what: string, f: () => Promise<A>): Effect.Effect<A, StoreUnavailable> =>
-  Effect.tryPromise({ try: f, catch: (e) => unavailable(`${what} failed: ${describe(e)}`) })
-
 /** The server refused a publish's expected last subject sequence: another writer got there first. */
 const isWrongLastSequence = (e: unknown): boolean =>
   e instanceof JetStreamApiError && (e.code === 10071 || e.code === 10164)
@@ -104,16 +100,11 @@ export const openJetStreamCheckpoints = (
   Effect.gen(function* () {
     const bucket = `${opts.stream ?? "CORECASHU"}-checkpoints`
     const timeout = opts.timeoutMs ?? 5000
-    const nc: NatsConnection = yield* Effect.acquireRelease(
-      io("connecting to NATS", () =>
-        connect({
-          servers: typeof opts.servers === "string" ? opts.servers : [...opts.servers],
-          name: "corecashu-checkpoints",
-          timeout,
-        }),
-      ),
-      (c) => Effect.promise(() => c.close().catch(() => undefined)),
-    )
+    const nc: NatsConnection = yield* scopedConnection({
+      servers: opts.servers,
+      name: "corecashu-checkpoints",
+      timeoutMs: timeout,
+    })
     const os = yield* io(
       "opening the checkpoint bucket",
       settled(() =>

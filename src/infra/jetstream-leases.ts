@@ -30,10 +30,11 @@
  */
 import { JetStreamApiError } from "@nats-io/jetstream"
 import { type KV, Kvm } from "@nats-io/kv"
-import { connect, type NatsConnection } from "@nats-io/transport-node"
+import type { NatsConnection } from "@nats-io/transport-node"
 import { Effect, type Scope } from "effect"
 import { StoreUnavailable } from "../model/index.js"
 import type { LeaseOutcome, WalletLeasesShape } from "../ports/wallet-leases.js"
+import { describe, io, scopedConnection, unavailable } from "./jetstream/io.js"
 import { settled } from "./jetstream/settling.js"
 
 /** Options of {@link openJetStreamLeases}. */
@@ -98,11 +99,6 @@ interface Held {
   readonly onLost: (reason: string) => void
 }
 
-const unavailable = (message: string) => new StoreUnavailable({ reason: "io", message })
-const describe = (e: unknown): string => (e instanceof Error ? e.message.slice(0, 200) : "unknown error")
-const io = <A>(what: string, f: () => Promise<A>): Effect.Effect<A, StoreUnavailable> =>
-  Effect.tryPromise({ try: f, catch: (e) => unavailable(`${what} failed: ${describe(e)}`) })
-
 const encode = (v: LeaseValue): string => JSON.stringify(v)
 const decode = (text: string): Partial<LeaseValue> => {
   try {
@@ -136,16 +132,11 @@ export const openJetStreamLeases = (
   Effect.gen(function* () {
     const stream = opts.stream ?? "CORECASHU"
     const bucket = `${stream}-owners`
-    const nc: NatsConnection = yield* Effect.acquireRelease(
-      io("connecting to NATS", () =>
-        connect({
-          servers: typeof opts.servers === "string" ? opts.servers : [...opts.servers],
-          name: `corecashu-leases-${opts.nodeId}`,
-          timeout: opts.timeoutMs ?? 5000,
-        }),
-      ),
-      (c) => Effect.promise(() => c.close().catch(() => undefined)),
-    )
+    const nc: NatsConnection = yield* scopedConnection({
+      servers: opts.servers,
+      name: `corecashu-leases-${opts.nodeId}`,
+      timeoutMs: opts.timeoutMs ?? 5000,
+    })
     const kv = yield* io(
       "opening the owners bucket",
       settled(() =>

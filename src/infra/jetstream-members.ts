@@ -10,10 +10,10 @@
  * @module
  */
 import { Kvm } from "@nats-io/kv"
-import { connect } from "@nats-io/transport-node"
 import { Effect, type Scope } from "effect"
 import { StoreUnavailable } from "../model/index.js"
 import type { NodeMembersShape } from "../ports/node-members.js"
+import { io, scopedConnection } from "./jetstream/io.js"
 import { settled } from "./jetstream/settling.js"
 
 /** Options of {@link openJetStreamMembers}. */
@@ -37,13 +37,6 @@ export interface JetStreamNodeMembers extends NodeMembersShape {
   readonly refresh: () => Promise<ReadonlyArray<string>>
 }
 
-const describe = (e: unknown): string => (e instanceof Error ? e.message.slice(0, 200) : "unknown error")
-const io = <A>(what: string, f: () => Promise<A>): Effect.Effect<A, StoreUnavailable> =>
-  Effect.tryPromise({
-    try: f,
-    catch: (e) => new StoreUnavailable({ reason: "io", message: `${what} failed: ${describe(e)}` }),
-  })
-
 /**
  * Announces this node in the log's `<stream>-nodes` bucket (created with the TTL when missing) and keeps
  * its view of the members. Closing the scope stops the heartbeat and removes this node's entry.
@@ -53,15 +46,7 @@ export const openJetStreamMembers = (
 ): Effect.Effect<JetStreamNodeMembers, StoreUnavailable, Scope.Scope> =>
   Effect.gen(function* () {
     const bucket = `${opts.stream ?? "CORECASHU"}-nodes`
-    const nc = yield* Effect.acquireRelease(
-      io("connecting to NATS", () =>
-        connect({
-          servers: typeof opts.servers === "string" ? opts.servers : [...opts.servers],
-          name: `corecashu-members-${opts.nodeId}`,
-        }),
-      ),
-      (c) => Effect.promise(() => c.close().catch(() => undefined)),
-    )
+    const nc = yield* scopedConnection({ servers: opts.servers, name: `corecashu-members-${opts.nodeId}` })
     const kv = yield* io(
       "opening the nodes bucket",
       settled(() =>

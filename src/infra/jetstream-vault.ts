@@ -14,10 +14,10 @@
 
 import { jetstreamManager } from "@nats-io/jetstream"
 import { Kvm } from "@nats-io/kv"
-import { connect } from "@nats-io/transport-node"
 import { Effect, type Scope } from "effect"
-import { StoreCorrupted, StoreUnavailable, type VaultError } from "../model/index.js"
+import { StoreCorrupted, type StoreUnavailable, type VaultError } from "../model/index.js"
 import type { VaultShape } from "../ports/vault.js"
+import { io, scopedConnection, unavailable } from "./jetstream/io.js"
 import { settled } from "./jetstream/settling.js"
 import { createVaultEffect, unlockVaultEffect, type VaultOptions, type VaultSecret } from "./vault.js"
 
@@ -36,14 +36,6 @@ export interface JetStreamVaultOptions {
 }
 
 const KEY = "material"
-
-const unavailable = (message: string) => new StoreUnavailable({ reason: "io", message })
-
-const describe = (e: unknown): string => (e instanceof Error ? e.message.slice(0, 200) : "unknown error")
-
-/** Runs `f`, turning a rejection into a typed store error (never the error's payload). */
-const io = <A>(what: string, f: () => Promise<A>): Effect.Effect<A, StoreUnavailable> =>
-  Effect.tryPromise({ try: f, catch: (e) => unavailable(`${what} failed: ${describe(e)}`) })
 
 /** The material in the bucket, or undefined. */
 const readMaterial = (kv: Awaited<ReturnType<Kvm["create"]>>) =>
@@ -78,16 +70,7 @@ export const openJetStreamVault = (
   Effect.gen(function* () {
     const stream = opts.stream ?? "CORECASHU"
     const timeout = opts.timeoutMs ?? 5000
-    const nc = yield* Effect.acquireRelease(
-      io("connecting to NATS", () =>
-        connect({
-          servers: typeof opts.servers === "string" ? opts.servers : [...opts.servers],
-          name: "corecashu-vault",
-          timeout,
-        }),
-      ),
-      (c) => Effect.promise(() => c.close().catch(() => undefined)),
-    )
+    const nc = yield* scopedConnection({ servers: opts.servers, name: "corecashu-vault", timeoutMs: timeout })
     // Several nodes may open a fresh cluster at once: the bucket's replicas answer only once placed.
     const kv = yield* io(
       "opening the vault bucket",
@@ -144,16 +127,11 @@ export const readJetStreamVaultMaterial = (opts: {
     Effect.gen(function* () {
       const stream = opts.stream ?? "CORECASHU"
       const timeout = opts.timeoutMs ?? 5000
-      const nc = yield* Effect.acquireRelease(
-        io("connecting to NATS", () =>
-          connect({
-            servers: typeof opts.servers === "string" ? opts.servers : [...opts.servers],
-            name: "corecashu-audit",
-            timeout,
-          }),
-        ),
-        (c) => Effect.promise(() => c.close().catch(() => undefined)),
-      )
+      const nc = yield* scopedConnection({
+        servers: opts.servers,
+        name: "corecashu-audit",
+        timeoutMs: timeout,
+      })
       const jsm = yield* io("reading the vault bucket", () => jetstreamManager(nc, { timeout }))
       const exists = yield* io("reading the vault bucket", () =>
         jsm.streams.info(`KV_${stream}-vault`).then(
