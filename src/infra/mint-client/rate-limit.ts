@@ -11,6 +11,7 @@
  */
 import { Clock, Data, Effect } from "effect"
 import { type MintEndpoint, MintNotSent } from "../../model/index.js"
+import { recordRateLimitWait } from "./telemetry.js"
 
 /** Token-bucket and back-pressure settings. */
 export interface RateLimitOptions {
@@ -96,19 +97,24 @@ export const makeRateLimiter = (options: Partial<RateLimitOptions> = {}): RateLi
         const waitForToken = after >= 0 ? 0 : Math.ceil(-after / perMs)
         const wait = Math.max(waitForToken, b.blockedUntil - now, 0)
         if (wait > o.maxWaitMs) {
-          return Effect.fail(
-            new MintNotSent({
-              mintUrl,
-              endpoint,
-              reason: "rate-limited",
-              retryAt: now + wait,
-              message: `${endpoint}: not sent, the mint's rate limit would need a wait of ${wait} ms`,
-            }),
+          return Effect.andThen(
+            recordRateLimitWait(mintUrl, wait, "refused"),
+            Effect.fail(
+              new MintNotSent({
+                mintUrl,
+                endpoint,
+                reason: "rate-limited",
+                retryAt: now + wait,
+                message: `${endpoint}: not sent, the mint's rate limit would need a wait of ${wait} ms`,
+              }),
+            ),
           )
         }
         // Reserve the token now so concurrent callers queue behind each other instead of all waking at once.
         b.tokens = after
-        return wait > 0 ? Effect.sleep(wait) : Effect.void
+        return wait > 0
+          ? Effect.andThen(recordRateLimitWait(mintUrl, wait, "waited"), Effect.sleep(wait))
+          : Effect.void
       }),
     blockUntil: (mintUrl, retryAt) =>
       Effect.map(Clock.currentTimeMillis, (now) => {

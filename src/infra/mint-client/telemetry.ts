@@ -6,6 +6,12 @@
  * - `corecashu_mint_call_duration{endpoint}`: call latency (a timer histogram, ms), retries included.
  * - `corecashu_mint_retries_total{endpoint, kind}`: re-sends of reads, `kind` = `retry` (money POSTs are never re-sent by the client).
  * - `corecashu_mint_breaker_state{mint}`: 0 closed, 1 half-open, 2 open.
+ * - `corecashu_mint_rate_limit_waits_total{mint, outcome}`: calls the rate limiter held back, `outcome` =
+ *   `waited` (sent after a wait) or `refused` (the wait would pass `maxWaitMs`: not sent).
+ * - `corecashu_mint_rate_limit_wait_seconds{mint}`: how long the calls that waited waited.
+ *
+ * Effect keeps metric state in the `Metric.MetricRegistry` of the context; the engine runs its effects in the
+ * default context, whose registry is one per process: these series sum over every client of the process.
  *
  * @module
  */
@@ -38,6 +44,18 @@ export const mintBreakerState = Metric.gauge("corecashu_mint_breaker_state", {
   description: "Mint circuit breaker state (0 closed, 1 half-open, 2 open)",
 })
 
+/** Calls held back by the rate limiter, by mint origin and outcome. */
+export const mintRateLimitWaits = Metric.counter("corecashu_mint_rate_limit_waits_total", {
+  description: "Mint calls held back by the rate limiter (waited, or refused unsent)",
+  incremental: true,
+})
+
+/** How long calls waited for the rate limiter, by mint origin. */
+export const mintRateLimitWaitSeconds = Metric.histogram("corecashu_mint_rate_limit_wait_seconds", {
+  description: "Time mint calls waited for the rate limiter, seconds",
+  boundaries: Metric.exponentialBoundaries({ start: 0.01, factor: 2, count: 14 }),
+})
+
 /**
  * The origin of a mint URL (`https://mint.example`), the only form of it put on spans and metrics. A URL that
  * does not parse gives `invalid`.
@@ -59,6 +77,22 @@ const STATE_VALUE: Record<CircuitState, number> = { closed: 0, "half-open": 1, o
 /** Records a breaker state change of `mintUrl`. */
 export const recordBreakerState = (mintUrl: string, state: CircuitState): Effect.Effect<void> =>
   Metric.update(Metric.withAttributes(mintBreakerState, { mint: mintOrigin(mintUrl) }), STATE_VALUE[state])
+
+/** Records a call the rate limiter held back: it waited `waitMs` and went, or was refused unsent. */
+export const recordRateLimitWait = (
+  mintUrl: string,
+  waitMs: number,
+  outcome: "waited" | "refused",
+): Effect.Effect<void> => {
+  const mint = mintOrigin(mintUrl)
+  const count = Metric.update(Metric.withAttributes(mintRateLimitWaits, { mint, outcome }), 1)
+  return outcome === "refused"
+    ? count
+    : Effect.andThen(
+        count,
+        Metric.update(Metric.withAttributes(mintRateLimitWaitSeconds, { mint }), waitMs / 1000),
+      )
+}
 
 /** Wraps one whole call (all attempts) of `endpoint` in its span, outcome counter and latency timer. */
 export const instrument =
