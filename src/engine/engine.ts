@@ -34,6 +34,7 @@ import {
 import { EventStore, type EventStoreShape, type NewEvent } from "../ports/event-store.js"
 import { MintClient, type MintClientShape } from "../ports/mint-client.js"
 import type { NodeMembersShape } from "../ports/node-members.js"
+import type { AppEvent } from "../projections/app-events.js"
 import { type AuditResult, auditLog, InvariantChecker } from "../projections/audit.js"
 import { backupOf, backupProjection } from "../projections/backup.js"
 import type { CheckpointStore } from "../projections/checkpoint.js"
@@ -41,6 +42,12 @@ import { ALL_PROJECTIONS } from "../projections/index.js"
 import { operationsOf, operationsProjection } from "../projections/operations.js"
 import { ownerOf, ownersProjection } from "../projections/owners.js"
 import { startProjectionRunner } from "../projections/runner.js"
+import {
+  type AppEventsError,
+  type AppEventsOptions,
+  appEventIterable,
+  appEventStreamOf,
+} from "./app-events.js"
 import { checked, createWalletArgs, openArgs, remoteArgs, walletIdArg } from "./arguments.js"
 import { hooksOf, newWallet, registerEngine, walletRuntime } from "./internal.js"
 import { walletPrivateKey } from "./keys.js"
@@ -901,6 +908,29 @@ export class Engine {
         ? { ok: true as const, scope: "full" as const, events: checker.checked, head: chain.head }
         : { ok: false as const, scope: "full" as const, events: checker.checked, head: chain.head, violation }
     })
+  }
+
+  /**
+   * The app events of every wallet of the log (typed, versioned, free of secrets; see {@link AppEvent}), live,
+   * as an async iterable: from `options.fromPosition` (events of log positions after it), else from what the
+   * views reflect at this call. `break` (or `return()`) ends the subscription; closing the engine ends the
+   * iteration. On a JetStream multi-node engine: every wallet of the shared log, as far as this node follows
+   * it. Throws `InvalidArgument` for a bad option.
+   */
+  events(options?: AppEventsOptions): AsyncIterable<AppEvent> {
+    const { store, runner } = this.#services
+    return appEventIterable(store, options, runner.position, () => this.#closedError())
+  }
+
+  /** {@link Engine.events} as an Effect `Stream` (options checked, default start read, when it runs). */
+  eventsEffect(options?: AppEventsOptions): Stream.Stream<AppEvent, AppEventsError> {
+    const { store, runner } = this.#services
+    return appEventStreamOf(store, options, runner.position, () => this.#closedError())
+  }
+
+  /** `EngineClosed` once the engine is closed, for the app-event feeds' start. */
+  #closedError(): EngineClosed | undefined {
+    return this.#closed ? new EngineClosed({ message: "the engine is closed" }) : undefined
   }
 
   /** Closes every wallet, the projections and the log. Idempotent. */

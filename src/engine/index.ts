@@ -18,9 +18,26 @@ export type { IdleTimeoutOverrides, TimeoutOverrides } from "../infra/mint-clien
 export type { ScryptParams, VaultOptions } from "../infra/vault.js"
 export * from "../model/index.js"
 export type { MintClientShape } from "../ports/mint-client.js"
+export {
+  APP_EVENT_TAGS,
+  APP_EVENT_VERSION,
+  type AppEvent,
+  type AppEventBase,
+  type AppEventTag,
+  type BalanceAmounts,
+  type BalanceChangedEvent,
+  type MeltPaidEvent,
+  type MintQuotePaidEvent,
+  type OperationPendingEvent,
+  type OperationRevertedEvent,
+  type OperationSettledEvent,
+  type OperationStartedEvent,
+  type TokenReceivedEvent,
+} from "../projections/app-events.js"
 export type { AuditResult, AuditScope, Violation, ViolationKind } from "../projections/audit.js"
 export type { Balance } from "../projections/balances.js"
 export type { OperationStatus, OperationView } from "../projections/operations.js"
+export type { AppEventsError, AppEventsOptions } from "./app-events.js"
 export * from "./engine.js"
 export type { MintSync } from "./mints.js"
 export type { CheckPendingResult, ReclaimResult } from "./ops/checkstate.js"

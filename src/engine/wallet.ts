@@ -7,13 +7,20 @@
  *
  * @module
  */
-import { Effect } from "effect"
+import { Effect, type Stream } from "effect"
 import type { LockOptions } from "../crypto/p2pk.js"
 import type { StoreError, WalletError } from "../model/index.js"
+import type { AppEvent } from "../projections/app-events.js"
 import type { AuditResult } from "../projections/audit.js"
 import { backupOf, backupProjection } from "../projections/backup.js"
 import { type Balance, balancesOf, balancesProjection } from "../projections/balances.js"
 import { type OperationView, operationsOf, operationsProjection } from "../projections/operations.js"
+import {
+  type AppEventsError,
+  type AppEventsOptions,
+  appEventIterable,
+  appEventStreamOf,
+} from "./app-events.js"
 import {
   addMintArgs,
   balanceArgs,
@@ -181,6 +188,16 @@ export class Wallet {
     }
     return [...byOp].map(([operationId, e]) => ({ operationId, ...e }))
   }
+  /**
+   * This wallet's app events (typed, versioned, free of secrets; see {@link AppEvent}), live, as an async
+   * iterable: from `options.fromPosition` (events of log positions after it), else from what
+   * {@link Wallet.balances} and {@link Wallet.history} reflect at this call. `break` (or `return()`) ends the
+   * subscription; closing the engine ends the iteration. Throws `InvalidArgument` for a bad option.
+   */
+  events(options?: AppEventsOptions): AsyncIterable<AppEvent> {
+    const { store, runner } = this.#rt.services
+    return appEventIterable(store, options, runner.position, () => undefined, this.#rt.walletId)
+  }
   /** The wallet's mnemonic (the backup). Handle with care: whoever has it owns the wallet's funds. */
   mnemonic(): string {
     return backupOf(this.#rt.services.runner.state(backupProjection), this.#rt.stream)?.mnemonic ?? ""
@@ -201,6 +218,8 @@ export interface WalletEffects {
   readonly reclaim: (sendOperationId: string) => Effect.Effect<ReclaimResult, WalletError>
   readonly restore: (req: RestoreRequest) => Effect.Effect<RestoreResult, WalletError>
   readonly recover: () => Effect.Effect<RecoveryReport, WalletError>
+  /** {@link Wallet.events} as a `Stream` (options checked, default start read, when it runs). */
+  readonly events: (options?: AppEventsOptions) => Stream.Stream<AppEvent, AppEventsError>
 }
 
 /**
@@ -280,6 +299,8 @@ const makeEffects = (rt: WalletRuntime, privateKey: string): WalletEffects => {
         (r) => restore(rt, { ...r, mintUrl: url(r.mintUrl) }),
       ),
     recover: () => liftTagged(owned(recoverWallet(rt))),
+    events: (options) =>
+      appEventStreamOf(rt.services.store, options, rt.services.runner.position, () => undefined, rt.walletId),
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { engineStore } from "../../src/engine/internal.js"
@@ -313,8 +313,13 @@ describe("InvalidArgument at the boundary", () => {
       [
         ...cases.map(([name]) => name).filter((n) => n !== "createWalletEffect" && n !== "acquireEffect"),
         "recover",
+        "events",
       ].sort(),
     )
+    // `events` is a Stream: a bad option fails it when it runs.
+    const bad = await Effect.runPromise(Effect.flip(Stream.runDrain(fx.events({ fromPosition: -1 }))))
+    expect(bad).toBeInstanceOf(InvalidArgument)
+    expect((bad as InvalidArgument).argument).toBe("options.fromPosition")
   })
 
   it("every public method is covered: each is checked here or takes no argument", () => {
@@ -325,6 +330,10 @@ describe("InvalidArgument at the boundary", () => {
     // Checked in the tests above.
     const walletChecked = ["addMint", "mintQuote", "mint", "swap", "send", "receive", "meltQuote", "melt"]
     walletChecked.push("checkPending", "reclaim", "restore", "balance")
+    // App events (issue #15): their option here, the rest in events.test.ts.
+    walletChecked.push("events")
+    expect(() => alice.events({ fromPosition: 1.5 })).toThrow(InvalidArgument)
+    expect(() => engine.events({ from: 1 } as never)).toThrow(InvalidArgument)
     const walletNoArguments = ["audit", "publicKey", "recover", "balances", "history", "pending", "mnemonic"]
     expect(methods(Object.getPrototypeOf(alice)).sort()).toEqual(
       [...walletChecked, ...walletNoArguments].sort(),
@@ -336,6 +345,8 @@ describe("InvalidArgument at the boundary", () => {
       "acquire",
       "acquireEffect",
       "remote",
+      "events",
+      "eventsEffect",
     ]
     // `remote` (routing, issue #12): its id and options here, the rest in jetstream-routing.test.ts.
     expect(() => engine.remote("bad id")).toThrow(InvalidArgument)

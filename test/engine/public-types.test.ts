@@ -5,7 +5,7 @@
  * method that starts returning a type the entry does not export fails the typecheck. The runtime part checks
  * that every tagged error class is exported and recognised by `isCorecashuError`.
  */
-import { Effect } from "effect"
+import { Effect, type Stream } from "effect"
 import { describe, expect, expectTypeOf, it } from "vitest"
 import type * as Api from "../../src/index.js"
 import * as Entry from "../../src/index.js"
@@ -130,6 +130,28 @@ describe("Wallet's methods take and return types the entry exports", () => {
     expectTypeOf<Api.InvalidArgument>().toExtend<Api.WalletError>()
     expectTypeOf<Api.WalletError>().toExtend<Api.CorecashuError>()
     expectTypeOf<Api.StoreError>().toExtend<Api.CorecashuError>()
+  })
+})
+
+describe("app events (issue #15) are typed from the entry", () => {
+  it("engine.events / eventsEffect, wallet.events / effect.events", () => {
+    expectTypeOf<Api.Engine["events"]>().parameter(0).toEqualTypeOf<Api.AppEventsOptions | undefined>()
+    expectTypeOf<ReturnType<Api.Engine["events"]>>().toEqualTypeOf<AsyncIterable<Api.AppEvent>>()
+    expectTypeOf<ReturnType<Api.Engine["eventsEffect"]>>().toEqualTypeOf<
+      Stream.Stream<Api.AppEvent, Api.AppEventsError>
+    >()
+    expectTypeOf<ReturnType<Api.Wallet["events"]>>().toEqualTypeOf<AsyncIterable<Api.AppEvent>>()
+    expectTypeOf<ReturnType<Api.WalletEffects["events"]>>().toEqualTypeOf<
+      Stream.Stream<Api.AppEvent, Api.AppEventsError>
+    >()
+    expectTypeOf<Api.AppEventsError>().toExtend<Api.CorecashuError>()
+    expectTypeOf<Api.AppEvent["_tag"]>().toEqualTypeOf<Api.AppEventTag>()
+    expectTypeOf<Extract<Api.AppEvent, { _tag: "BalanceChanged" }>>().toEqualTypeOf<Api.BalanceChangedEvent>()
+    expectTypeOf<Api.BalanceChangedEvent["balance"]>().toEqualTypeOf<Api.BalanceAmounts>()
+    expectTypeOf<Api.AppEvent>().toExtend<Api.AppEventBase>()
+    expectTypeOf<Api.AppEvent["version"]>().toEqualTypeOf<typeof Entry.APP_EVENT_VERSION>()
+    expect(Entry.APP_EVENT_TAGS.length).toBe(8)
+    for (const tag of Entry.APP_EVENT_TAGS) expect(Entry.CORECASHU_ERROR_TAGS.has(tag as never)).toBe(false)
   })
 })
 
