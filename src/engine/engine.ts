@@ -53,6 +53,7 @@ import { hooksOf, newWallet, registerEngine, walletRuntime } from "./internal.js
 import { walletPrivateKey } from "./keys.js"
 import { placementOf } from "./placement.js"
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions, type EngineServices, WalletRuntime } from "./runtime.js"
+import { deferRecovery, seedFromBackup } from "./startup.js"
 // Loading the class registers how the engine builds wallets (`./internal.ts`).
 import "./wallet.js"
 import { recoverWallet } from "./recovery.js"
@@ -143,7 +144,10 @@ export type EngineOpenOptions = LevelDbAccess & {
   readonly options?: Partial<EngineOptions>
   /** Clock, epoch ms (tests). */
   readonly now?: () => number
-  /** Run recovery of in-flight operations on open (default true). */
+  /**
+   * Recover in-flight operations after open (default true): in the background, and before each affected
+   * wallet's first call (see {@link Engine.open}). `false`: no recovery until `wallet.recover()`.
+   */
   readonly recover?: boolean
   /** Vault options (scrypt cost of a new passphrase vault; tests use a weak KDF). */
   readonly vault?: import("../infra/vault.js").VaultOptions
@@ -355,6 +359,18 @@ export class Engine {
   /**
    * Opens (or creates) the engine's data directory and recovers in-flight operations. Options are checked
    * before the disk is touched: a wrong or unknown one fails with `InvalidArgument`.
+   *
+   * What open verifies before it returns — the vault, the log (a damaged or cut log fails here, loudly), the
+   * witness, the projections caught up from their checkpoints — it still verifies; what it does per wallet
+   * it no longer does (issue #15), so its time does not grow with the number of wallets:
+   * - a wallet's seed (BIP-39, ~1–2 ms) is derived the first time an operation or `publicKey()` needs it,
+   *   and its stream version read at its first write;
+   * - recovery (unless `recover: false`) runs in the background after open returns, only for the wallets
+   *   whose operations projection shows operations in flight. **Guarantee:** the first call on such a
+   *   wallet — any call, `recover()` included — runs or joins that wallet's recovery pass and starts its own
+   *   operation only after the pass ended, so no call acts on a wallet whose operations left in doubt by the
+   *   last run were not yet put through recovery (what a pass cannot settle stays pending, as before). The
+   *   synchronous reads (`balance()`, `history()`, `pending()`) show the log as it is meanwhile.
    */
   static open(opts: EngineOpenOptions): Promise<Engine> {
     return Effect.runPromise(Engine.openEffect(opts))
@@ -472,10 +488,11 @@ export class Engine {
     const self = this
     return Effect.gen(function* () {
       const backups = self.#services.runner.state(backupProjection)
+      // No per-wallet work here (issue #15): the seed is derived, and the stream's version read, on first use.
       for (const [stream, w] of backups.wallets.entries()) {
         if (w.walletId === undefined || w.mnemonic === undefined) continue
-        const version = yield* self.#services.store.streamVersion(stream)
-        const rt = new WalletRuntime(w.walletId, mnemonicToSeed(w.mnemonic), self.#services, version)
+        const seed = seedFromBackup(self.#services.runner, stream)
+        const rt = new WalletRuntime(w.walletId, seed, self.#services, undefined)
         yield* self.#host(w.walletId, self.#newWallet(rt))
       }
     })
@@ -594,14 +611,21 @@ export class Engine {
   }
 
   #newWallet(rt: WalletRuntime): Wallet {
-    return newWallet<Wallet>(rt, walletPrivateKey(rt.seed), () => this.auditEffect())
+    return newWallet<Wallet>(
+      rt,
+      () => walletPrivateKey(rt.seed),
+      () => this.auditEffect(),
+    )
   }
 
-  #recoverAll(): Effect.Effect<void, WalletError> {
-    return Effect.forEach([...this.#wallets.values()], (w) => w.effect.recover(), {
-      concurrency: 4,
-      discard: true,
-    })
+  /**
+   * Recovery at open, deferred (`./startup.ts`): the wallets with operations in flight are gated — each one's
+   * first call runs or joins its recovery pass before its own operation starts — and a background sweep in
+   * the engine's scope runs the passes nobody asked for yet. Returns before any pass runs.
+   */
+  #recoverAll(): Effect.Effect<void> {
+    const runtimes = [...this.#wallets.values()].map((w) => walletRuntime(w))
+    return Effect.asVoid(deferRecovery(this.#services.runner, runtimes, this.#scope))
   }
 
   #check(): Effect.Effect<void, EngineClosed> {

@@ -27,7 +27,10 @@ const runtimes = new WeakMap<object, WalletRuntime>()
 const HOOKS: unique symbol = Symbol("corecashu.engine-hooks")
 
 /** How the engine builds a wallet: set once by the `Wallet` class, whose constructor is private. */
-let walletFactory: ((rt: WalletRuntime, privateKey: string, audit: WalletAudit) => object) | undefined
+let walletFactory: ((rt: WalletRuntime, privateKey: PrivateKey, audit: WalletAudit) => object) | undefined
+
+/** The wallet's P2PK private key (hex), or how to derive it on first use (from the runtime's lazy seed). */
+export type PrivateKey = string | (() => string)
 
 /** The engine's replay audit, as a wallet calls it. */
 export type WalletAudit = () => import("effect").Effect.Effect<
@@ -42,13 +45,17 @@ export const registerEngine = (engine: object, services: EngineServices): void =
 
 /** @internal Called by the `Wallet` class once, at definition. */
 export const registerWalletFactory = (
-  make: (rt: WalletRuntime, privateKey: string, audit: WalletAudit) => object,
+  make: (rt: WalletRuntime, privateKey: PrivateKey, audit: WalletAudit) => object,
 ): void => {
   walletFactory ??= make
 }
 
 /** @internal Called by `Engine` to build a wallet; `W` is the `Wallet` class's instance type. */
-export const newWallet = <W extends object>(rt: WalletRuntime, privateKey: string, audit: WalletAudit): W => {
+export const newWallet = <W extends object>(
+  rt: WalletRuntime,
+  privateKey: PrivateKey,
+  audit: WalletAudit,
+): W => {
   if (walletFactory === undefined) throw new Error("the Wallet class is not loaded")
   const wallet = walletFactory(rt, privateKey, audit) as W
   runtimes.set(wallet, rt)

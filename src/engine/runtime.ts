@@ -215,7 +215,8 @@ const inDoubtOf = (operationId: string, kind: OperationState["kind"], message: s
 /** A hosted wallet: identity, seed, services and its single writer. */
 export class WalletRuntime {
   readonly stream: string
-  private version: number
+  /** Undefined until the first write reads it (see the constructor). */
+  private version: number | undefined
   private readonly lock = Semaphore.makeUnsafe(1)
   private readonly infos = new Map<string, { readonly info: InfoResponse; readonly at: number }>()
   /** States of the operations this process is running or recovering (ended ones are dropped). */
@@ -270,15 +271,46 @@ export class WalletRuntime {
    */
   ownerEpoch: number | undefined
 
+  /** The NUT-13 seed once derived (see {@link seed}); wiped by `close`. */
+  #seed: Uint8Array | undefined
+  /** Derives the seed on first use (`./startup.ts`); dropped once it has. */
+  #deriveSeed: (() => Uint8Array) | undefined
+  #closed = false
+
   constructor(
     readonly walletId: string,
-    /** The NUT-13 seed (64 bytes). Kept in memory only while the wallet is open; wiped by `close`. */
-    readonly seed: Uint8Array,
+    /**
+     * The NUT-13 seed (64 bytes), or how to derive it on first use (`Engine.open` defers the BIP-39 work of
+     * every wallet it hosts: `./startup.ts`).
+     */
+    seed: Uint8Array | (() => Uint8Array),
     readonly services: EngineServices,
-    streamVersion: number,
+    /**
+     * The stream's version, or undefined to read it from the store at the first write (under the writer,
+     * with the projections caught up to the log's head first).
+     */
+    streamVersion: number | undefined,
   ) {
     this.stream = walletStream(walletId)
     this.version = streamVersion
+    if (typeof seed === "function") this.#deriveSeed = seed
+    else this.#seed = seed
+  }
+
+  /**
+   * The NUT-13 seed (64 bytes): derived on first use when the runtime was given a derivation, then kept in
+   * memory only while the wallet is open; wiped by `close`. After `close` it throws: nothing may derive
+   * outputs or keys from a wiped seed (a zero seed would make proofs the wallet could never restore).
+   */
+  get seed(): Uint8Array {
+    if (this.#closed) throw new Error("the wallet is closed: its seed was wiped")
+    if (this.#seed === undefined) {
+      const derive = this.#deriveSeed
+      if (derive === undefined) throw new Error("the wallet has no seed")
+      this.#seed = derive()
+      this.#deriveSeed = undefined
+    }
+    return this.#seed
   }
 
   /**
@@ -354,7 +386,8 @@ export class WalletRuntime {
     )(
       // `f` is called under the permit, after the re-read: whatever it decides, it decides on the stream now.
       Effect.andThen(
-        this.resync(),
+        // Both read the runtime's state under the permit, not when `write` was called.
+        Effect.suspend(() => Effect.andThen(this.loadVersion(), this.resync())),
         Effect.suspend(() =>
           f(
             (events) => this.appendNow(events),
@@ -363,6 +396,23 @@ export class WalletRuntime {
         ),
       ),
     )
+  }
+
+  /**
+   * Reads the stream's version at the first write of a runtime opened without it (under the writer), after
+   * catching the projections up to the log's head: the version and the state decisions are made on then
+   * agree. When the store cannot be read the version stays unknown, and appends are refused (nothing
+   * recorded) until a later write reads it.
+   */
+  private loadVersion(): Effect.Effect<void> {
+    if (this.version !== undefined) return Effect.void
+    const self = this
+    const { store, runner } = this.services
+    return Effect.gen(function* () {
+      const version = yield* store.streamVersion(self.stream)
+      yield* runner.awaitSequence(yield* store.head)
+      self.version = version
+    }).pipe(Effect.ignore)
   }
 
   /**
@@ -379,7 +429,7 @@ export class WalletRuntime {
     const self = this
     const { store, runner } = this.services
     return Effect.gen(function* () {
-      const after = yield* store.read(self.stream, self.version + 1)
+      const after = yield* store.read(self.stream, (self.version ?? 0) + 1)
       yield* runner.awaitSequence(yield* store.head)
       const landed = pending.length > 0 && pending.every((id, i) => after[i]?.envelope.eventId === id)
       if (landed) {
@@ -561,6 +611,14 @@ export class WalletRuntime {
             message: `this node no longer owns the wallet (${this.lostBecause}); nothing of this step was recorded`,
           }),
         )
+      const version = this.version
+      if (version === undefined)
+        return Effect.fail(
+          new EngineInvariant({
+            message:
+              "the wallet's stream version could not be read from the log; nothing of this step was recorded",
+          }),
+        )
       if (this.inDoubt !== undefined)
         return Effect.fail(
           new EngineInvariant({
@@ -571,7 +629,7 @@ export class WalletRuntime {
       const eventIds = events.map((e) => e.eventId)
       let stored = false
       return Effect.sync(() => hooks?.beforeAppend?.(this.walletId, events)).pipe(
-        Effect.andThen(store.append(this.stream, this.version, events)),
+        Effect.andThen(store.append(this.stream, version, events)),
         Effect.flatMap((r) => {
           stored = true
           this.version = r.streamVersion
@@ -640,6 +698,8 @@ export class WalletRuntime {
 
   /** Forgets the seed (best effort: JS cannot promise the bytes are gone from every copy). */
   close(): void {
-    this.seed.fill(0)
+    this.#closed = true
+    this.#seed?.fill(0)
+    this.#deriveSeed = undefined
   }
 }

@@ -35,7 +35,7 @@ import {
   sendArgs,
   swapArgs,
 } from "./arguments.js"
-import { registerWalletFactory } from "./internal.js"
+import { type PrivateKey, registerWalletFactory } from "./internal.js"
 import { walletPublicKey } from "./keys.js"
 import { type MintSync, normaliseMintUrl, syncMint } from "./mints.js"
 import { type CheckPendingResult, checkPending, type ReclaimResult, reclaim } from "./ops/checkstate.js"
@@ -55,6 +55,7 @@ import { type SplitRequest, type SplitResult, split } from "./ops/split.js"
 import { liftTagged } from "./pure.js"
 import { type RecoveryReport, recoverWallet } from "./recovery.js"
 import type { WalletRuntime } from "./runtime.js"
+import { settlePending } from "./startup.js"
 
 /** Proofs in flight under one operation (a sent token not yet claimed, a melt whose payment is pending). */
 export interface PendingEntry {
@@ -90,7 +91,7 @@ export class Wallet {
     registerWalletFactory((rt, privateKey, auditLog) => new Wallet(rt, privateKey, auditLog))
   }
 
-  private constructor(rt: WalletRuntime, privateKey: string, auditLog: AuditLog) {
+  private constructor(rt: WalletRuntime, privateKey: PrivateKey, auditLog: AuditLog) {
     this.#rt = rt
     this.#auditLog = auditLog
     this.effect = Object.freeze(makeEffects(rt, privateKey))
@@ -226,16 +227,25 @@ export interface WalletEffects {
  * The effects of one wallet: each checks its arguments first ({@link InvalidArgument}, nothing started), then
  * runs the operation with the checked, normalised values.
  */
-const makeEffects = (rt: WalletRuntime, privateKey: string): WalletEffects => {
+const makeEffects = (rt: WalletRuntime, privateKey: PrivateKey): WalletEffects => {
+  // The P2PK key, derived from the (lazily derived) seed the first time a receive needs it.
+  let key: string | undefined
+  const keyNow = (): string => (key ??= typeof privateKey === "string" ? privateKey : privateKey())
   // A wallet this node lost (issue #12) answers `WalletNotOwned`: before a call starts, and for a call that
   // was in flight when it was lost (its append refused; the new owner's recovery settles its operation).
-  const owned = <A>(effect: Effect.Effect<A, WalletError>): Effect.Effect<A, WalletError> =>
+  // A wallet opened with operations in flight runs (or joins) its recovery pass first (`./startup.ts`):
+  // no call acts on the wallet before the operations the last run left in doubt went through recovery.
+  const owned = <A>(
+    effect: Effect.Effect<A, WalletError>,
+    settleFirst = true,
+  ): Effect.Effect<A, WalletError> =>
     Effect.suspend(() => {
       const lost = rt.superseded()
       if (lost !== undefined) return Effect.fail(lost)
       // Lost meanwhile — its lease, a refused append, or a newer epoch the log's feed brought in (a node woken
       // from a pause whose step failed against proofs the new owner moved).
-      return Effect.mapError(effect, (e) => (e._tag === "EngineInvariant" ? (rt.superseded() ?? e) : e))
+      const run = Effect.mapError(effect, (e) => (e._tag === "EngineInvariant" ? (rt.superseded() ?? e) : e))
+      return settleFirst ? Effect.andThen(settlePending(rt), run) : run
     })
   const api = <C, A>(
     check: () => C,
@@ -271,7 +281,7 @@ const makeEffects = (rt: WalletRuntime, privateKey: string): WalletEffects => {
     receive: (token, options) =>
       api(
         () => receiveArgs(token, options),
-        (a) => receive(rt, a.token, privateKey, a.options),
+        (a) => receive(rt, a.token, keyNow(), a.options),
       ),
     meltQuote: (req) =>
       api(
@@ -298,7 +308,14 @@ const makeEffects = (rt: WalletRuntime, privateKey: string): WalletEffects => {
         () => restoreArgs(req),
         (r) => restore(rt, { ...r, mintUrl: url(r.mintUrl) }),
       ),
-    recover: () => liftTagged(owned(recoverWallet(rt))),
+    // The pending pass, when one is (its report), else a new pass: never two passes for one call.
+    recover: () =>
+      liftTagged(
+        owned(
+          Effect.flatMap(settlePending(rt), (r) => (r === undefined ? recoverWallet(rt) : Effect.succeed(r))),
+          false,
+        ),
+      ),
     events: (options) =>
       appEventStreamOf(rt.services.store, options, rt.services.runner.position, () => undefined, rt.walletId),
   }
