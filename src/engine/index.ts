@@ -15,6 +15,8 @@ export type { MintClientHttpOptions, MintClientOptions } from "../infra/mint-cli
 export type { RateLimitOptions } from "../infra/mint-client/rate-limit.js"
 export type { RetryOptions } from "../infra/mint-client/retry.js"
 export type { IdleTimeoutOverrides, TimeoutOverrides } from "../infra/mint-client/timeouts.js"
+/** Where `Engine.open({ telemetry: { http } })` listens, and where `engine.telemetryAddress` says it does. */
+export type { TelemetryAddress, TelemetryHttpOptions } from "../infra/telemetry/http.js"
 export type { ScryptParams, VaultOptions } from "../infra/vault.js"
 export * from "../model/index.js"
 export type { MintClientShape } from "../ports/mint-client.js"
@@ -39,6 +41,18 @@ export type { Balance } from "../projections/balances.js"
 export type { OperationStatus, OperationView } from "../projections/operations.js"
 export type { AppEventsError, AppEventsOptions } from "./app-events.js"
 export * from "./engine.js"
+/** `engine.health()`'s report and options, and the `telemetry` option of `Engine.open` (`./health.ts`). */
+export type {
+  CheckpointHealth,
+  EngineTelemetryOptions,
+  HealthOptions,
+  HealthReport,
+  HealthStatus,
+  InDoubtOperation,
+  MintHealth,
+  OperationsHealth,
+  StoreHealth,
+} from "./health.js"
 export type { MintSync } from "./mints.js"
 export type { CheckPendingResult, ReclaimResult } from "./ops/checkstate.js"
 export type { MeltQuoteRequest, MeltQuoteResult, MeltResult } from "./ops/melt.js"
