@@ -29,6 +29,7 @@
  * @module
  */
 import { Effect } from "effect"
+import { LOG_LEVELS } from "../infra/logging/record.js"
 import { InvalidArgument } from "../model/index.js"
 import { MAX_AMOUNT } from "../model/models.js"
 import type { MeltQuoteRequest } from "./ops/melt.js"
@@ -613,6 +614,8 @@ const OPEN_KEYS = [
   "witness",
   "create",
   "store",
+  "telemetry",
+  "logging",
 ] as const
 /** NATS server URLs: `nats://`, `tls://`, `ws://` or `wss://` with a host and port. */
 const NATS_URL = /^(nats|tls|ws|wss):\/\/[^\s/?#]+$/
@@ -689,6 +692,27 @@ const object = (v: unknown, argument: string): object =>
  * contents). `engineOptions` holds the engine knobs' defaults: an option must be one of them, of the same
  * type (booleans stay booleans; numbers are finite and non-negative).
  */
+/** `Engine.open({ logging })`: a level, a format, a sink function or a file. */
+const loggingArgs = (value: unknown): void => {
+  const l = options<{ level: unknown; format: unknown; sink: unknown; file: unknown }>(
+    value,
+    "options.logging",
+    {
+      level: true,
+      format: true,
+      sink: true,
+      file: true,
+    },
+  )
+  if (l.level !== undefined && !["off", ...LOG_LEVELS].includes(l.level as string))
+    invalid("options.logging.level", `must be one of off, ${LOG_LEVELS.join(", ")}`)
+  if (l.format !== undefined && l.format !== "json" && l.format !== "pretty")
+    invalid("options.logging.format", "must be json or pretty")
+  if (l.sink !== undefined && typeof l.sink !== "function")
+    expected("options.logging.sink", "a function", l.sink)
+  if (l.file !== undefined) text(l.file, "options.logging.file", 4096, 1)
+}
+
 export const openArgs = (opts: unknown, defaults: object): void => {
   const engineOptions = defaults as Readonly<Record<string, unknown>>
   if (!isPlainObject(opts)) throw expected("options", "a plain object", opts)
@@ -734,6 +758,18 @@ export const openArgs = (opts: unknown, defaults: object): void => {
       flag(v.insecureAllowWeakKdf, "options.vault.insecureAllowWeakKdf")
   }
   if (opts.store !== undefined) storeArgs(opts.store, opts.witness !== undefined)
+  if (opts.telemetry !== undefined) {
+    const t = options<{ http: unknown }>(opts.telemetry, "options.telemetry", { http: true })
+    if (t.http !== undefined) {
+      const h = options<{ port: unknown; host: unknown }>(t.http, "options.telemetry.http", {
+        port: true,
+        host: true,
+      })
+      integer(h.port, "options.telemetry.http.port", 0, 65535)
+      if (h.host !== undefined) text(h.host, "options.telemetry.http.host", 255, 1)
+    }
+  }
+  if (opts.logging !== undefined) loggingArgs(opts.logging)
   if (opts.options !== undefined) {
     const o = opts.options
     if (!isPlainObject(o)) throw expected("options.options", "a plain object", o)
@@ -745,6 +781,22 @@ export const openArgs = (opts: unknown, defaults: object): void => {
       else if (typeof def === "number") nonNegative(value, `options.options.${k}`)
     }
   }
+}
+
+/** `engine.health(options)` (issue #15). */
+export const healthArgs = (opts: unknown): void => {
+  const o = options<{ probe: unknown; maxProjectionLag: unknown; maxInDoubtAgeMs: unknown }>(
+    opts,
+    "options",
+    {
+      probe: true,
+      maxProjectionLag: true,
+      maxInDoubtAgeMs: true,
+    },
+  )
+  if (o.probe !== undefined) flag(o.probe, "options.probe")
+  if (o.maxProjectionLag !== undefined) nonNegative(o.maxProjectionLag, "options.maxProjectionLag")
+  if (o.maxInDoubtAgeMs !== undefined) nonNegative(o.maxInDoubtAgeMs, "options.maxInDoubtAgeMs")
 }
 
 // ---------------------------------------------------------------------------------------------------------

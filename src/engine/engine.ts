@@ -17,14 +17,18 @@ import { newOperationId, walletEventId, walletStream } from "../events/ids.js"
 import type { PayloadSealer } from "../events/sealer.js"
 import { fileCheckpointStore } from "../infra/checkpoint-file-store.js"
 import { type LevelDbAccess, openLevelDbEventStore } from "../infra/leveldb-store.js"
+import { type LoggingOptions, resolveLogging, withEngineLogging } from "../infra/logging/logger.js"
 import { MintClientHttpLive, type MintClientHttpOptions } from "../infra/mint-client/http.js"
 import type { RpcTransport } from "../infra/nats-rpc.js"
+import { startTelemetryHttp, type TelemetryAddress } from "../infra/telemetry/http.js"
+import { observeCheckpoints, observeMintClient, observeStore } from "../infra/telemetry/observe.js"
 import type { VaultOptions } from "../infra/vault.js"
 import { appendWitness, attestHead, checkWitness, readWitness } from "../infra/witness.js"
 import {
   DecodeError,
   EngineClosed,
   EngineInvariant,
+  type InvalidArgument,
   StoreUnavailable,
   UnknownWallet,
   type WalletError,
@@ -48,7 +52,16 @@ import {
   appEventIterable,
   appEventStreamOf,
 } from "./app-events.js"
-import { checked, createWalletArgs, openArgs, remoteArgs, walletIdArg } from "./arguments.js"
+import { checked, createWalletArgs, healthArgs, openArgs, remoteArgs, walletIdArg } from "./arguments.js"
+import {
+  type EngineTelemetryOptions,
+  type HealthOptions,
+  type HealthReport,
+  healthReport,
+  Observations,
+  renderMetrics,
+  type TelemetrySources,
+} from "./health.js"
 import { hooksOf, newWallet, registerEngine, walletRuntime } from "./internal.js"
 import { walletPrivateKey } from "./keys.js"
 import { placementOf } from "./placement.js"
@@ -160,6 +173,17 @@ export type EngineOpenOptions = LevelDbAccess & {
   readonly witness?: string
   /** Create a new log when `dataDir` is missing or empty (default true); never over other files. */
   readonly create?: boolean
+  /**
+   * The engine's structured logs: level (default `warn`), `json` or `pretty`, and where lines go (standard
+   * error by default). Lines never hold a secret: see `infra/logging/record.ts`. Unset fields come from
+   * `CORECASHU_LOG_LEVEL`, `CORECASHU_LOG_FORMAT` and `CORECASHU_LOG_FILE`.
+   */
+  readonly logging?: LoggingOptions
+  /**
+   * Metrics and health over HTTP: `{ http: { port, host? } }` starts a listener (default host `127.0.0.1`)
+   * serving `GET /metrics`, `/healthz` and `/readyz` until the engine closes (see `./health.ts`).
+   */
+  readonly telemetry?: EngineTelemetryOptions
 }
 
 /** Options of {@link Engine.createWallet}. */
@@ -315,6 +339,9 @@ export class Engine {
   #rebalanceAgain = false
   /** Wallets being handed off (no second hand-off, no acquisition meanwhile). */
   readonly #handingOff = new Set<string>()
+  /** What metrics and health read beyond the services (set once by `openEffect`). */
+  #telemetry!: Pick<TelemetrySources, "observations" | "storeKind" | "dataDir" | "checkpointsEnabled">
+  #telemetryAddress: TelemetryAddress | undefined
 
   private constructor(
     scope: Scope.Closeable,
@@ -383,6 +410,7 @@ export class Engine {
     return Effect.gen(function* () {
       yield* checked(() => openArgs(opts, DEFAULT_ENGINE_OPTIONS))
       const hooks = hooksOf(opts)
+      const observe = withEngineLogging(resolveLogging(opts.logging))
       const scope = yield* Scope.make()
       const opened = yield* Effect.gen(function* () {
         const {
@@ -395,9 +423,13 @@ export class Engine {
           witness,
           create,
           store: where,
+          telemetry,
+          logging: _logging,
           ...access
         } = opts
-        const store =
+        // What the log, the checkpoints and the mint calls show, for engine.metrics() and engine.health().
+        const observations = new Observations(now ?? Date.now)
+        const rawStore =
           where?.kind === "jetstream"
             ? yield* openJetStreamLog(where, access as LevelDbAccess, vault, create)
             : yield* openLevelDbEventStore({
@@ -406,6 +438,7 @@ export class Engine {
                 ...(vault !== undefined ? { vault } : {}),
                 ...(create !== undefined ? { create } : {}),
               }).pipe(Effect.map((s): OpenedLog => ({ ...s, sync: s.head })))
+        const store = observeStore(rawStore, observations)
         if (witness !== undefined) {
           const attested = yield* readWitness(witness)
           yield* checkWitness(store, attested, store.attester, "furthest")
@@ -421,12 +454,18 @@ export class Engine {
               : fileCheckpointStore(join(dataDir, CHECKPOINT_DIR), store.sealer)
         const runner = yield* startProjectionRunner({
           projections: ALL_PROJECTIONS,
-          ...(checkpoints !== undefined ? { checkpoints, checkpointEvery: CHECKPOINT_EVERY } : {}),
+          ...(checkpoints !== undefined
+            ? {
+                checkpoints: observeCheckpoints(checkpoints, observations),
+                checkpointEvery: CHECKPOINT_EVERY,
+              }
+            : {}),
         }).pipe(Effect.provideService(EventStore, store))
-        const mint =
+        const rawMint =
           mintClient !== undefined && isClient(mintClient)
             ? mintClient
             : yield* httpMintClient(mintClient ?? {})
+        const mint = observeMintClient(rawMint, observations)
         // One node of several: this node's leases, beside the log (released when the engine closes).
         const node = where?.kind === "jetstream" ? where.node : undefined
         const leases =
@@ -447,6 +486,7 @@ export class Engine {
           options: { ...DEFAULT_ENGINE_OPTIONS, ...options },
           ...(hooks !== undefined ? { hooks } : {}),
           ...(leases !== undefined ? { leases } : {}),
+          observe,
         }
         // Routed calls (issue #12): this node answers for the wallets it hosts, and routes the others.
         const rpc =
@@ -458,6 +498,12 @@ export class Engine {
               })
             : undefined
         const engine = new Engine(scope, services, store.attester, witness, store.sync, rpc)
+        engine.#telemetry = {
+          observations,
+          storeKind: where?.kind === "jetstream" ? "jetstream" : "leveldb",
+          dataDir: where?.kind === "jetstream" ? undefined : dataDir,
+          checkpointsEnabled: checkpoints !== undefined,
+        }
         if (witness !== undefined) yield* engine.attestHeadEffect()
         // Placement (issue #12): announce this node, then keep the wallets placed on it hosted here.
         if (leases !== undefined && node?.placement === "rendezvous" && where?.kind === "jetstream")
@@ -475,10 +521,16 @@ export class Engine {
           yield* engine.#loadWallets()
           if (recover !== false) yield* engine.#recoverAll()
         }
+        if (telemetry?.http !== undefined)
+          engine.#telemetryAddress = yield* startTelemetryHttp(telemetry.http, {
+            metrics: () => engine.metrics(),
+            ready: () => engine.health().then((h) => ({ ok: h.status === "ok", body: h })),
+          })
         return engine
       }).pipe(
         Scope.provide(scope),
         Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause))),
+        observe,
       )
       return opened
     })
@@ -955,6 +1007,57 @@ export class Engine {
   /** `EngineClosed` once the engine is closed, for the app-event feeds' start. */
   #closedError(): EngineClosed | undefined {
     return this.#closed ? new EngineClosed({ message: "the engine is closed" }) : undefined
+  }
+
+  /**
+   * The engine's metrics in the Prometheus text format (0.0.4): the Effect metrics recorded in this process
+   * (mint calls, breakers, rate-limit waits, log appends, operations by kind and outcome — process-wide, see
+   * `./health.ts`) and this engine's gauges (proofs by state, operations in doubt, projection lag,
+   * checkpoint age). Labels never carry wallet ids, quote ids or secrets.
+   */
+  metrics(): Promise<string> {
+    return Effect.runPromise(this.metricsEffect())
+  }
+
+  /** {@link Engine.metrics} as an Effect. */
+  metricsEffect(): Effect.Effect<string> {
+    return Effect.suspend(() => renderMetrics(this.#telemetrySources()))
+  }
+
+  /**
+   * A health report: the log (readable, takes durable writes), projection lag, each mint's breaker and
+   * reachability as last seen (or probed now with `probe: true`), operations in doubt and their age, and the
+   * checkpoints. `status` is `ok`, `degraded` or `failing`, with the reasons.
+   */
+  health(options?: HealthOptions): Promise<HealthReport> {
+    return Effect.runPromise(this.healthEffect(options))
+  }
+
+  /** {@link Engine.health} as an Effect. */
+  healthEffect(options?: HealthOptions): Effect.Effect<HealthReport, InvalidArgument> {
+    return Effect.andThen(
+      checked(() => healthArgs(options)),
+      Effect.suspend(() => healthReport(this.#telemetrySources(), options)),
+    )
+  }
+
+  /** Where the telemetry listener (`telemetry.http`) listens, or undefined without one. */
+  get telemetryAddress(): TelemetryAddress | undefined {
+    return this.#telemetryAddress
+  }
+
+  #telemetrySources(): TelemetrySources {
+    const { store, mint, runner, now } = this.#services
+    return {
+      ...this.#telemetry,
+      store,
+      sync: this.#sync,
+      runner,
+      mint,
+      now,
+      walletIds: () => this.walletIds(),
+      closed: () => this.#closed,
+    }
   }
 
   /** Closes every wallet, the projections and the log. Idempotent. */

@@ -347,11 +347,25 @@ describe("InvalidArgument at the boundary", () => {
       "remote",
       "events",
       "eventsEffect",
+      "health",
+      "healthEffect",
     ]
+    // `health` (issue #15): its options here, the rest in metrics-health.test.ts.
+    for (const bad of [{ probe: "yes" }, { maxProjectionLag: -1 }, { nope: 1 }])
+      expect(Effect.runSync(Effect.flip(engine.healthEffect(bad as never)))).toBeInstanceOf(InvalidArgument)
     // `remote` (routing, issue #12): its id and options here, the rest in jetstream-routing.test.ts.
     expect(() => engine.remote("bad id")).toThrow(InvalidArgument)
     expect(() => engine.remote("w", { timeoutMs: -1 })).toThrow(InvalidArgument)
-    const engineNoArguments = ["attestHead", "attestHeadEffect", "walletIds", "audit", "auditEffect", "close"]
+    const engineNoArguments = [
+      "attestHead",
+      "attestHeadEffect",
+      "walletIds",
+      "audit",
+      "auditEffect",
+      "close",
+      "metrics",
+      "metricsEffect",
+    ]
     expect(methods(Object.getPrototypeOf(engine)).sort()).toEqual(
       [...engineChecked, ...engineNoArguments].sort(),
     )
