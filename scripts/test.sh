@@ -18,4 +18,12 @@ npx --no-install tsc -p tsconfig.json --noEmit
 echo "== build"
 npx --no-install tsc -p tsconfig.build.json
 echo "== tests"
+# Every engine of the suite logs at trace into one file; the scan below holds every line to be secret-free.
+mkdir -p .cache/test-logs
+export CORECASHU_LOG_LEVEL=trace
+export CORECASHU_LOG_FILE="$PWD/.cache/test-logs/suite.jsonl"
+rm -f "$CORECASHU_LOG_FILE"
 npx --no-install vitest run "$@"
+echo "== engine logs of the suite: secret scan"
+# A full run writes tens of thousands of lines; a filtered run (arguments given) is held to no minimum.
+node --import tsx scripts/scan-logs.ts "$CORECASHU_LOG_FILE" --min-lines "$([ $# -eq 0 ] && echo 5000 || echo 1)"

@@ -35,6 +35,7 @@ import { ownersProjection } from "../projections/owners.js"
 import { type LiveProof, type LiveState, liveProofs, proofsProjection } from "../projections/proofs.js"
 import type { ProjectionRunner } from "../projections/runner.js"
 import type { InfoResponse } from "../protocol/schemas/index.js"
+import { logAppended, logAppendInDoubt, logWalletLost } from "./log-events.js"
 
 /**
  * Checks a batch's proof events against the proof machine, in order, starting from the projection's view.
@@ -76,6 +77,11 @@ export interface EngineServices {
    * #12): it then serves only the wallets it owns, and a refused append means the wallet was lost.
    */
   readonly leases?: WalletLeasesShape
+  /**
+   * Runs an effect of the engine under its observability: its logger (`../infra/logging/logger.ts`) and
+   * level. Every public call goes through it.
+   */
+  readonly observe: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 /**
@@ -639,9 +645,16 @@ export class WalletRuntime {
             if (e.event._tag === "OperationStarted") this.startedAt.set(e.event.operationId, first + i)
           })
           hooks?.afterAppend?.(this.walletId, events)
-          return runner.awaitSequence(r.lastSequence)
+          return Effect.andThen(logAppended(this.walletId, events), runner.awaitSequence(r.lastSequence))
         }),
         Effect.onInterrupt(() => Effect.sync(() => this.markInDoubt(stored ? [] : eventIds))),
+        Effect.tapError((e) =>
+          e._tag !== "WrongExpectedVersion"
+            ? logAppendInDoubt(this.walletId, e._tag)
+            : this.unconfirmed === undefined && this.onFenced !== undefined
+              ? logWalletLost(this.walletId, "fenced")
+              : Effect.void,
+        ),
         Effect.mapError((e): EngineInvariant | E => {
           if (e._tag === "WrongExpectedVersion") {
             if (this.unconfirmed !== undefined) {

@@ -250,7 +250,8 @@ const makeEffects = (rt: WalletRuntime, privateKey: PrivateKey): WalletEffects =
   const api = <C, A>(
     check: () => C,
     run: (args: C) => Effect.Effect<A, WalletError>,
-  ): Effect.Effect<A, WalletError> => liftTagged(Effect.flatMap(checked(check), (c) => owned(run(c))))
+  ): Effect.Effect<A, WalletError> =>
+    rt.services.observe(liftTagged(Effect.flatMap(checked(check), (c) => owned(run(c)))))
   const url = normaliseMintUrl
   return {
     addMint: (mintUrl, units) =>
@@ -310,10 +311,14 @@ const makeEffects = (rt: WalletRuntime, privateKey: PrivateKey): WalletEffects =
       ),
     // The pending pass, when one is (its report), else a new pass: never two passes for one call.
     recover: () =>
-      liftTagged(
-        owned(
-          Effect.flatMap(settlePending(rt), (r) => (r === undefined ? recoverWallet(rt) : Effect.succeed(r))),
-          false,
+      rt.services.observe(
+        liftTagged(
+          owned(
+            Effect.flatMap(settlePending(rt), (r) =>
+              r === undefined ? recoverWallet(rt) : Effect.succeed(r),
+            ),
+            false,
+          ),
         ),
       ),
     events: (options) =>

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { appendFileSync } from "node:fs"
+import { openSync, writeSync } from "node:fs"
 import { type Cause, Effect, Logger, type LogLevel, References } from "effect"
 import {
   formatJson,
@@ -46,6 +46,21 @@ export interface ResolvedLogging {
 const isLevel = (s: string | undefined): s is LogLevelName | "off" =>
   s === "off" || (LOG_LEVELS as ReadonlyArray<string>).includes(s ?? "")
 
+/**
+ * One append-mode descriptor per log file and process, opened on first use and kept (engines open and close
+ * many times in one process; each line is one `write` on an `O_APPEND` descriptor, so processes sharing a
+ * file do not cut each other's lines).
+ */
+const files = new Map<string, number>()
+const appendFd = (file: string): number => {
+  let fd = files.get(file)
+  if (fd === undefined) {
+    fd = openSync(file, "a", 0o600)
+    files.set(file, fd)
+  }
+  return fd
+}
+
 /** Fills `options` in from the environment and the defaults. */
 export const resolveLogging = (
   options: LoggingOptions = {},
@@ -58,7 +73,9 @@ export const resolveLogging = (
   const write =
     options.sink ??
     (file !== undefined && file !== ""
-      ? (line: string) => appendFileSync(file, `${line}\n`)
+      ? (line: string) => {
+          writeSync(appendFd(file), `${line}\n`)
+        }
       : (line: string) => {
           process.stderr.write(`${line}\n`)
         })
