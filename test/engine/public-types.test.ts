@@ -178,3 +178,23 @@ describe("every error class is exported and recognised", () => {
     expect(Effect.runSync(Effect.flip(Effect.fail(e)))._tag).toBe("InvalidArgument")
   })
 })
+
+describe("metrics and health (issue #15) are typed from the entry", () => {
+  it("metrics, health, telemetryAddress and the telemetry option", () => {
+    expectTypeOf<Resolved<Api.Engine["metrics"]>>().toEqualTypeOf<string>()
+    expectTypeOf<EffectOf<Api.Engine["metricsEffect"]>>().toEqualTypeOf<string>()
+    expectTypeOf<Api.Engine["health"]>().parameter(0).toEqualTypeOf<Api.HealthOptions | undefined>()
+    expectTypeOf<Resolved<Api.Engine["health"]>>().toEqualTypeOf<Api.HealthReport>()
+    expectTypeOf<EffectOf<Api.Engine["healthEffect"]>>().toEqualTypeOf<Api.HealthReport>()
+    expectTypeOf<ErrorOf<Api.Engine["healthEffect"]>>().toEqualTypeOf<Api.InvalidArgument>()
+    expectTypeOf<Api.Engine["telemetryAddress"]>().toEqualTypeOf<Api.TelemetryAddress | undefined>()
+    expectTypeOf<Api.EngineOpenOptions["telemetry"]>().toEqualTypeOf<Api.EngineTelemetryOptions | undefined>()
+    expectTypeOf<Api.EngineTelemetryOptions["http"]>().toEqualTypeOf<Api.TelemetryHttpOptions | undefined>()
+    expectTypeOf<Api.HealthReport["status"]>().toEqualTypeOf<Api.HealthStatus>()
+    expectTypeOf<Api.HealthReport["store"]>().toEqualTypeOf<Api.StoreHealth>()
+    expectTypeOf<Api.HealthReport["mints"]>().toEqualTypeOf<ReadonlyArray<Api.MintHealth>>()
+    expectTypeOf<Api.HealthReport["operations"]>().toEqualTypeOf<Api.OperationsHealth>()
+    expectTypeOf<Api.OperationsHealth["oldest"]>().toEqualTypeOf<ReadonlyArray<Api.InDoubtOperation>>()
+    expectTypeOf<Api.HealthReport["checkpoints"]>().toEqualTypeOf<Api.CheckpointHealth>()
+  })
+})
