@@ -6,8 +6,14 @@
  * or a rewrite and fails the open with `StoreCorrupted`. It then subscribes from the oldest
  * checkpoint's next sequence, and returns once every projection has caught up with the head as it was at
  * open. From then on a background fiber folds each new event into every projection; `awaitSequence` lets a
- * writer wait until its own append is visible. Checkpoints are written every `checkpointEvery` events, on
- * demand, and when the scope closes. `rebuild` discards every state and folds the whole log again.
+ * writer wait until its own append is visible. Checkpoints are written every `checkpointEvery` events (and
+ * at least a quarter of the log's length since the last save), on demand, and when the scope closes; none
+ * during the catch-up of open. `rebuild` discards every state and folds the whole log again.
+ *
+ * Why the spacing (issue #15): a save serialises every projection's whole state, which grows with the log.
+ * Saving every fixed number of events made a catch-up of N events cost O(N²) (a cold open of a 100k-event
+ * log spent 9 of its 14 s saving ten checkpoints); spaced by a fraction of the log, the saves of a log's
+ * whole life cost O(N), and the catch-up of open none — its state is saved by the next save, or at close.
  *
  * States are immutable (see `./pmap.ts`): `state(p)` may be read at any time, and a state read earlier stays
  * what it was.
@@ -26,7 +32,10 @@ export interface RunnerOptions {
   readonly projections: ReadonlyArray<AnyProjection>
   /** Where checkpoints are loaded from and saved to; none: every open replays the log. */
   readonly checkpoints?: CheckpointStore
-  /** Save checkpoints after this many events since the last save (default 50,000; 0: only on demand). */
+  /**
+   * Save checkpoints after this many events since the last save, and at least a quarter of the log's length
+   * (default 50,000; 0: only on demand). Never during the catch-up of open.
+   */
   readonly checkpointEvery?: number
 }
 
@@ -135,6 +144,7 @@ export const startProjectionRunner = (
     let failure: StoreError | undefined
     let waiters: Array<{ readonly sequence: number; readonly done: Deferred.Deferred<void, StoreError> }> = []
     let sinceSave = 0
+    let catchingUp = true
 
     const notify = () => {
       if (waiters.length === 0) return
@@ -189,7 +199,13 @@ export const startProjectionRunner = (
       Stream.runForEachArray(store.subscribe(from), (events) =>
         Effect.suspend(() => {
           apply(events)
-          if (every > 0 && sinceSave >= every) {
+          // The catch-up of open saves nothing: the events it folded count from when it reached the head.
+          if (catchingUp) {
+            if (position < head) return Effect.void
+            catchingUp = false
+            sinceSave = position - head
+          }
+          if (every > 0 && sinceSave >= Math.max(every, Math.floor(position / 4))) {
             sinceSave = 0
             return Effect.catch(saveAll, (e) =>
               Effect.logWarning(`saving projection checkpoints failed: ${e.message}`),

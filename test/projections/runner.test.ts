@@ -252,6 +252,41 @@ describe("projection runner", () => {
     await close()
   })
 
+  it("saves nothing during the catch-up of open, and spaces live saves by a quarter of the log (issue #15)", async () => {
+    const history = buildHistory(
+      fc.sample(fc.array(stepArbitrary, { minLength: 80, maxLength: 80 }), { seed: 11, numRuns: 1 })[0]!,
+    )
+    const half = Math.floor(history.appends.length / 2)
+    const store = await run(makeMemoryEventStore())
+    await appendAll(store, history.appends.slice(0, half))
+    const headAtOpen = await run(store.head)
+    expect(headAtOpen).toBeGreaterThan(40) // a save every 10 events would have saved several times
+    const inner = memoryCheckpointStore()
+    const saves: number[] = []
+    const checkpoints: CheckpointStore = {
+      ...inner,
+      save: (c) => {
+        if (c.projection === "proofs") saves.push(c.sequence)
+        return inner.save(c)
+      },
+    }
+    const { runner, close } = await start(store, ALL_PROJECTIONS, checkpoints, 10)
+    expect(runner.position()).toBe(headAtOpen)
+    expect(saves).toEqual([])
+    await appendAll(store, history.appends.slice(half))
+    const head = await run(store.head)
+    await run(runner.awaitSequence(head))
+    expect(head - headAtOpen).toBeGreaterThan(Math.max(10, head / 4))
+    expect(saves.length).toBeGreaterThan(0)
+    let previous = headAtOpen
+    for (const at of saves) {
+      expect(at - previous).toBeGreaterThanOrEqual(Math.max(10, Math.floor(at / 4)))
+      previous = at
+    }
+    await close()
+    expect(saves[saves.length - 1]).toBe(head) // and the last state at close
+  })
+
   it("runs over the LevelDB store with sealed file checkpoints, across a reopen", async () => {
     const dir = mkdtempSync(join(tmpdir(), "corecashu-runner-"))
     try {
