@@ -4,7 +4,8 @@
  * Suites: `crypto` and `tokens` (the default, issue #2), `eventlog` (issue #3), `engine` (issue #4: our
  * engine's swap vs cashu-ts on an in-process mint) and `engine-real` (the same swap against nutshell, which it
  * starts; not in the default set), `cluster` (issue #12: appends through the JetStream store vs raw JetStream
- * publishes, on a nats-server it starts). Each suite runs ours and the
+ * publishes, on a nats-server it starts), `scale` (issue #15: open time of a 1M-event log, heap per idle
+ * wallet, sustained operations of 1,000 wallets; not in the default set). Each suite runs ours and the
  * peer side by side in this one process and returns throughput ratios (ours / peer). With `--json`, the last
  * line printed is one JSON object merging every suite's results.
  */
@@ -17,6 +18,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   engine: async () => (await import("./engine.js")).runEngineBench,
   "engine-real": async () => (await import("./engine-real.js")).runEngineRealBench,
   cluster: async () => (await import("./cluster.js")).runClusterBench,
+  scale: async () => (await import("./scale.js")).runScaleBench,
 }
 
 const args = process.argv.slice(2)
