@@ -10,6 +10,8 @@ bash scripts/mint.sh install || echo "== nutshell mint install FAILED: the real-
 bash scripts/cdk-mint.sh install || echo "== cdk mint install FAILED: the CDK real-mint suites will fail with the reason"
 bash scripts/nats.sh install || echo "== nats-server install FAILED: the JetStream suites will fail with the reason"
 bash scripts/prometheus.sh install || echo "== prometheus install FAILED: the Prometheus scrape test will fail with the reason"
+# Jaeger v2 (the OTLP receiver of the tracing test) is built once per user and version outside the clone.
+bash scripts/jaeger.sh install || echo "== jaeger install FAILED: the OTLP tracing test will fail with the reason"
 
 echo "== lint and format (biome)"
 npx --no-install biome ci .

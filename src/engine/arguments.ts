@@ -692,6 +692,36 @@ const object = (v: unknown, argument: string): object =>
  * contents). `engineOptions` holds the engine knobs' defaults: an option must be one of them, of the same
  * type (booleans stay booleans; numbers are finite and non-negative).
  */
+/** `Engine.open({ telemetry: { otlp } })`: an http(s) URL, a service name, headers, intervals. */
+const otlpArgs = (value: unknown): void => {
+  const o = options<{
+    url: unknown
+    serviceName: unknown
+    headers: unknown
+    exportIntervalMs: unknown
+    shutdownTimeoutMs: unknown
+  }>(value, "options.telemetry.otlp", {
+    url: true,
+    serviceName: true,
+    headers: true,
+    exportIntervalMs: true,
+    shutdownTimeoutMs: true,
+  })
+  text(o.url, "options.telemetry.otlp.url", 2048, 1)
+  if (!/^https?:\/\/[^\s/?#]+/.test(o.url as string))
+    invalid("options.telemetry.otlp.url", "must be an http(s) URL")
+  if (o.serviceName !== undefined) text(o.serviceName, "options.telemetry.otlp.serviceName", 128, 1)
+  if (o.headers !== undefined) {
+    if (!isPlainObject(o.headers))
+      throw expected("options.telemetry.otlp.headers", "a plain object", o.headers)
+    for (const [k, v] of Object.entries(o.headers)) text(v, `options.telemetry.otlp.headers.${k}`, 8192, 0)
+  }
+  if (o.exportIntervalMs !== undefined)
+    integer(o.exportIntervalMs, "options.telemetry.otlp.exportIntervalMs", 10, 600_000)
+  if (o.shutdownTimeoutMs !== undefined)
+    integer(o.shutdownTimeoutMs, "options.telemetry.otlp.shutdownTimeoutMs", 0, 600_000)
+}
+
 /** `Engine.open({ logging })`: a level, a format, a sink function or a file. */
 const loggingArgs = (value: unknown): void => {
   const l = options<{ level: unknown; format: unknown; sink: unknown; file: unknown }>(
@@ -759,7 +789,11 @@ export const openArgs = (opts: unknown, defaults: object): void => {
   }
   if (opts.store !== undefined) storeArgs(opts.store, opts.witness !== undefined)
   if (opts.telemetry !== undefined) {
-    const t = options<{ http: unknown }>(opts.telemetry, "options.telemetry", { http: true })
+    const t = options<{ http: unknown; otlp: unknown }>(opts.telemetry, "options.telemetry", {
+      http: true,
+      otlp: true,
+    })
+    if (t.otlp !== undefined) otlpArgs(t.otlp)
     if (t.http !== undefined) {
       const h = options<{ port: unknown; host: unknown }>(t.http, "options.telemetry.http", {
         port: true,

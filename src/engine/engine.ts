@@ -22,6 +22,7 @@ import { MintClientHttpLive, type MintClientHttpOptions } from "../infra/mint-cl
 import type { RpcTransport } from "../infra/nats-rpc.js"
 import { startTelemetryHttp, type TelemetryAddress } from "../infra/telemetry/http.js"
 import { observeCheckpoints, observeMintClient, observeStore } from "../infra/telemetry/observe.js"
+import { otlpTracer } from "../infra/tracing.js"
 import type { VaultOptions } from "../infra/vault.js"
 import { appendWitness, attestHead, checkWitness, readWitness } from "../infra/witness.js"
 import {
@@ -466,6 +467,8 @@ export class Engine {
             ? mintClient
             : yield* httpMintClient(mintClient ?? {})
         const mint = observeMintClient(rawMint, observations)
+        // Traces (telemetry.otlp): one exporter in the engine's scope, flushed when the engine closes.
+        const tracer = telemetry?.otlp !== undefined ? yield* otlpTracer(telemetry.otlp) : undefined
         // One node of several: this node's leases, beside the log (released when the engine closes).
         const node = where?.kind === "jetstream" ? where.node : undefined
         const leases =
@@ -486,7 +489,10 @@ export class Engine {
           options: { ...DEFAULT_ENGINE_OPTIONS, ...options },
           ...(hooks !== undefined ? { hooks } : {}),
           ...(leases !== undefined ? { leases } : {}),
-          observe,
+          observe:
+            tracer === undefined
+              ? observe
+              : <A, E, R>(effect: Effect.Effect<A, E, R>) => observe(Effect.withTracer(effect, tracer)),
         }
         // Routed calls (issue #12): this node answers for the wallets it hosts, and routes the others.
         const rpc =
@@ -677,7 +683,7 @@ export class Engine {
    */
   #recoverAll(): Effect.Effect<void> {
     const runtimes = [...this.#wallets.values()].map((w) => walletRuntime(w))
-    return Effect.asVoid(deferRecovery(this.#services.runner, runtimes, this.#scope))
+    return this.#services.observe(Effect.asVoid(deferRecovery(this.#services.runner, runtimes, this.#scope)))
   }
 
   #check(): Effect.Effect<void, EngineClosed> {

@@ -21,6 +21,7 @@
  *
  * @module
  */
+
 import { randomBytes } from "node:crypto"
 import { open, unlink } from "node:fs/promises"
 import { join } from "node:path"
@@ -30,6 +31,7 @@ import { mintOrigin } from "../infra/mint-client/telemetry.js"
 import type { TelemetryHttpOptions } from "../infra/telemetry/http.js"
 import { type MintObservation, Observations } from "../infra/telemetry/observe.js"
 import { familiesFromSnapshots, type MetricFamily, renderPrometheus } from "../infra/telemetry/prometheus.js"
+import type { OtlpOptions } from "../infra/tracing.js"
 import { PROOF_STATES } from "../machines/lifecycle.js"
 import type { StoreError } from "../model/index.js"
 import type { EventStoreShape } from "../ports/event-store.js"
@@ -165,6 +167,11 @@ export interface TelemetrySources {
 export interface EngineTelemetryOptions {
   /** Start the HTTP listener (`/metrics`, `/healthz`, `/readyz`) on this port and host (default `127.0.0.1`). */
   readonly http?: TelemetryHttpOptions
+  /**
+   * Export traces over OTLP/HTTP (`../infra/tracing.ts`): a span per wallet call and its steps (log appends,
+   * mint calls, recovery, projection catch-up), to the collector at `otlp.url` (`…/v1/traces`).
+   */
+  readonly otlp?: OtlpOptions
 }
 
 const PROBE_FILE = ".corecashu-health-probe"

@@ -635,7 +635,13 @@ export class WalletRuntime {
       const eventIds = events.map((e) => e.eventId)
       let stored = false
       return Effect.sync(() => hooks?.beforeAppend?.(this.walletId, events)).pipe(
-        Effect.andThen(store.append(this.stream, version, events)),
+        Effect.andThen(
+          store.append(this.stream, version, events).pipe(
+            Effect.withSpan("log.append", {
+              attributes: { walletId: this.walletId, count: events.length },
+            }),
+          ),
+        ),
         Effect.flatMap((r) => {
           stored = true
           this.version = r.streamVersion
@@ -645,7 +651,10 @@ export class WalletRuntime {
             if (e.event._tag === "OperationStarted") this.startedAt.set(e.event.operationId, first + i)
           })
           hooks?.afterAppend?.(this.walletId, events)
-          return Effect.andThen(logAppended(this.walletId, events), runner.awaitSequence(r.lastSequence))
+          return Effect.andThen(
+            logAppended(this.walletId, events),
+            runner.awaitSequence(r.lastSequence).pipe(Effect.withSpan("projection.catch-up")),
+          )
         }),
         Effect.onInterrupt(() => Effect.sync(() => this.markInDoubt(stored ? [] : eventIds))),
         Effect.tapError((e) =>

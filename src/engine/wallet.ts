@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Effect, type Stream } from "effect"
+import { Effect, Exit, type Stream } from "effect"
 import type { LockOptions } from "../crypto/p2pk.js"
 import type { StoreError, WalletError } from "../model/index.js"
 import type { AppEvent } from "../projections/app-events.js"
@@ -224,6 +224,36 @@ export interface WalletEffects {
 }
 
 /**
+ * Every call of `effects` (but the `events` feed) under the engine's observability (its logger, level and
+ * tracer: `EngineServices.observe`), in a span `wallet.<call>` carrying the wallet id and the call's outcome
+ * (`ok` or the error's tag) — never its arguments or results.
+ */
+const observed = (rt: WalletRuntime, effects: WalletEffects): WalletEffects => {
+  const wrap =
+    (name: string, f: (...args: unknown[]) => Effect.Effect<unknown, WalletError>) =>
+    (...args: unknown[]): Effect.Effect<unknown, WalletError> =>
+      rt.services.observe(
+        f(...args).pipe(
+          Effect.onExit((exit) =>
+            Effect.annotateCurrentSpan(
+              "outcome",
+              Exit.isSuccess(exit)
+                ? "ok"
+                : ((exit.cause.reasons.find((r) => r._tag === "Fail")?.error as WalletError | undefined)
+                    ?._tag ?? "defect"),
+            ),
+          ),
+          Effect.withSpan(`wallet.${name}`, { attributes: { walletId: rt.walletId } }),
+        ),
+      )
+  const out: Record<string, unknown> = { ...effects }
+  for (const [name, f] of Object.entries(effects))
+    if (name !== "events")
+      out[name] = wrap(name, f as (...args: unknown[]) => Effect.Effect<unknown, WalletError>)
+  return out as unknown as WalletEffects
+}
+
+/**
  * The effects of one wallet: each checks its arguments first ({@link InvalidArgument}, nothing started), then
  * runs the operation with the checked, normalised values.
  */
@@ -250,10 +280,9 @@ const makeEffects = (rt: WalletRuntime, privateKey: PrivateKey): WalletEffects =
   const api = <C, A>(
     check: () => C,
     run: (args: C) => Effect.Effect<A, WalletError>,
-  ): Effect.Effect<A, WalletError> =>
-    rt.services.observe(liftTagged(Effect.flatMap(checked(check), (c) => owned(run(c)))))
+  ): Effect.Effect<A, WalletError> => liftTagged(Effect.flatMap(checked(check), (c) => owned(run(c))))
   const url = normaliseMintUrl
-  return {
+  return observed(rt, {
     addMint: (mintUrl, units) =>
       api(
         () => addMintArgs(mintUrl, units),
@@ -311,19 +340,15 @@ const makeEffects = (rt: WalletRuntime, privateKey: PrivateKey): WalletEffects =
       ),
     // The pending pass, when one is (its report), else a new pass: never two passes for one call.
     recover: () =>
-      rt.services.observe(
-        liftTagged(
-          owned(
-            Effect.flatMap(settlePending(rt), (r) =>
-              r === undefined ? recoverWallet(rt) : Effect.succeed(r),
-            ),
-            false,
-          ),
+      liftTagged(
+        owned(
+          Effect.flatMap(settlePending(rt), (r) => (r === undefined ? recoverWallet(rt) : Effect.succeed(r))),
+          false,
         ),
       ),
     events: (options) =>
       appEventStreamOf(rt.services.store, options, rt.services.runner.position, () => undefined, rt.walletId),
-  }
+  })
 }
 
 export type { LockOptions }
