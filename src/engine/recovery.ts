@@ -193,7 +193,10 @@ export const recoverWallet = (
           Effect.succeed(HELD),
         )
         // A step refused, or one the log did not confirm (the stream is re-read before the next append).
-        .pipe(Effect.catchTag(["EngineInvariant", "OperationInDoubt"], () => Effect.succeed(inDoubt())))
+        .pipe(
+          Effect.catchTag(["EngineInvariant", "OperationInDoubt"], () => Effect.succeed(inDoubt())),
+          Effect.withSpan("recovery.operation", { attributes: { operationId: id, kind: op.kind } }),
+        )
       if (outcome === undefined) continue
       if (outcome === HELD || outcome._tag === "InDoubt") pending++
       else if (outcome._tag === "Completed") recovered++

@@ -57,6 +57,7 @@ export const settlePending = (rt: WalletRuntime): Effect.Effect<RecoveryReport |
     if (gate === undefined) return undefined
     if (gate.running === undefined) {
       const pass = recoverWallet(rt).pipe(
+        Effect.withSpan("wallet.recovery", { attributes: { walletId: rt.walletId } }),
         Effect.onExit((exit) =>
           Effect.sync(() => {
             // Ended: the gate opens. Died or interrupted: it stays shut, the next call runs a new pass.
