@@ -1,8 +1,8 @@
 /**
  * Trusting a mint and keeping its keysets current: fetch `/v1/keysets`, fetch the keys of every keyset the
  * wallet has not seen, verify each id against its keys (NUT-02), bind each keyset id to this mint for ever
- * (an id the wallet already knows from another mint is refused: RELIABILITY T2), and record what changed as
- * `MintTrusted`, `KeysetLearned` and `KeysetChanged` events in one append.
+ * (an id the wallet already knows from another mint is refused: the two would share NUT-13 counters),
+ * and record what changed as `MintTrusted`, `KeysetLearned` and `KeysetChanged` events in one append.
  *
  * @module
  */

@@ -5,11 +5,12 @@
  * Deterministic (NUT-13) outputs record only their counter: secret and blinding factor are re-derived from
  * the seed, so the log need not hold them and a restore from the mnemonic finds them. Outputs whose secret
  * is not the seed's (P2PK/HTLC-locked sends) record secret and `r` in the intent (encrypted at rest), so an
- * interrupted locked send can still be restored (RELIABILITY §1.3).
+ * interrupted locked send can still be restored.
  *
- * Validation before anything is stored (RELIABILITY T3): exactly one signature per output, in order; each
- * signature's keyset is the output's; its amount is the output's (change outputs of a melt excepted: the
- * mint chooses their amounts); DLEQ verified when present and required when the mint advertises NUT-12.
+ * Validation before anything is stored (the hostile mint of `RELIABILITY.md` flips signatures and DLEQs):
+ * exactly one signature per output, in order; each signature's keyset is the output's; its amount is the
+ * output's (change outputs of a melt excepted: the mint chooses their amounts); DLEQ verified when present
+ * and required when the mint advertises NUT-12.
  *
  * @module
  */

@@ -16,7 +16,7 @@
  * its payment, another recovery pass) are skipped and counted pending: recovering an operation whose request may still reach the mint could release
  * inputs the mint is about to consume. A swap-like operation compensated after the mint answered 11003
  * (outputs already signed: our counters were used before) is followed by a restore of its keyset from its
- * first counter, so the counter moves past the used range (RELIABILITY T9).
+ * first counter, so the counter moves past the used range (`ops/restore.ts`).
  *
  * @module
  */

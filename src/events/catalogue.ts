@@ -15,7 +15,7 @@
  * Only the two steps whose content differs per kind (`OperationStarted`: what was asked for;
  * `OperationCompleted`: what it achieved) are unions of per-kind members; `switch (e.kind)` narrows them.
  *
- * A saga's durable intent (RELIABILITY §0.1) is ONE append of
+ * A saga's durable intent (what recovery needs after a crash) is ONE append of
  * `[CountersReserved…, ProofsReserved, OperationPrepared, OperationRequested]` fsynced before the request
  * leaves: `OperationPrepared` carries the input Ys, every blinded output with its counter (or, for
  * non-deterministic outputs, its secret and blinding factor) and the exact request body, so recovery can
@@ -142,7 +142,7 @@ export type OutputRole = typeof OutputRole.Type
 /**
  * A blinded output of a prepared request. Seed-derived outputs record their `counter` (secret and blinding
  * factor are re-derived from the seed); any other output (e.g. a P2PK-locked send) records its `secret` and
- * `r` instead, so that an interrupted operation can still be restored (RELIABILITY §1.3, locked sends).
+ * `r` instead, so that an interrupted operation can still be restored.
  */
 export const OutputIntent = Schema.Struct({
   amount: Amount,
@@ -430,7 +430,7 @@ export const OperationCompensated = Schema.TaggedStruct("OperationCompensated", 
 })
 export type OperationCompensated = typeof OperationCompensated.Type
 
-/** Recovering: one recovery attempt (RELIABILITY §1.2 order: local → replay → checkstate → restore). */
+/** Recovering: one recovery attempt (in the order local → replay → checkstate → restore). */
 export const OperationRecovering = Schema.TaggedStruct("OperationRecovering", {
   operationId: Id,
   kind: OperationKind,

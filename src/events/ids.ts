@@ -2,7 +2,7 @@
  * Identifiers of the log: stream ids and deterministic event ids.
  *
  * Event ids are the store's idempotency keys: a retried append after an ambiguous store error must carry the
- * same ids to be recognised as the same append (RELIABILITY §1.1, §3.4). So ids are derived from facts the
+ * same ids to be recognised as the same append. So ids are derived from facts the
  * caller already has — the operation id and the step — never from time or randomness at append time. Parts
  * are escaped so that the mapping from parts to id is injective (`a:b` + `c` ≠ `a` + `b:c`).
  *

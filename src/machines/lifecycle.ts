@@ -10,8 +10,8 @@
  *   any state but spent ──Spent──► spent (terminal)
  * ```
  *
- * - Only an unspent proof can be reserved (compare-and-set, RELIABILITY §0.6); only the operation holding a
- *   reservation may move it to pending or release it.
+ * - Only an unspent proof can be reserved (a compare-and-set: no two operations hold one proof); only the
+ *   operation holding a reservation may move it to pending or release it.
  * - Incoming proofs (a received token, not yet swapped) are never spendable: they end spent (the receive's
  *   swap consumed them, or the sender got there first) or are dropped (the receive ended without effect:
  *   they were never ours, and the wallet no longer holds them — a new receive may take them up again).

@@ -4,7 +4,7 @@
  * `started (quoted) → prepared → requested → (signed →) completed`: a melt without change outputs completes
  * on the answer alone. The synchronous call has no timeout; an answer saying the payment is in flight, or
  * a timeout, leaves it `paymentPending` (inputs stay pending). Only a quote-state check decides a melt
- * after an unknown outcome (RELIABILITY §1.3 "Melt", after CDK): paid → `recovered` → completed (change
+ * after an unknown outcome (after CDK): paid → `recovered` → completed (change
  * restored); failed without a payment proof → `compensating` → `compensated(payment-failed)`; still
  * pending, or the check failed → stays pending. A checkstate of the inputs cannot decide, since a paying
  * melt's inputs are pending whatever the payment's fate.

@@ -4,8 +4,8 @@
  *
  * `started (quoted) → prepared → requested → signed → completed`. An unpaid quote that expires ends
  * `compensated(quote-expired)` from `started`, before anything was prepared. After the claim request left,
- * recovery is replay-first, then restore (RELIABILITY §1.3 "Mint"); a mint has no inputs to release, so
- * `not-processed` just closes the attempt (the quote stays claimable by a new operation).
+ * recovery is replay-first, then restore (`src/engine/ops/mint-recovery.ts`); a mint has no inputs to
+ * release, so `not-processed` just closes the attempt (the quote stays claimable by a new operation).
  *
  * The catalogue has no "quote paid" event: the payment is observed by polling, and the machine sees it only
  * as the `OperationPrepared` that follows.

@@ -6,7 +6,7 @@
  * Before the swap a token that fails validation ends `compensated(invalid-token)`, one already spent
  * `compensated(token-spent)`. After the swap request left, "already spent" (11001) is ambiguous — it may
  * be our own earlier attempt — so `token-spent` then needs a recovery that found the inputs spent and none
- * of our outputs signed (RELIABILITY §1.2, CDK PR #2308).
+ * of our outputs signed (CDK PR #2308; the code table: `src/protocol/mint-errors.ts`).
  *
  * @module
  */

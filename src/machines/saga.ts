@@ -17,7 +17,7 @@
  * - **After a request** inputs are released only on a definitive outcome: the mint's direct definitive
  *   answer (`requested` → `compensated`, e.g. `rejected`), or a recovery that found the request had no
  *   effect (`Recovering{outcome: compensated}` → `compensating` → `compensated`). An ambiguous failure
- *   (`ambiguous`) can never be compensated directly (RELIABILITY §1.2).
+ *   (`ambiguous`) can never be compensated directly: the mint may have applied it.
  * - A replay (`Requested` attempt n+1, byte-identical) is legal only once attempt n left and its outcome is
  *   unknown; attempts are numbered 1, 2, 3… without gaps.
  * - `recovered` and `compensating` are what recovery found but has not yet recorded the effect of; a crash

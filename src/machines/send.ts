@@ -4,8 +4,7 @@
  * (`started → prepared → requested → signed → completed`, with the swap's recovery).
  *
  * Completion hands the token over; its proofs stay pending until a checkstate sees them spent, and a
- * reclaim is a separate swap (`purpose: reclaim`), so the send saga itself ends at `completed`
- * (RELIABILITY §1.3 "Send").
+ * reclaim is a separate swap (`purpose: reclaim`), so the send saga itself ends at `completed`.
  *
  * @module
  */
@@ -27,7 +26,7 @@ export const sendSpec: SagaSpec = {
     requested: ["rejected"],
     ambiguous: [],
     // Recovery found the inputs spent by someone else and none of our outputs signed (a reclaim that lost
-    // the race with the token's recipient, RELIABILITY T12): the inputs are recorded spent.
+    // the race with the token's recipient: `src/engine/ops/checkstate.ts`): the inputs are recorded spent.
     compensating: ["not-processed", "rejected", "token-spent"],
   },
 }

@@ -1,6 +1,6 @@
 /**
  * The swap saga (NUT-03): inputs reserved and outputs blinded in one durable intent, one request, the
- * signatures, then finalisation (RELIABILITY §1.3 "Swap", after CDK's swap saga).
+ * signatures, then finalisation (after CDK's swap saga; its recovery: `src/engine/ops/swap-recovery.ts`).
  *
  * `started → prepared → requested → signed → completed`. Before the request it compensates freely; after
  * it, only on the mint's definitive answer (`rejected`) or when recovery (local → replay → checkstate →
@@ -27,7 +27,7 @@ export const swapSpec: SagaSpec = {
     requested: ["rejected"],
     ambiguous: [],
     // Recovery found the inputs spent by someone else and none of our outputs signed (a reclaim that lost
-    // the race with the token's recipient, RELIABILITY T12): the inputs are recorded spent.
+    // the race with the token's recipient: `src/engine/ops/checkstate.ts`): the inputs are recorded spent.
     compensating: ["not-processed", "rejected", "token-spent"],
   },
 }

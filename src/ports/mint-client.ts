@@ -2,7 +2,8 @@
  * The `MintClient` service: one method per mint endpoint the engine uses, with typed failures. The engine
  * never sees HTTP; it sees decoded, schema-checked answers or one of the {@link MintCallError}s below, each
  * already classified as *definitive* (the mint refused, or the request never left: safe to release inputs)
- * or *ambiguous* (the mint may have processed it: recover, never release blindly). RELIABILITY §0.2.
+ * or *ambiguous* (the mint may have processed it: recover, never release blindly). The code
+ * table: `src/protocol/mint-errors.ts`.
  *
  * POSTs that move money (`swap`, `mint`, `melt`) take the request body as *text*: the engine stores the exact
  * bytes in `OperationPrepared` before the call, and a replay (NUT-19) must send those bytes verbatim.

@@ -1,9 +1,10 @@
 /**
  * NUT-13 counters per wallet and keyset: the next counter no derivation has used yet.
  *
- * Counters only move forward (RELIABILITY §0.5): a reservation `[start, start + count)` moves the mark to
- * `start + count` when that is further, and a restore's `OperationCompleted` moves it to what the restore
- * found. A reservation that would move it back (which the audit flags) leaves it where it is.
+ * Counters only move forward (a counter used twice derives the same secrets twice): a reservation
+ * `[start, start + count)` moves the mark to `start + count` when that is further, and a restore's
+ * `OperationCompleted` moves it to what the restore found. A reservation that would move it
+ * back (which the audit flags) leaves it where it is.
  *
  * @module
  */

@@ -148,7 +148,7 @@ export const deriveKeysetId = (keys: KeysetKeys, options: DeriveKeysetIdOptions)
 
 /**
  * Checks that a keyset's id is the one its keys (and, for v2, its unit, fee and expiry) derive to — so a mint
- * cannot serve keys under someone else's id (RELIABILITY.md T1/T2).
+ * cannot serve keys under someone else's id (and so share its NUT-13 counters).
  *
  * @throws {KeysetError} `id-mismatch`; `unsupported-version` for `02…` (BLS) and unknown versions; `malformed-id`;
  *   `malformed-key`.

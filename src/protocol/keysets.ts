@@ -7,8 +7,8 @@
  * accepted; `split.ts` handles them greedily.
  *
  * The registry enforces the NUT-02 "[CRITICAL]" rule — a new keyset whose id collides with a known one is
- * rejected — and binds every keyset id to exactly one mint URL, trust-on-first-use, for ever (RELIABILITY.md
- * T2: a malicious mint copying an honest mint's id would otherwise share its NUT-13 counters). It also resolves
+ * rejected — and binds every keyset id to exactly one mint URL, trust-on-first-use, for ever (a
+ * malicious mint copying an honest mint's id would otherwise share its NUT-13 counters). It also resolves
  * NUT-00 short ids (first 8 bytes of a v2 id in v4 tokens), failing on ambiguity.
  *
  * @module

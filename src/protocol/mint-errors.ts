@@ -1,6 +1,6 @@
 /**
  * The mint error-code table (nuts `error_codes.md`) and the definitive/ambiguous split every recovery decision
- * rests on (RELIABILITY.md §1.2).
+ * rests on.
  *
  * - **definitive**: the mint refused the request before applying it; the wallet may compensate (release the
  *   reserved inputs, drop the outputs).
@@ -49,11 +49,11 @@ export const MINT_ERROR_CODES: ReadonlyArray<MintErrorCodeInfo> = [
   row(11003, "OutputsAlreadySigned", "Outputs already signed", "ambiguous"),
   // AMBIGUOUS: outputs of an in-flight operation — possibly ours. (Nutshell reuses 11004 for "witness too long".)
   row(11004, "OutputsPending", "Outputs are pending", "ambiguous"),
-  // Balance check failed before anything was applied (RELIABILITY §1.2 lists it as definitive).
+  // Balance check failed before anything was applied: definitive.
   row(11005, "TransactionUnbalanced", "Transaction is not balanced (inputs != outputs)", "definitive"),
   // Amount outside the mint's limits: request validation.
   row(11006, "AmountOutOfLimitRange", "Amount outside of limit range", "definitive"),
-  // Duplicate inputs/outputs: request validation (RELIABILITY §1.2).
+  // Duplicate inputs/outputs: request validation.
   row(11007, "DuplicateInputs", "Duplicate inputs provided", "definitive"),
   row(11008, "DuplicateOutputs", "Duplicate outputs provided", "definitive"),
   // Unit checks: request validation.
@@ -63,17 +63,17 @@ export const MINT_ERROR_CODES: ReadonlyArray<MintErrorCodeInfo> = [
   row(11011, "AmountlessInvoiceNotSupported", "Amountless invoice is not supported", "definitive"),
   row(11012, "IncorrectQuoteAmount", "Amount in request does not equal invoice", "definitive"),
   row(11013, "UnitNotSupported", "Unit in request is not supported", "definitive"),
-  // Request-size limits (RELIABILITY §1.2; CDK decodes them to MaxInputs/OutputsExceeded → definitive).
+  // Request-size limits (CDK decodes them to MaxInputs/OutputsExceeded → definitive).
   row(11014, "MaxInputsExceeded", "Max inputs exceeded", "definitive"),
   row(11015, "MaxOutputsExceeded", "Max outputs exceeded", "definitive"),
   // NUT-29 batch validation happens before any quote is touched (all-or-nothing).
   row(11016, "DuplicateQuoteIds", "Duplicate quote IDs provided", "definitive"),
   row(11017, "MaxBatchSizeExceeded", "Max batch size exceeded", "definitive"),
-  // Keyset checks: request validation (RELIABILITY §1.2: unknown or inactive keyset).
+  // Keyset checks: request validation (unknown or inactive keyset).
   row(12001, "KeysetUnknown", "Keyset is not known", "definitive"),
   row(12002, "KeysetInactive", "Keyset is inactive, cannot sign messages", "definitive"),
   row(12003, "KeysetExpired", "Keyset has expired", "definitive"),
-  // Unpaid quote: nothing to issue (RELIABILITY §1.2).
+  // Unpaid quote: nothing to issue.
   row(20001, "QuoteNotPaid", "Quote request is not paid", "definitive"),
   // AMBIGUOUS (CDK says definitive): the retry of our own successful mint whose response was lost answers
   // exactly this, and the outputs can still be restored (NUT-09). A front-runner's mint ends in an empty restore.
@@ -81,13 +81,13 @@ export const MINT_ERROR_CODES: ReadonlyArray<MintErrorCodeInfo> = [
   // Minting disabled: refused up front.
   row(20003, "MintingDisabled", "Minting is disabled", "definitive"),
   // AMBIGUOUS (as in CDK, whose mapping falls to its ambiguous catch-all): the payment outcome must be confirmed
-  // from the melt quote state before the inputs are released (RELIABILITY §1.3, melt).
+  // from the melt quote state before the inputs are released (`src/engine/ops/melt-recovery.ts`).
   row(20004, "LightningPaymentFailed", "Lightning payment failed", "ambiguous"),
   // AMBIGUOUS: the quote is being processed — possibly by our own earlier request (CDK PendingQuote).
   row(20005, "QuotePending", "Quote is pending", "ambiguous"),
   // AMBIGUOUS: the echo of our own successful melt of the same invoice (CDK: RequestAlreadyPaid, ambiguous).
   row(20006, "InvoiceAlreadyPaid", "Invoice already paid", "ambiguous"),
-  // Expired quote: refused (RELIABILITY §1.2).
+  // Expired quote: refused.
   row(20007, "QuoteExpired", "Quote is expired", "definitive"),
   // NUT-20 checks: refused before minting.
   row(20008, "MintSignatureInvalid", "Signature for mint request invalid", "definitive"),

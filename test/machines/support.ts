@@ -246,8 +246,9 @@ export const refused = (
 
 /**
  * The laws every saga that moves money shares (swap, mint, melt, send, receive): the happy path, every
- * recovery path of RELIABILITY §1.2–1.3, and the illegal steps. `decides` is the recovery step that can
- * prove a request had no effect (a checkstate of the inputs; for a melt, the quote state).
+ * recovery path (replay, checkstate or quote state, restore), and the illegal steps. `decides` is the
+ * recovery step that can prove a request had no effect (a checkstate of the inputs; for a melt, the
+ * quote state).
  */
 export const moneySagaLaws = (kind: OperationKind, decides: OperationRecovering["step"]) =>
   describe(`${kind}: the shared saga laws`, () => {

@@ -17,7 +17,7 @@
  *
  * **reclaim** takes back what a send still holds pending: one swap (`purpose: reclaim`) whose intent first
  * releases the proofs from the send (`ProofsReleased` by the send) and then reserves them for the swap. It
- * races the recipient (RELIABILITY T12) and exactly one side wins: if the recipient claimed first, the mint
+ * races the recipient and exactly one side wins: if the recipient claimed first, the mint
  * refuses the swap with 11001 (ambiguous to the engine), recovery finds the inputs SPENT and none of our
  * outputs signed, and the swap is compensated `token-spent` with its inputs recorded spent.
  *

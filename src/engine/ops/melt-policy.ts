@@ -1,6 +1,6 @@
 /**
  * What a wallet accepts in a melt quote, before anything is reserved: the fee reserve under a cap
- * (RELIABILITY T5: a mint that inflates the reserve to keep it is refused) and, for `bolt11`, an invoice that
+ * (a mint that inflates the reserve to keep it is refused) and, for `bolt11`, an invoice that
  * decodes (checksum, signature, required fields: `src/protocol/bolt11.ts`), has not expired, and asks for the
  * quote's amount ({@link checkInvoice}).
  *
@@ -14,7 +14,7 @@ import { decodeBolt11Effect, isBolt11Expired } from "../../protocol/bolt11.js"
  * The default fee-reserve cap: 10 % of the amount plus a base of 100 in the unit (100 000 for `msat`, i.e.
  * 100 sat). Why these numbers: honest mints reserve about 1–2 % with a small floor (nutshell: 1 %, at least
  * 2 sat; CDK: 2 %, at least 1–2 sat) and return what the route did not use as NUT-08 change, so this cap
- * never refuses them — while a mint that inflates the reserve to keep it (RELIABILITY T5) is refused before
+ * never refuses them — while a mint that inflates the reserve to keep it is refused before
  * any proof is reserved. The base keeps small payments payable, where the mint's floor dominates the ratio.
  */
 export const DEFAULT_FEE_RESERVE_CAP: {

@@ -1,5 +1,5 @@
 /**
- * Recovery of a melt: only the quote's state decides a melt (RELIABILITY §1.3, after CDK).
+ * Recovery of a melt: only the quote's state decides a melt (after CDK's melt saga).
  *
  * - `PAID`, or any state with a payment preimage → finalise (change from the answer, or restored from the
  *   blank outputs, NUT-09);

@@ -1,8 +1,9 @@
 /**
  * Melt (NUT-05 + NUT-23 bolt11, NUT-08 change): pay a Lightning invoice with proofs.
  *
- * 1. `meltQuote`: ask the mint for a quote, check it (unit, invoice, amount, fee-reserve cap: RELIABILITY
- *    T5) and record it (`OperationStarted`, quote id encrypted at rest, never in errors or logs).
+ * 1. `meltQuote`: ask the mint for a quote, check it (unit, invoice, amount, fee-reserve cap
+ *    in `./melt-policy.ts`) and record it (`OperationStarted`, quote id encrypted at rest, never in errors
+ *    or logs).
  * 2. `melt`: the intent in one append (`CountersReserved` for the NUT-08 blank outputs, `ProofsReserved`,
  *    `OperationPrepared` with the exact `POST /v1/melt/{method}` body, `OperationRequested` #1), then the
  *    request — with **no timeout** (NUT-05: a synchronous melt lasts as long as the payment). The answer:

@@ -6,10 +6,11 @@
  * 2. Per keyset, scan counters from `fromCounter` (default 0) in batches of `batchSize`: derive secret and
  *    blinding factor per counter, blind, `POST /v1/restore` (amount 1 placeholders: a mint looks outputs up
  *    by `B_` and answers the amount it signed). Answers are matched by `B_`; signatures for outputs we did not
- *    ask for, or asked twice, are ignored (RELIABILITY T3/T11). The scan stops after `emptyBatches`
- *    consecutive batches without a signature. A gap of `g` unused counters (counters burned by failed
- *    operations) is therefore always crossed when `g < emptyBatches × batchSize`, and never crossed when
- *    `g ≥ (emptyBatches + 1) × batchSize − 1`; in between it depends on the gap's alignment with the batches.
+ *    ask for, or asked twice, are ignored (a mint must not make us count proofs we never blinded). The scan
+ *    stops after `emptyBatches` consecutive batches without a signature. A gap of `g` unused counters
+ *    (counters burned by failed operations) is therefore always crossed when `g < emptyBatches × batchSize`,
+ *    and never crossed when `g ≥ (emptyBatches + 1) × batchSize − 1`; in between it depends on the gap's
+ *    alignment with the batches.
  * 3. Each batch's signatures are checked (keyset, amount key, DLEQ when the mint advertises NUT-12) and
  *    unblinded, and their Ys checked (NUT-07, ≤ 100 per request, mapped by Y: a lying answer fails the
  *    restore). Only **UNSPENT** proofs the wallet does not hold (live or known spent) are kept. PENDING ones
@@ -23,7 +24,7 @@
  *    all, so there is nothing to compensate. The restore saga lets a restore complete from `requested`
  *    without `OperationSigned`: the proofs themselves are in `ProofsIssued`.
  *
- * `recoverSwapAdvancing` (`./swap-recovery.ts`) applies restore to the 11003 case (RELIABILITY T9): outputs the mint had
+ * `recoverSwapAdvancing` (`./swap-recovery.ts`) applies restore to the 11003 case: outputs the mint had
  * already signed mean our counters were used before (a wallet restored from its mnemonic without a scan),
  * so the keyset is scanned from the operation's first counter and the counter moves past the used range.
  *

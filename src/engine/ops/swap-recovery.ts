@@ -1,6 +1,6 @@
 /**
  * Recovery of a swap-like operation (swap, send with change, receive) whose outcome is not known
- * (RELIABILITY §0.3, §1.2), in this order:
+ * (a lost answer, a timeout, an ambiguous error code), in this order:
  *
  * 1. **Replay** the byte-identical request when the mint lists `POST /v1/swap` in NUT-19 and the ttl since
  *    the first attempt holds (the mint answers from its cache if it had processed it).
@@ -93,7 +93,7 @@ export const recoverSwapLike = (rt: WalletRuntime, s: OperationState): Effect.Ef
 
 /**
  * {@link recoverSwapLike}, then, when the operation was compensated after the mint answered 11003, the
- * counter-advancing restore (RELIABILITY T9), so that retrying the operation does not hit 11003 again.
+ * counter-advancing restore (`./restore.ts`), so that retrying the operation does not hit 11003 again.
  * Pass it to `requestSwap` in place of `recoverSwapLike`.
  */
 export const recoverSwapAdvancing = (

@@ -3,7 +3,7 @@
  *
  * Why: opening a LevelDB database writes — it replays the write-ahead log into a new table, writes a new
  * manifest and deletes the files it replaced. An audit is evidence-handling: it must leave the directory
- * exactly as it found it (RELIABILITY: "an audit never writes"). So it opens a snapshot instead.
+ * exactly as it found it ("the audit never writes": README, Design). So it opens a snapshot instead.
  *
  * Table files (`*.ldb`, `*.sst`) are immutable once written, so they are hard-linked when the snapshot lives
  * on the same file system (copied otherwise); the manifest, `CURRENT` and the logs are copied. `LOCK`, LevelDB's

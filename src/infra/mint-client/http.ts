@@ -12,7 +12,8 @@
  * that cannot apply anything twice: always when the connection was refused (nothing left this process), and
  * for every endpoint but swap/mint/melt when it was reset or closed (a mint such as nutshell closes idle
  * keep-alive connections after 5 s, and Node may reuse one just then). Quote creation is also retried once
- * after any no-answer failure: no money moves, an extra quote costs nothing. Failures are classified per RELIABILITY §0.2: a refusal is `MintRejected`, an
+ * after any no-answer failure: no money moves, an extra quote costs nothing. Failures are classified as
+ * `src/protocol/mint-errors.ts` splits them: a refusal is `MintRejected`, an
  * answer that does not settle the outcome is `MintAmbiguous`, no answer is `MintUnreachable`/`MintTimeout`, and
  * a request that never left is `MintNotSent`. Paths may carry quote ids, so no path, URL, body or response
  * text ever reaches an error, a span or a metric — only the mint's origin, the endpoint name and the mint's

@@ -1,7 +1,8 @@
 /**
  * Tagged errors of mint I/O: what the mint said (a Cashu error body), and every way a call to it can fail,
  * each classified as *definitive* (the mint refused, or the request never left: safe to release inputs) or
- * *ambiguous* (the mint may have processed it: recover, never release blindly). RELIABILITY §0.2.
+ * *ambiguous* (the mint may have processed it: recover, never release blindly). The table of
+ * codes: `src/protocol/mint-errors.ts`.
  *
  * @module
  */

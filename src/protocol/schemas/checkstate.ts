@@ -3,7 +3,7 @@
  *
  * A mint's answer is untrusted: {@link matchProofStates} maps the returned states onto the `Y`s that were asked
  * for and fails on a missing, extra or repeated `Y` — an empty or partial answer must never read as "all spent"
- * (RELIABILITY.md §1.4).
+ * (that would write off proofs the mint still holds unspent).
  *
  * @module
  */
