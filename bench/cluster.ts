@@ -11,10 +11,12 @@
  * kind (`Nats-Msg-Id` and the subject's expected last sequence), `WALLETS` publishers at a time, one per
  * subject, in order — what a store without the global compare-and-set could reach.
  *
- * Both sides first run `BENCH_WARMUP_APPENDS` (20) appends per wallet untimed (the same bodies, for raw).
- * Reported: `appendPerSec` (events/s), `appendsPerSec`, `rawAppendPerSec`, `appendVsRaw` (target ≥ 0.8),
- * `clusterShape`, and how the store's appends left: `batches` (atomic batches committed, several appends
- * each), `tailRefusals`.
+ * The two sides run in interleaved rounds (`BENCH_APPENDS_PER_ROUND`, 10 appends per wallet each; 8 rounds
+ * quick, 25 full, after one untimed warm-up round of both), so both see the same disk and CPU weather.
+ * Reported: `appendPerSec` (events/s), `appendsPerSec`, `rawAppendPerSec`, `appendVsRaw` (target ≥ 0.8;
+ * total events over total time of each side), `appendVsRawRoundMedian` (the median of the rounds' ratios),
+ * `wallets`, `clusterShape`, and how the store's appends left: `batches` (atomic batches committed, several
+ * appends each), `tailRefusals`.
  *
  * Failover (`failoverSeconds`, `leaseTtlSeconds`): engine node A, a process of its own
  * (`test/support/node-child.ts`, `LEASE_TTL_MS` lease), owns `FAILOVER_WALLETS` wallets and keeps each sending
@@ -56,8 +58,8 @@ const LEASE_TTL_MS = Number(process.env.BENCH_LEASE_TTL_MS ?? 2000)
 const FAILOVER_WALLETS = Number(process.env.BENCH_FAILOVER_WALLETS ?? 8)
 const WALLETS = Number(process.env.BENCH_WALLETS ?? 16)
 const PER_APPEND = Number(process.env.BENCH_PER_APPEND ?? 2)
-/** Appends per wallet before the timed ones, on both sides (untimed). */
-const WARMUP_APPENDS = Number(process.env.BENCH_WARMUP_APPENDS ?? 20)
+/** Appends per wallet per round (the warm-up round and each timed one), on both sides. */
+const APPENDS_PER_ROUND = Number(process.env.BENCH_APPENDS_PER_ROUND ?? 10)
 /** Nodes: 1 (one server, R1) or 3 (a routed cluster, R3 streams). */
 const NODES = Number(
   /^--cluster=(\d+)$/.exec(process.argv.find((a) => a.startsWith("--cluster=")) ?? "")?.[1] ??
@@ -90,8 +92,21 @@ const sampleEvent = (i: number): WalletEvent =>
     ],
   }) as WalletEvent
 
-/** Appends `appends` batches per wallet through the store; returns events/s and the elapsed ms. */
-const runOurs = async (servers: string[], appendsPerWallet: number) => {
+/** One timed round of each side: ms taken and events written. */
+interface RoundTimes {
+  readonly oursMs: number
+  readonly rawMs: number
+  readonly events: number
+}
+
+/**
+ * The append comparison, in interleaved rounds: each round, every wallet appends `perRound` times through
+ * the store (timed), then the bodies the store wrote in that round are republished raw (timed). Interleaving
+ * puts both sides under the same disk and CPU weather (a shared machine's fsync latency drifts by 2× or more
+ * within a minute; measured one after the other, the ratio of two quick runs on one commit spread from 0.5 to
+ * 1.8). The first round is the warm-up of both sides (the JIT, the connection, the server's first blocks).
+ */
+const runAppends = async (servers: string[], rounds: number, perRound: number) => {
   if (NODES !== 1 && NODES !== 3) throw new Error(`--cluster must be 1 or 3, not ${NODES}`)
   const scope = Effect.runSync(Scope.make())
   const { vault } = createVault({ key: new Uint8Array(32).fill(7) })
@@ -106,6 +121,11 @@ const runOurs = async (servers: string[], appendsPerWallet: number) => {
       }),
     ),
   )
+  const nc = await connect({ servers })
+  const jsm = await jetstreamManager(nc)
+  const js = jetstream(nc)
+  const info = await jsm.streams.info("OURS")
+  await jsm.streams.add({ ...info.config, name: "RAW", subjects: ["raw.>"] })
   let n = 0
   const batch = (): NewEvent[] =>
     Array.from({ length: PER_APPEND }, () => {
@@ -113,80 +133,77 @@ const runOurs = async (servers: string[], appendsPerWallet: number) => {
       return { eventId: `e-${i}`, event: sampleEvent(i) }
     })
   const versions = new Array<number>(WALLETS).fill(0)
-  const round = (appends: number) =>
+  // The round's events, built before the clock starts: the bench times the store, not the fixtures.
+  const prepare = (appends: number): NewEvent[][][] =>
+    Array.from({ length: WALLETS }, () => Array.from({ length: appends }, batch))
+  const oursRound = (prepared: NewEvent[][][]) =>
     Effect.runPromise(
       Effect.forEach(
-        Array.from({ length: WALLETS }, (_, w) => w),
-        (w) =>
+        prepared.map((appends, w) => [w, appends] as const),
+        ([w, appends]) =>
           Effect.gen(function* () {
-            for (let a = 0; a < appends; a++)
-              versions[w] = (yield* store.append(`wallet/w${w}`, versions[w]!, batch())).streamVersion
+            for (const events of appends)
+              versions[w] = (yield* store.append(`wallet/w${w}`, versions[w]!, events)).streamVersion
           }),
         { concurrency: "unbounded", discard: true },
       ),
     )
-  // Warm-up, untimed (the JIT, the connection, the server's first file blocks); the raw peer gets the same.
-  await round(WARMUP_APPENDS)
-  const warmMessages = store.stats().messages
-  const warmBatches = store.stats().batches
-  const warmEvents = n
-  const t0 = performance.now()
-  await round(appendsPerWallet)
-  const ms = performance.now() - t0
-  const stats = store.stats()
-  await Effect.runPromise(Scope.close(scope, Exit.void))
-  vault.destroy()
-  const timed = n - warmEvents
-  return {
-    eventsPerSec: (timed * 1000) / ms,
-    appendsPerSec: ((timed / PER_APPEND) * 1000) / ms,
-    ms,
-    stats: { ...stats, batches: stats.batches - warmBatches, messages: stats.messages - warmMessages },
-    warmMessages,
-  }
-}
-
-/**
- * Republishes the bodies our store wrote to another stream, one publisher per subject: the first
- * `warmMessages` (our warm-up) untimed, then the rest timed; returns events/s of the timed part.
- */
-const runRaw = async (servers: string[], warmMessages: number) => {
-  const nc = await connect({ servers })
-  const jsm = await jetstreamManager(nc)
-  const js = jetstream(nc)
-  const info = await jsm.streams.info("OURS")
-  await jsm.streams.add({ ...info.config, name: "RAW", subjects: ["raw.>"] })
-  // The bodies, in order, grouped by subject (the same bytes our store published), warm-up and timed apart.
-  const warm = new Map<string, Uint8Array[]>()
-  const timed = new Map<string, Uint8Array[]>()
-  for (let seq = 1; seq <= info.state.last_seq; seq++) {
-    const m = await jsm.streams.getMessage("OURS", { seq })
-    if (m === null) throw new Error(`message ${seq} missing`)
-    const subject = `raw.${m.subject.slice("ours.".length)}`
-    const into = seq <= warmMessages ? warm : timed
-    into.set(subject, [...(into.get(subject) ?? []), m.data])
-  }
-  const events = (info.state.last_seq - warmMessages) * PER_APPEND
-  const last = new Map<string, number>()
-  const publishAll = (bySubject: Map<string, Uint8Array[]>) =>
-    Promise.all(
+  // The raw peer: one publisher per subject, in order, each awaiting its acknowledgement.
+  const lastRaw = new Map<string, number>()
+  const rawRound = async (fromSeq: number, toSeq: number): Promise<number> => {
+    const bySubject = new Map<string, Uint8Array[]>()
+    for (let seq = fromSeq; seq <= toSeq; seq++) {
+      const m = await jsm.streams.getMessage("OURS", { seq })
+      if (m === null) throw new Error(`message ${seq} missing`)
+      const subject = `raw.${m.subject.slice("ours.".length)}`
+      bySubject.set(subject, [...(bySubject.get(subject) ?? []), m.data])
+    }
+    const t0 = performance.now()
+    await Promise.all(
       [...bySubject].map(async ([subject, bodies]) => {
         for (const body of bodies) {
-          const n = last.get(subject) ?? 0
+          const last = lastRaw.get(subject) ?? 0
           const ack = await js.publish(subject, body, {
-            msgID: `${subject}-${n}`,
-            expect: { lastSubjectSequence: n },
+            msgID: `${subject}-${last}`,
+            expect: { lastSubjectSequence: last },
           })
-          last.set(subject, ack.seq)
+          lastRaw.set(subject, ack.seq)
         }
       }),
     )
-  await publishAll(warm)
-  const t0 = performance.now()
-  await publishAll(timed)
-  const ms = performance.now() - t0
+    return performance.now() - t0
+  }
+  const times: RoundTimes[] = []
+  let seq = 0
+  const batchesAtStart: number[] = []
+  for (let r = 0; r <= rounds; r++) {
+    batchesAtStart.push(store.stats().batches)
+    const events0 = n
+    const prepared = prepare(perRound)
+    const t0 = performance.now()
+    await oursRound(prepared)
+    const oursMs = performance.now() - t0
+    const last = (await jsm.streams.info("OURS")).state.last_seq
+    const rawMs = await rawRound(seq + 1, last)
+    seq = last
+    if (r > 0) times.push({ oursMs, rawMs, events: n - events0 })
+  }
+  const stats = store.stats()
   await nc.close()
-  return { eventsPerSec: (events * 1000) / ms, ms }
+  await Effect.runPromise(Scope.close(scope, Exit.void))
+  vault.destroy()
+  const sum = (f: (t: RoundTimes) => number) => times.reduce((a, t) => a + f(t), 0)
+  const events = sum((t) => t.events)
+  const ratios = times.map((t) => t.rawMs / t.oursMs).sort((a, b) => a - b)
+  return {
+    eventsPerSec: (events * 1000) / sum((t) => t.oursMs),
+    appendsPerSec: ((events / PER_APPEND) * 1000) / sum((t) => t.oursMs),
+    rawEventsPerSec: (events * 1000) / sum((t) => t.rawMs),
+    roundRatios: { min: ratios[0]!, median: ratios[Math.floor(ratios.length / 2)]!, max: ratios.at(-1)! },
+    batches: stats.batches - batchesAtStart[1]!,
+    messages: (events / PER_APPEND) | 0,
+    refused: stats.refused,
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -331,17 +348,17 @@ export const runClusterBench = async (opts: { quick: boolean }): Promise<Record<
   if (url === undefined) throw new Error("scripts/nats.sh start printed no NATS_URL")
   const servers = url.split(",")
   try {
-    const appendsPerWallet = opts.quick ? 40 : 250
-    const ours = await runOurs(servers, appendsPerWallet)
-    const raw = await runRaw(servers, ours.warmMessages)
-    const ratio = ours.eventsPerSec / raw.eventsPerSec
+    const rounds = opts.quick ? 8 : 25
+    const appendsPerWallet = rounds * APPENDS_PER_ROUND
+    const ours = await runAppends(servers, rounds, APPENDS_PER_ROUND)
+    const ratio = ours.eventsPerSec / ours.rawEventsPerSec
     const failover = await runFailover(servers)
     const shape = NODES === 1 ? "1 node, R1" : `${NODES} nodes, R${NODES}`
     console.log(
-      `cluster bench (${opts.quick ? "quick" : "full"}): nats-server 2.15.3, ${shape}, sync always; ${WALLETS} wallets × ${appendsPerWallet} appends × ${PER_APPEND} events`,
+      `cluster bench (${opts.quick ? "quick" : "full"}): nats-server 2.15.3, ${shape}, sync always; ${WALLETS} wallets × ${appendsPerWallet} appends × ${PER_APPEND} events, in ${rounds} interleaved rounds after a warm-up round`,
     )
     console.log(
-      `ours ${ours.eventsPerSec.toFixed(0)} ev/s (${ours.appendsPerSec.toFixed(0)} appends/s; ${ours.stats.messages} messages, ${ours.stats.batches} atomic batches; ${ours.stats.refused} refused by the tail check and retried); raw ${raw.eventsPerSec.toFixed(0)} ev/s → ${ratio.toFixed(3)}×`,
+      `ours ${ours.eventsPerSec.toFixed(0)} ev/s (${ours.appendsPerSec.toFixed(0)} appends/s; ${ours.messages} messages, ${ours.batches} atomic batches; ${ours.refused} refused by the tail check and retried); raw ${ours.rawEventsPerSec.toFixed(0)} ev/s → ${ratio.toFixed(3)}× (rounds: min ${ours.roundRatios.min.toFixed(3)}, median ${ours.roundRatios.median.toFixed(3)}, max ${ours.roundRatios.max.toFixed(3)})`,
     )
     console.log(
       `failover: node A (${FAILOVER_WALLETS} wallets sending, ${failover.sentBeforeKill} sends done) SIGKILLed; node B acquired one of its wallets after ${failover.failoverAcquireSeconds.toFixed(3)} s (${failover.acquireRefusals} refusals while the lease lived) and completed a send from it ${failover.failoverSeconds.toFixed(3)} s after the kill (lease TTL ${LEASE_TTL_MS / 1000} s, target ≤ ${(2 * LEASE_TTL_MS) / 1000} s); books: ${failover.conserved}`,
@@ -350,10 +367,12 @@ export const runClusterBench = async (opts: { quick: boolean }): Promise<Record<
       clusterShape: shape,
       appendPerSec: Math.round(ours.eventsPerSec),
       appendsPerSec: Math.round(ours.appendsPerSec),
-      rawAppendPerSec: Math.round(raw.eventsPerSec),
+      rawAppendPerSec: Math.round(ours.rawEventsPerSec),
       appendVsRaw: Number(ratio.toFixed(3)),
-      batches: ours.stats.batches,
-      tailRefusals: ours.stats.refused,
+      appendVsRawRoundMedian: Number(ours.roundRatios.median.toFixed(3)),
+      wallets: WALLETS,
+      batches: ours.batches,
+      tailRefusals: ours.refused,
       failoverSeconds: Number(failover.failoverSeconds.toFixed(3)),
       failoverAcquireSeconds: Number(failover.failoverAcquireSeconds.toFixed(3)),
       leaseTtlSeconds: LEASE_TTL_MS / 1000,
