@@ -65,6 +65,7 @@ import {
 } from "./health.js"
 import { hooksOf, newWallet, registerEngine, walletRuntime } from "./internal.js"
 import { walletPrivateKey } from "./keys.js"
+import { makeMintCache, mintCachesEnabled } from "./mint-cache.js"
 import { placementOf } from "./placement.js"
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions, type EngineServices, WalletRuntime } from "./runtime.js"
 import { deferRecovery, seedFromBackup } from "./startup.js"
@@ -489,6 +490,14 @@ export class Engine {
           options: { ...DEFAULT_ENGINE_OPTIONS, ...options },
           ...(hooks !== undefined ? { hooks } : {}),
           ...(leases !== undefined ? { leases } : {}),
+          ...(mintCachesEnabled()
+            ? {
+                mintCache: makeMintCache({
+                  now: now ?? Date.now,
+                  infoTtlMs: options?.infoTtlMs ?? DEFAULT_ENGINE_OPTIONS.infoTtlMs,
+                }),
+              }
+            : {}),
           observe:
             tracer === undefined
               ? observe
@@ -703,7 +712,8 @@ export class Engine {
       yield* self.#check()
       const { store, runner, leases } = self.#services
       const walletId =
-        opts.walletId ?? `w${Date.now().toString(36)}${Math.floor(Math.random() * 1e9).toString(36)}`
+        opts.walletId ??
+        `w${Date.now().toString(36)}${globalThis.crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`
       const exists = () => new WalletExists({ walletId, message: "a wallet with this id exists" })
       if (self.#wallets.has(walletId) || (leases !== undefined && self.#knows(walletId)))
         return yield* exists()

@@ -40,7 +40,14 @@ export const syncMint = (
     // Keys for the keysets we do not know yet, fetched before taking the writer (network outside the lock).
     const view0 = rt.view()
     const fresh = relevant.filter((k) => view0.keyset(k.id.toLowerCase()) === undefined)
-    const fetched = yield* Effect.forEach(fresh, (k) => mint.keys(mintUrl, k.id), { concurrency: 4 })
+    // Keys are immutable per id: another wallet of the engine may have fetched (and verified) them already.
+    const cache = rt.services.mintCache
+    const fetched = yield* Effect.forEach(
+      fresh,
+      (k) =>
+        cache === undefined ? mint.keys(mintUrl, k.id) : cache.keys(mintUrl, k, mint.keys(mintUrl, k.id)),
+      { concurrency: 4 },
+    )
     return yield* rt.write((append) =>
       Effect.gen(function* () {
         const view = rt.view()

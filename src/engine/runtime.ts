@@ -36,6 +36,7 @@ import { type LiveProof, type LiveState, liveProofs, proofsProjection } from "..
 import type { ProjectionRunner } from "../projections/runner.js"
 import type { InfoResponse } from "../protocol/schemas/index.js"
 import { logAppended, logAppendInDoubt, logWalletLost } from "./log-events.js"
+import type { MintCache } from "./mint-cache.js"
 
 /**
  * Checks a batch's proof events against the proof machine, in order, starting from the projection's view.
@@ -82,6 +83,8 @@ export interface EngineServices {
    * level. Every public call goes through it.
    */
   readonly observe: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Mint info and keys shared by the engine's wallets (`mint-cache.ts`); absent: each wallet its own. */
+  readonly mintCache?: MintCache
 }
 
 /**
@@ -703,8 +706,10 @@ export class WalletRuntime {
     )
   }
 
-  /** The mint's `/v1/info`, cached for `infoTtlMs`. */
+  /** The mint's `/v1/info`, cached for `infoTtlMs` (engine-wide when the engine shares a `mintCache`). */
   info(mintUrl: string) {
+    const shared = this.services.mintCache
+    if (shared !== undefined) return shared.info(mintUrl, this.services.mint.info(mintUrl))
     const cached = this.infos.get(mintUrl)
     const now = this.services.now()
     if (cached !== undefined && now - cached.at < this.services.options.infoTtlMs)
