@@ -19,6 +19,7 @@ echo "== typecheck"
 npx --no-install tsc -p tsconfig.json --noEmit
 echo "== build"
 npx --no-install tsc -p tsconfig.build.json
+echo "== API reference (TypeDoc on its own TypeScript 6: tools/typedoc; any warning fails)" && npm run --silent docs:api
 echo "== tests"
 # Every engine of the suite logs at trace into one file; the scan below holds every line to be secret-free.
 mkdir -p .cache/test-logs

@@ -8,16 +8,21 @@
  */
 
 export type { HeadAttestation } from "../events/attestation.js"
-export type { PayloadSealer } from "../events/sealer.js"
+export type { GroupPosition, GroupSealing, PayloadSealer } from "../events/sealer.js"
 export type { LevelDbAccess } from "../infra/leveldb-store.js"
+export type { LoggingOptions } from "../infra/logging/logger.js"
+export { LOG_FIELDS, type LogFieldName, type LogFieldValue, type LogRecord } from "../infra/logging/record.js"
 export type { CircuitBreakerOptions } from "../infra/mint-client/circuit-breaker.js"
 export type { MintClientHttpOptions, MintClientOptions } from "../infra/mint-client/http.js"
 export type { RateLimitOptions } from "../infra/mint-client/rate-limit.js"
 export type { RetryOptions } from "../infra/mint-client/retry.js"
-export type { IdleTimeoutOverrides, TimeoutOverrides } from "../infra/mint-client/timeouts.js"
+export type { IdleTimeoutOverrides, TimedEndpoint, TimeoutOverrides } from "../infra/mint-client/timeouts.js"
 /** Where `Engine.open({ telemetry: { http } })` listens, and where `engine.telemetryAddress` says it does. */
 export type { TelemetryAddress, TelemetryHttpOptions } from "../infra/telemetry/http.js"
+export type { OtlpOptions } from "../infra/tracing.js"
 export type { ScryptParams, VaultOptions } from "../infra/vault.js"
+export type { RefusalKind } from "../machines/lifecycle.js"
+export type { SagaState } from "../machines/saga.js"
 export * from "../model/index.js"
 export type { MintClientShape } from "../ports/mint-client.js"
 export {

@@ -79,22 +79,39 @@ type Fx<A> = Effect.Effect<A, RemoteWalletError>
 
 /** A routed wallet's calls as Effects. */
 export interface RemoteWalletEffects {
+  /** {@link RemoteWallet.balance} as an Effect. */
   readonly balance: (mintUrl?: string, unit?: string) => Fx<bigint>
+  /** {@link RemoteWallet.balances} as an Effect. */
   readonly balances: () => Fx<Balance[]>
+  /** {@link RemoteWallet.history} as an Effect. */
   readonly history: () => Fx<OperationView[]>
+  /** {@link RemoteWallet.pending} as an Effect. */
   readonly pending: () => Fx<PendingEntry[]>
+  /** {@link RemoteWallet.publicKey} as an Effect. */
   readonly publicKey: () => Fx<string>
+  /** {@link RemoteWallet.addMint} as an Effect. */
   readonly addMint: (mintUrl: string, units?: ReadonlyArray<string>) => Fx<MintSync>
+  /** {@link RemoteWallet.mintQuote} as an Effect. */
   readonly mintQuote: (req: MintQuoteRequest) => Fx<MintQuoteResult>
+  /** {@link RemoteWallet.mint} as an Effect. */
   readonly mint: (operationId: string, options?: MintOptions) => Fx<MintResult>
+  /** {@link RemoteWallet.swap} as an Effect. */
   readonly swap: (req: SwapArgs) => Fx<SplitResult>
+  /** {@link RemoteWallet.send} as an Effect. */
   readonly send: (req: SendArgs) => Fx<SendResult>
+  /** {@link RemoteWallet.receive} as an Effect. */
   readonly receive: (token: string, options?: ReceiveOptions) => Fx<ReceiveResult>
+  /** {@link RemoteWallet.meltQuote} as an Effect. */
   readonly meltQuote: (req: MeltQuoteRequest) => Fx<MeltQuoteResult>
+  /** {@link RemoteWallet.melt} as an Effect. */
   readonly melt: (operationId: string) => Fx<MeltResult>
+  /** {@link RemoteWallet.checkPending} as an Effect. */
   readonly checkPending: (mintUrl?: string) => Fx<CheckPendingResult>
+  /** {@link RemoteWallet.reclaim} as an Effect. */
   readonly reclaim: (sendOperationId: string) => Fx<ReclaimResult>
+  /** {@link RemoteWallet.restore} as an Effect. */
   readonly restore: (req: RestoreRequest) => Fx<RestoreResult>
+  /** {@link RemoteWallet.recover} as an Effect. */
   readonly recover: () => Fx<RecoveryReport>
 }
 

@@ -207,17 +207,29 @@ export class Wallet {
 
 /** The wallet API as Effects. */
 export interface WalletEffects {
+  /** {@link Wallet.addMint} as an Effect. */
   readonly addMint: (mintUrl: string, units?: ReadonlyArray<string>) => Effect.Effect<MintSync, WalletError>
+  /** {@link Wallet.mintQuote} as an Effect. */
   readonly mintQuote: (req: MintQuoteRequest) => Effect.Effect<MintQuoteResult, WalletError>
+  /** {@link Wallet.mint} as an Effect. */
   readonly mint: (operationId: string, options?: MintOptions) => Effect.Effect<MintResult, WalletError>
+  /** {@link Wallet.swap} as an Effect. */
   readonly swap: (req: SwapArgs) => Effect.Effect<SplitResult, WalletError>
+  /** {@link Wallet.send} as an Effect. */
   readonly send: (req: SendArgs) => Effect.Effect<SendResult, WalletError>
+  /** {@link Wallet.receive} as an Effect. */
   readonly receive: (token: string, options?: ReceiveOptions) => Effect.Effect<ReceiveResult, WalletError>
+  /** {@link Wallet.meltQuote} as an Effect. */
   readonly meltQuote: (req: MeltQuoteRequest) => Effect.Effect<MeltQuoteResult, WalletError>
+  /** {@link Wallet.melt} as an Effect. */
   readonly melt: (operationId: string) => Effect.Effect<MeltResult, WalletError>
+  /** {@link Wallet.checkPending} as an Effect. */
   readonly checkPending: (mintUrl?: string) => Effect.Effect<CheckPendingResult, WalletError>
+  /** {@link Wallet.reclaim} as an Effect. */
   readonly reclaim: (sendOperationId: string) => Effect.Effect<ReclaimResult, WalletError>
+  /** {@link Wallet.restore} as an Effect. */
   readonly restore: (req: RestoreRequest) => Effect.Effect<RestoreResult, WalletError>
+  /** {@link Wallet.recover} as an Effect. */
   readonly recover: () => Effect.Effect<RecoveryReport, WalletError>
   /** {@link Wallet.events} as a `Stream` (options checked, default start read, when it runs). */
   readonly events: (options?: AppEventsOptions) => Stream.Stream<AppEvent, AppEventsError>

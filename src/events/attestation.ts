@@ -25,7 +25,7 @@ export interface HeadAttestation {
   readonly time: number
   /** The vault's public key id. */
   readonly keyId?: string
-  /** HMAC-SHA256 of {@link attestationText}, hex. */
+  /** HMAC-SHA256 of the attestation's canonical text (`attestationText`), hex. */
   readonly tag?: string
 }
 

@@ -17,6 +17,7 @@ import { quote } from "./schema-json.js"
 
 /** Seals and opens payloads. Both are synchronous; `open` throws {@link VaultError} on a wrong key or tampering. */
 export interface PayloadSealer {
+  /** Encrypts `plaintext`, authenticating `aad` (associated data) with it. */
   readonly seal: (plaintext: Uint8Array, aad: Uint8Array) => Uint8Array
   /** @throws {VaultError} */
   readonly open: (sealed: Uint8Array, aad: Uint8Array) => Uint8Array
@@ -35,14 +36,16 @@ export interface GroupPosition {
 
 /**
  * Group sealing: `seal` turns n ≥ 2 plaintexts into n stored payloads authenticated together, bound to one
- * aad for the whole group ({@link groupAad} of the members' envelopes); `open` takes all n back (in order)
+ * aad for the whole group (`groupAad` of the members' envelopes); `open` takes all n back (in order)
  * or throws {@link VaultError} `tampered`; `positionOf` tells, without the key, whether a stored payload is
  * a group member and where.
  */
 export interface GroupSealing {
+  /** Seals n ≥ 2 plaintexts together under one `aad`; returns the n stored payloads. */
   readonly seal: (plaintexts: ReadonlyArray<Uint8Array>, aad: Uint8Array) => Uint8Array[]
   /** @throws {VaultError} */
   readonly open: (sealed: ReadonlyArray<Uint8Array>, aad: Uint8Array) => Uint8Array[]
+  /** Where a stored payload sits in its group, read without the key; `undefined` when it is not a member. */
   readonly positionOf: (sealed: Uint8Array) => GroupPosition | undefined
 }
 

@@ -118,10 +118,10 @@ export type VaultSecret = { readonly passphrase: string | Uint8Array } | { reado
 
 /** Options for creating and unlocking a vault. */
 export interface VaultOptions {
-  /** scrypt cost for a new passphrase vault; default {@link DEFAULT_SCRYPT}. Ignored when unlocking. */
+  /** scrypt cost for a new passphrase vault; default N = 2^16, r = 8, p = 1. Ignored when unlocking. */
   readonly scrypt?: ScryptParams
   /**
-   * TESTS ONLY. Accept scrypt parameters below {@link MIN_SCRYPT} (down to N = 2, r = 1) when creating and
+   * TESTS ONLY. Accept scrypt parameters below the floor (N = 2^14, r = 8; down to N = 2, r = 1) when creating and
    * when unlocking, so test suites do not spend a second per vault. Never set this in production code. (The
    * tests' options live in `test/support/vault.ts`, outside the package.)
    */

@@ -42,15 +42,19 @@ export type SignaturesResponse = typeof SignaturesResponseSchema.Type
 
 /** The mint client contract. `mintUrl` is normalised (no trailing slash). */
 export interface MintClientShape {
+  /** `GET /v1/info`. */
   readonly info: (mintUrl: string) => Effect.Effect<InfoResponse, MintCallError>
+  /** `GET /v1/keysets`. */
   readonly keysets: (mintUrl: string) => Effect.Effect<KeysetsResponse, MintCallError>
   /** `GET /v1/keys` (active keysets) or `GET /v1/keys/{keysetId}`. */
   readonly keys: (mintUrl: string, keysetId?: string) => Effect.Effect<KeysResponse, MintCallError>
+  /** `POST /v1/mint/quote/{method}`. */
   readonly mintQuote: (
     mintUrl: string,
     method: string,
     request: MintQuoteBolt11Request,
   ) => Effect.Effect<MintQuoteBolt11Response, MintCallError>
+  /** `GET /v1/mint/quote/{method}/{quoteId}`. */
   readonly mintQuoteState: (
     mintUrl: string,
     method: string,
@@ -62,11 +66,13 @@ export interface MintClientShape {
     method: string,
     body: string,
   ) => Effect.Effect<SignaturesResponse, MintCallError>
+  /** `POST /v1/melt/quote/{method}`. */
   readonly meltQuote: (
     mintUrl: string,
     method: string,
     request: MeltQuoteBolt11Request,
   ) => Effect.Effect<MeltQuoteBolt11Response, MintCallError>
+  /** `GET /v1/melt/quote/{method}/{quoteId}`. */
   readonly meltQuoteState: (
     mintUrl: string,
     method: string,

@@ -82,7 +82,7 @@ export interface BalanceAmounts {
 /** A wallet's balance at one mint in one unit changed. */
 export interface BalanceChangedEvent extends AppEventBase {
   readonly _tag: "BalanceChanged"
-  /** The mint, as {@link publicMintUrl} gives it (equal to `Balance.mintUrl` for every URL the API takes). */
+  /** The mint, its URL reduced to origin and path (equal to `Balance.mintUrl` for every URL the API takes). */
   readonly mintUrl: string
   readonly unit: string
   /** After the change. */

@@ -11,7 +11,7 @@ export type BackendName = "native" | "wasm" | "noble"
 
 /**
  * Group operations on secp256k1. Points are 33-byte compressed SEC1 encodings, scalars 32-byte big-endian
- * integers in [1, n−1]; results are fresh arrays. Every failure is a tagged {@link CryptoError}:
+ * integers in [1, n−1]; results are fresh arrays. Every failure is a tagged `CryptoError`:
  * `invalid-point` (wrong length/prefix, not on the curve), `invalid-scalar` (wrong length, zero, ≥ n),
  * `point-at-infinity` (a sum cancelled out).
  *

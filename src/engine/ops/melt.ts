@@ -57,7 +57,7 @@ export interface MeltQuoteRequest {
   readonly method?: string
   /**
    * Refuse quotes whose fee reserve exceeds this (absolute, in the unit). Default:
-   * {@link defaultMaxFeeReserve} of the quoted amount.
+   * 10 % of the quoted amount plus 100 in the unit (100 000 for `msat`; `./melt-policy.ts`).
    */
   readonly maxFeeReserve?: bigint
 }

@@ -152,7 +152,7 @@ const claimWrittenOff = (
     )
   })
 
-/** Options of {@link mintProofs}. */
+/** Options of `wallet.mint(operationId, options)`. */
 export interface MintOptions {
   /** Wait for the payment, polling every `quotePollMs` (default true). */
   readonly wait?: boolean

@@ -37,7 +37,7 @@ import { activeKeysetOrFail, driveNew, outputsFor, settledOrFail } from "./share
 import { appendSwapIntent, requestSwap } from "./swap.js"
 import { recoverSwapAdvancing } from "./swap-recovery.js"
 
-/** Options of {@link receive}. */
+/** Options of `wallet.receive(token, options)`. */
 export interface ReceiveOptions {
   /** Trust the token's mint if the wallet does not yet (default false: an unknown mint is refused). */
   readonly trustMint?: boolean

@@ -84,7 +84,7 @@ export interface MintClientOptions {
   readonly retry?: Partial<RetryOptions>
   readonly circuitBreaker?: Partial<CircuitBreakerOptions>
   readonly rateLimit?: Partial<RateLimitOptions>
-  /** Response body size cap in bytes, every endpoint (default {@link DEFAULT_MAX_BODY_BYTES}). */
+  /** Response body size cap in bytes, every endpoint (default 8 MiB). */
   readonly maxBodyBytes?: number
   /**
    * Per-endpoint idle bounds in ms: the longest wait for the headers, then between two pieces of the body
@@ -95,6 +95,7 @@ export interface MintClientOptions {
 
 /** {@link MintClientOptions} plus the `fetch` the `FetchHttpClient` uses (default `globalThis.fetch`). */
 export interface MintClientHttpOptions extends MintClientOptions {
+  /** The `fetch` the client calls (default `globalThis.fetch`). */
   readonly fetch?: typeof globalThis.fetch
 }
 

@@ -56,4 +56,5 @@ export class ProjectionStateError extends Data.TaggedError("ProjectionStateError
   readonly message: string
 }> {}
 
+/** Every tagged error of the event store and the vault. */
 export type StoreError = StoreLocked | StoreCorrupted | StoreUnavailable | EventCodecError | VaultError
