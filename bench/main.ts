@@ -5,7 +5,9 @@
  * engine's swap vs cashu-ts on an in-process mint) and `engine-real` (the same swap against nutshell, which it
  * starts; not in the default set), `cluster` (issue #12: appends through the JetStream store vs raw JetStream
  * publishes, on a nats-server it starts), `scale` (issue #15: open time of a 1M-event log, heap per idle
- * wallet, sustained operations of 1,000 wallets; not in the default set). Each suite runs ours and the
+ * wallet, sustained operations of 1,000 wallets; not in the default set), `network` (issue #15: requests,
+ * new TCP connections and latency per operation against nutshell, with connection reuse and the engine-wide
+ * mint cache on vs off; not in the default set). Each suite runs ours and the
  * peer side by side in this one process and returns throughput ratios (ours / peer). With `--json`, the last
  * line printed is one JSON object merging every suite's results.
  */
@@ -19,6 +21,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   "engine-real": async () => (await import("./engine-real.js")).runEngineRealBench,
   cluster: async () => (await import("./cluster.js")).runClusterBench,
   scale: async () => (await import("./scale.js")).runScaleBench,
+  network: async () => (await import("./network.js")).runNetworkBench,
 }
 
 const args = process.argv.slice(2)
