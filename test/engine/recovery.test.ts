@@ -99,9 +99,11 @@ describe("recovery: swap-like operations in flight", () => {
 
   it("leaves an operation alone while this process is still driving its request", async () => {
     const { mint, engine, alice } = await setup("rec-live")
-    mint.faults.next({ path: "/v1/swap", kind: "delay", ms: 300 })
+    // Held at the mint long enough for the recovery pass below to run while it is in flight, even on a busy
+    // machine; the pass starts once the request reached the mint (not after a guessed sleep).
+    mint.faults.next({ path: "/v1/swap", kind: "delay", ms: 1500 })
     const swap = alice.swap({ mintUrl: mint.baseUrl, amount: 10n })
-    await new Promise((r) => setTimeout(r, 50))
+    while ((mint.stats().requests["POST /v1/swap"] ?? 0) === 0) await new Promise((r) => setTimeout(r, 5))
     expect(await alice.recover()).toEqual({ recovered: 0, compensated: 0, pending: 1 })
     await expect(swap).resolves.toMatchObject({ amountIn: 64n })
     expect(alice.balance()).toBe(64n)
