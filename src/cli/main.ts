@@ -1,21 +1,23 @@
 #!/usr/bin/env node
 /**
- * The `corecashu` command. Subcommands grow with the engine; today: `decode` (inspect a token) and `version`.
+ * The `corecashu` command: a Cashu wallet on the command line over the engine's data directory, built with
+ * Effect's CLI module (`effect/cli`: parsing, generated `--help`, shell completions) on the Node platform
+ * services of `@effect/platform-node`. The verbs live in `./commands.ts`, the shared settings and the engine
+ * session in `./session.ts`, output and exit codes in `./output.ts`; `README.md` (The CLI) documents them.
  *
- * Output never includes proof secrets: `decode` prints amounts, keysets and mints only.
+ * Standard output carries the result only (with `--json`, one JSON document); help asked for with `--help`
+ * goes there too. Usage errors, notes, progress and failures go to standard error. No secret — mnemonic,
+ * passphrase, proof secret, quote id — is ever taken from the command line or printed in an error.
+ *
+ * @module
  */
 import { readFileSync } from "node:fs"
-import { decodeToken } from "../index.js"
-import { isCorecashuError } from "../model/index.js"
-
-const usage = `usage: corecashu <command>
-
-commands:
-  decode <token|->   decode a cashuA/cashuB token (or read it from stdin) and print its summary
-  audit --data-dir DIR [--passphrase-file F] [--json]
-                     replay an event log: check its hash chain and invariants
-  version            print the version
-`
+import { NodeServices } from "@effect/platform-node"
+import { Cause, Console, Effect, Layer } from "effect"
+import { Argument, CliConfig, CliError, CliOutput, Command, Completions, GlobalFlag } from "effect/cli"
+import { outcome, runState, VERBS } from "./commands.js"
+import { describeFailure, EXIT, printJson } from "./output.js"
+import { GLOBAL_FLAGS } from "./session.js"
 
 const version = (): string => {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
@@ -24,52 +26,74 @@ const version = (): string => {
   return pkg.version
 }
 
-const decodeCommand = (arg: string | undefined): number => {
-  const text = (arg === undefined || arg === "-" ? readFileSync(0, "utf8") : arg).trim()
-  try {
-    const token = decodeToken(text)
-    const summary = {
-      version: token.version,
-      unit: token.unit ?? null,
-      memo: token.memo ?? null,
-      entries: token.entries.map((e) => ({
-        mint: e.mint,
-        proofs: e.proofs.length,
-        amount: e.proofs.reduce((s, p) => s + p.amount, 0n).toString(),
-        keysets: [...new Set(e.proofs.map((p) => p.id))],
-      })),
-    }
-    console.log(JSON.stringify(summary, null, 2))
-    return 0
-  } catch (e) {
-    if (isCorecashuError(e)) {
-      console.error(`${e._tag}: ${e.message}`)
-      return 1
-    }
-    throw e
-  }
-}
+const versionCommand = Command.make("version", {}, () => Console.log(version())).pipe(
+  Command.withDescription("print the version"),
+)
 
-const main = (argv: ReadonlyArray<string>): number | Promise<number> => {
-  const [command, ...rest] = argv
-  switch (command) {
-    case "decode":
-      return decodeCommand(rest[0])
-    case "audit":
-      return import("./audit.js").then((m) => m.auditCommand(rest))
-    case "version":
-    case "--version":
-      console.log(version())
-      return 0
-    case undefined:
-    case "help":
-    case "--help":
-      process.stdout.write(usage)
-      return command === undefined ? 2 : 0
-    default:
-      process.stderr.write(`unknown command: ${command}\n${usage}`)
-      return 2
-  }
+/** The whole command tree, for the completions command (which is part of it). */
+const tree: { root?: Command.Command.Any } = {}
+
+/** `corecashu completions bash|zsh|fish`: the framework's completion script for the whole command tree. */
+const completionsCommand = Command.make(
+  "completions",
+  {
+    shell: Argument.ChoiceWithValue("shell", [
+      ["bash", "bash"],
+      ["zsh", "zsh"],
+      ["fish", "fish"],
+      ["powershell", "powershell"],
+    ] as const).pipe(Argument.withDescription("the shell to complete for")),
+  },
+  ({ shell }) => Console.log(Completions.generate("corecashu", shell, Completions.fromCommand(tree.root!))),
+).pipe(
+  Command.withDescription("print a shell completion script (e.g. `corecashu completions bash >> ~/.bashrc`)"),
+)
+
+const root = Command.make("corecashu").pipe(
+  Command.withDescription(
+    "A Cashu ecash wallet over corecashu's event-sourced engine. Amounts are whole numbers of the unit.",
+  ),
+  Command.withGlobalFlags(GLOBAL_FLAGS),
+  Command.withSubcommands([...VERBS, completionsCommand, versionCommand]),
+)
+tree.root = root
+
+/** Help asked for goes to standard output; help after a usage error goes to standard error, with the error. */
+const presenter = CliOutput.layerPresenter({
+  present: (event) =>
+    Effect.gen(function* () {
+      const formatter = yield* CliOutput.Formatter
+      if (event._tag === "InvalidInvocation") {
+        yield* Console.error(formatter.formatHelpDoc(event.helpDoc))
+        yield* Console.error(formatter.formatErrors(event.errors))
+      } else if (event._tag === "Help" && event.reason === "Implicit")
+        yield* Console.error(formatter.formatHelpDoc(event.helpDoc))
+      else yield* CliOutput.defaultPresenter.present(event)
+    }),
+})
+
+const layer = Layer.mergeAll(
+  NodeServices.layer,
+  presenter,
+  CliOutput.layer(CliOutput.defaultFormatter({ colors: false })),
+  CliConfig.layer({ builtIns: [GlobalFlag.Help, GlobalFlag.Version, GlobalFlag.Completions] }),
+)
+
+const main = async (argv: ReadonlyArray<string>): Promise<number> => {
+  const exit = await Effect.runPromiseExit(
+    // The global flags' settings are provided by `runWith` itself (it parses them first): not left to us.
+    Command.runWith(root, { version: version(), renderErrors: true })(argv).pipe(
+      Effect.provide(layer),
+    ) as Effect.Effect<void, unknown>,
+  )
+  if (exit._tag === "Success") return outcome.exitCode
+  const failure = Cause.findErrorOption(exit.cause)
+  if (failure._tag === "Some" && CliError.isCliError(failure.value)) return EXIT.usage
+  const error = failure._tag === "Some" ? failure.value : Cause.squash(exit.cause)
+  const { exitCode, line } = describeFailure(error)
+  if (runState.json) printJson({ error: { exitCode, message: line } })
+  process.stderr.write(`corecashu: ${line}\n`)
+  return exitCode
 }
 
 process.exitCode = await main(process.argv.slice(2))

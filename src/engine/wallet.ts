@@ -66,6 +66,12 @@ export interface PendingEntry {
   readonly proofs: number
 }
 
+/** A mint a wallet trusts ({@link Wallet.mints}). */
+export interface TrustedMint {
+  readonly mintUrl: string
+  readonly units: ReadonlyArray<string>
+}
+
 /** A swap request as the API takes it (unit defaulting to `sat`). */
 export type SwapArgs = Omit<SplitRequest, "unit"> & { readonly unit?: string }
 
@@ -172,6 +178,13 @@ export class Wallet {
     for (const b of this.balances())
       if (b.unit === args.unit && (url === undefined || b.mintUrl === url)) sum += b.unspent
     return sum
+  }
+  /** The mints this wallet trusts, with the units it trusts each for (`addMint`, or a receive that trusted one). */
+  mints(): TrustedMint[] {
+    return this.#rt
+      .view()
+      .mints()
+      .map((m) => ({ mintUrl: m.mintUrl, units: [...m.units] }))
   }
   /** Every operation in the order it started (no secrets: no quote ids, no tokens). */
   history(): OperationView[] {
