@@ -16,3 +16,16 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   npm install --no-save --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
+
+# tmux drives the CLI's no-echo passphrase prompt through a pseudo-terminal (test/cli/prompt-tty.test.ts).
+if ! command -v tmux >/dev/null 2>&1; then
+  echo "== tmux is missing: installing it with apt-get (the CLI prompt test needs a terminal)"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo="sudo -n"
+  if command -v apt-get >/dev/null 2>&1; then
+    { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq tmux; } >&2 ||
+      echo "== tmux install FAILED: the CLI prompt test will fail with the reason"
+  else
+    echo "== no apt-get here: install tmux yourself (the CLI prompt test needs it)"
+  fi
+fi
