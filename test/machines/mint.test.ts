@@ -31,7 +31,7 @@ describe("mint saga", () => {
     })
   })
 
-  it("recovers replay-first, then by restore (RELIABILITY §1.3 mint)", () => {
+  it("recovers replay-first, then by restore", () => {
     expect(legal("mint", ["P", "R", "pend:ambiguous", "R", "S", "C"])).toMatchObject({
       state: "completed",
       attempts: 2,

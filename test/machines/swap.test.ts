@@ -39,7 +39,7 @@ describe("swap saga", () => {
     })
   })
 
-  it("runs the RELIABILITY §1.3 swap recovery: replay-success, spent → restore, unspent → compensate, unreachable → skip", () => {
+  it("runs the swap recovery: replay-success, spent → restore, unspent → compensate, unreachable → skip", () => {
     const base = ["P", "R", "pend:ambiguous"]
     expect(legal("swap", [...base, "R", "S", "C"]).state).toBe("completed")
     expect(

@@ -31,7 +31,7 @@ describe("error-code table", () => {
   })
 })
 
-describe("classification per RELIABILITY.md §1.2", () => {
+describe("classification of mint answers: definitive or ambiguous", () => {
   it.each([
     // Ambiguous: may be the echo of our own earlier success, or still in flight.
     [11001, "ambiguous"],

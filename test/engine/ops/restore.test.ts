@@ -156,7 +156,7 @@ describe("restore", () => {
     expect((await e2.audit()).ok).toBe(true)
   })
 
-  it("ignores signatures for outputs it did not ask for (RELIABILITY T11)", async () => {
+  it("ignores signatures for outputs it did not ask for", async () => {
     const mint = testMint("restore-lie", { cacheTtlSeconds: null })
     const e1 = await open([mint])
     const a = await e1.createWallet({ walletId: "a" })
@@ -267,7 +267,7 @@ describe("restore: proofs pending at the mint", () => {
   })
 })
 
-describe("restore after 11003 (RELIABILITY T9)", () => {
+describe("restore after 11003 (outputs already signed)", () => {
   it("a wallet recreated from its mnemonic without a scan hits 11003 once, then its counters move past", async () => {
     const mint = testMint("restore-11003", { cacheTtlSeconds: null })
     const e1 = await open([mint])
