@@ -17,6 +17,8 @@ echo "== lint and format (biome)"
 npx --no-install biome ci .
 echo "== typecheck"
 npx --no-install tsc -p tsconfig.json --noEmit
+echo "== static analysis (semgrep, local rules in .semgrep/, offline)"
+bash scripts/semgrep.sh
 echo "== build"
 npx --no-install tsc -p tsconfig.build.json
 echo "== API reference (TypeDoc on its own TypeScript 6: tools/typedoc; any warning fails)" && npm run --silent docs:api

@@ -11,6 +11,7 @@ import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { Balance, Wallet } from "../engine/index.js"
 import { decodeToken } from "../index.js"
+import { parseJson } from "../protocol/json.js"
 import { auditCommand } from "./audit.js"
 import { CliFailure, EXIT, note, printJson, println, withProgress } from "./output.js"
 import { canPrompt, promptHidden } from "./prompt.js"
@@ -516,7 +517,8 @@ const fetchInfo = async (mintUrl: string): Promise<Record<string, unknown>> => {
   if (!res.ok || text.length > 1_000_000)
     throw new CliFailure(EXIT.mint, `the mint answered HTTP ${res.status}`)
   try {
-    const info = JSON.parse(text) as unknown
+    // The mint's answer goes through the bounded parser (depth, size, duplicate keys), as all mint input.
+    const info: unknown = parseJson(text)
     if (typeof info === "object" && info !== null && !Array.isArray(info))
       return info as Record<string, unknown>
   } catch {

@@ -109,6 +109,8 @@ export const parseSecret = (secret: string): ParsedSecret => {
   if (!secret.trimStart().startsWith("[")) return PLAIN
   let json: unknown
   try {
+    // Not mint input: a NUT-10 secret, length-capped above, shape-checked below, no amounts.
+    // nosemgrep: json-parse-outside-protocol
     json = JSON.parse(secret)
   } catch {
     throw new DecodeError({

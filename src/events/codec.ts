@@ -129,6 +129,8 @@ export const decodeEvent = (
   try {
     // Trusted bytes are what `encodeEvent` wrote, hence valid UTF-8: Node's decoder (no validation pass)
     // reads them; anything else goes through the strict decoder, which rejects malformed UTF-8.
+    // Not mint input: a payload the engine wrote (amounts are strings there, see schema-json.ts).
+    // nosemgrep: json-parse-outside-protocol
     json = JSON.parse(
       options?.trusted === true && Buffer.isBuffer(bytes)
         ? bytes.toString("utf8")

@@ -102,6 +102,8 @@ interface Held {
 const encode = (v: LeaseValue): string => JSON.stringify(v)
 const decode = (text: string): Partial<LeaseValue> => {
   try {
+    // Not mint input: a lease value our nodes wrote (inside the NATS account's boundary).
+    // nosemgrep: json-parse-outside-protocol
     const v = JSON.parse(text) as unknown
     return typeof v === "object" && v !== null ? (v as Partial<LeaseValue>) : {}
   } catch {
