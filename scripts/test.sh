@@ -28,7 +28,9 @@ mkdir -p .cache/test-logs
 export CORECASHU_LOG_LEVEL=trace
 export CORECASHU_LOG_FILE="$PWD/.cache/test-logs/suite.jsonl"
 rm -f "$CORECASHU_LOG_FILE"
-npx --no-install vitest run "$@"
+# A full run measures coverage of src/ (vitest.config.ts: text summary here, coverage/coverage-summary.json, and the
+# lines threshold); a filtered run (arguments given) is not measured.
+npx --no-install vitest run $([ $# -eq 0 ] && echo --coverage) "$@"
 echo "== engine logs of the suite: secret scan"
 # A full run writes tens of thousands of lines; a filtered run (arguments given) is held to no minimum.
 node --import tsx scripts/scan-logs.ts "$CORECASHU_LOG_FILE" --min-lines "$([ $# -eq 0 ] && echo 5000 || echo 1)"
