@@ -9,7 +9,7 @@
 import { join } from "node:path"
 import { generateMnemonic } from "@scure/bip39"
 import { wordlist } from "@scure/bip39/wordlists/english.js"
-import { Context, Effect, Exit, Layer, Scope, Stream } from "effect"
+import { Context, Effect, Exit, Fiber, Layer, Scope, Stream } from "effect"
 import { isValidMnemonic, mnemonicToSeed } from "../crypto/nut13.js"
 import type { Attester, HeadAttestation } from "../events/attestation.js"
 import type { WalletCreated } from "../events/catalogue.js"
@@ -341,6 +341,8 @@ export class Engine {
   #rebalanceAgain = false
   /** Wallets being handed off (no second hand-off, no acquisition meanwhile). */
   readonly #handingOff = new Set<string>()
+  /** The background recovery sweep open started (`./startup.ts`), if any. */
+  #sweep: Fiber.Fiber<void> | undefined
   /** What metrics and health read beyond the services (set once by `openEffect`). */
   #telemetry!: Pick<TelemetrySources, "observations" | "storeKind" | "dataDir" | "checkpointsEnabled">
   #telemetryAddress: TelemetryAddress | undefined
@@ -692,7 +694,28 @@ export class Engine {
    */
   #recoverAll(): Effect.Effect<void> {
     const runtimes = [...this.#wallets.values()].map((w) => walletRuntime(w))
-    return this.#services.observe(Effect.asVoid(deferRecovery(this.#services.runner, runtimes, this.#scope)))
+    return this.#services.observe(
+      Effect.map(deferRecovery(this.#services.runner, runtimes, this.#scope), ({ sweep }) => {
+        this.#sweep = sweep
+      }),
+    )
+  }
+
+  /**
+   * Resolves once the recovery `Engine.open` deferred has run: every wallet that had operations in flight went
+   * through its recovery pass (the background sweep ended). At once when open found nothing in flight, or ran
+   * with `recover: false`. A service that wants the old behaviour — nothing served before recovery — awaits it
+   * after open; a wallet's own first call waits for that wallet's pass anyway.
+   */
+  recovered(): Promise<void> {
+    return Effect.runPromise(this.recoveredEffect())
+  }
+
+  /** {@link Engine.recovered} as an Effect. */
+  recoveredEffect(): Effect.Effect<void> {
+    return Effect.suspend(() =>
+      this.#sweep === undefined ? Effect.void : Effect.asVoid(Fiber.await(this.#sweep)),
+    )
   }
 
   #check(): Effect.Effect<void, EngineClosed> {

@@ -77,23 +77,23 @@ export const hasPendingRecovery = (rt: WalletRuntime): boolean => gates.has(rt)
 /**
  * Gates every wallet of `runtimes` with operations in flight (the operations projection's view now) and
  * forks the background sweep over them in `scope`. Returns at once: nothing is recovered before it returns.
- * How many wallets were gated is returned (0: nothing pending, no sweep).
+ * Returns how many wallets were gated and the sweep's fiber (undefined when nothing is pending: no sweep).
  */
 export const deferRecovery = (
   runner: ProjectionRunner,
   runtimes: ReadonlyArray<WalletRuntime>,
   scope: Scope.Scope,
   concurrency = 4,
-): Effect.Effect<number> =>
+): Effect.Effect<{ readonly gated: number; readonly sweep: Fiber.Fiber<void> | undefined }> =>
   Effect.gen(function* () {
     const ops = runner.state(operationsProjection)
     const pending = runtimes.filter((rt) => operationsOf(ops, rt.stream, { inFlight: true }).length > 0)
     for (const rt of pending) gates.set(rt, { scope, running: undefined })
-    if (pending.length === 0) return 0
+    if (pending.length === 0) return { gated: 0, sweep: undefined }
     // Forked fibers start on the next tick: open returns before the first pass begins.
-    yield* Effect.forkIn(
+    const sweep = yield* Effect.forkIn(
       Effect.forEach(pending, (rt) => Effect.ignoreCause(settlePending(rt)), { concurrency, discard: true }),
       scope,
     )
-    return pending.length
+    return { gated: pending.length, sweep }
   })

@@ -334,7 +334,16 @@ describe("InvalidArgument at the boundary", () => {
     walletChecked.push("events")
     expect(() => alice.events({ fromPosition: 1.5 })).toThrow(InvalidArgument)
     expect(() => engine.events({ from: 1 } as never)).toThrow(InvalidArgument)
-    const walletNoArguments = ["audit", "publicKey", "recover", "balances", "history", "pending", "mnemonic"]
+    const walletNoArguments = [
+      "audit",
+      "publicKey",
+      "recover",
+      "balances",
+      "history",
+      "pending",
+      "mnemonic",
+      "mints",
+    ]
     expect(methods(Object.getPrototypeOf(alice)).sort()).toEqual(
       [...walletChecked, ...walletNoArguments].sort(),
     )
@@ -365,6 +374,8 @@ describe("InvalidArgument at the boundary", () => {
       "close",
       "metrics",
       "metricsEffect",
+      "recovered",
+      "recoveredEffect",
     ]
     expect(methods(Object.getPrototypeOf(engine)).sort()).toEqual(
       [...engineChecked, ...engineNoArguments].sort(),

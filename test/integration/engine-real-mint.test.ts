@@ -443,7 +443,8 @@ describe.each(MINTS)("engine × $name", (profile) => {
     /**
      * Opens an engine with the crash hook on a fresh dir, runs `setup` (funding, quotes) then `crashing`, which
      * must die of the simulated crash; closes the engine (its LevelDB lock), waits for the delivered request, and
-     * reopens the directory: `Engine.open` runs recovery. Returns the reopened engine and the wallet.
+     * reopens the directory: `Engine.open` starts recovery, awaited with `engine.recovered()`. Returns the reopened
+     * engine and the wallet.
      */
     const crashAndReopen = async <S>(
       kind: OperationKind,
@@ -464,6 +465,8 @@ describe.each(MINTS)("engine × $name", (profile) => {
       await first.close()
       if (deliver) expect(await crash.delivered).toBe(200)
       const engine = await openEngine(dir)
+      // Open defers recovery to a background sweep (issue #15); the assertions below are about its outcome.
+      await engine.recovered()
       const w = engine.wallet("w")
       const cleanup = async () => {
         await engine.close()

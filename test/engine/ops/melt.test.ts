@@ -691,6 +691,7 @@ describe("melt: crash and reopen", () => {
     await dying.close()
     const engine = await openTestEngine([mint], { dataDir })
     engines.push(engine)
+    await engine.recovered() // open defers recovery to a background sweep (issue #15)
     return { mint, engine, w: engine.wallet("w"), operationId: q.operationId }
   }
   const has = (tag: string) => (events: ReadonlyArray<{ readonly event: { readonly _tag: string } }>) =>
