@@ -501,6 +501,9 @@ export const receiveArgs = (token: unknown, opts: unknown): { token: string; opt
   }
 }
 
+/** `wallet.checkToken(token)`: a non-empty string (its content is the decoder's to judge). */
+export const checkTokenArgs = (token: unknown): string => text(token, "token", Number.MAX_SAFE_INTEGER, 1)
+
 const MELT_QUOTE_KEYS: KeyList<MeltQuoteRequest> = {
   mintUrl: true,
   request: true,

@@ -59,6 +59,8 @@ export type {
   StoreHealth,
 } from "./health.js"
 export type { MintSync } from "./mints.js"
+/** `wallet.checkToken(token)`'s answer: the state of a token's proofs per mint, nothing received (`./ops/check-token.ts`). */
+export type { TokenMintState, TokenProofState, TokenState } from "./ops/check-token.js"
 export type { CheckPendingResult, ReclaimResult } from "./ops/checkstate.js"
 export type { MeltQuoteRequest, MeltQuoteResult, MeltResult } from "./ops/melt.js"
 export type { MintOptions, MintQuoteRequest, MintQuoteResult, MintResult } from "./ops/mint.js"

@@ -25,6 +25,7 @@ import {
   addMintArgs,
   balanceArgs,
   checked,
+  checkTokenArgs,
   meltQuoteArgs,
   mintArgs,
   mintQuoteArgs,
@@ -38,6 +39,7 @@ import {
 import { type PrivateKey, registerWalletFactory } from "./internal.js"
 import { walletPublicKey } from "./keys.js"
 import { type MintSync, normaliseMintUrl, syncMint } from "./mints.js"
+import { checkToken, type TokenState } from "./ops/check-token.js"
 import { type CheckPendingResult, checkPending, type ReclaimResult, reclaim } from "./ops/checkstate.js"
 import { type MeltQuoteRequest, type MeltQuoteResult, type MeltResult, melt, meltQuote } from "./ops/melt.js"
 import {
@@ -154,6 +156,13 @@ export class Wallet {
   checkPending(mintUrl?: string): Promise<CheckPendingResult> {
     return Effect.runPromise(this.effect.checkPending(mintUrl))
   }
+  /**
+   * The state of a token's proofs (unspent, pending, spent) per mint, asked of the mint(s) it names, without
+   * receiving it: appends nothing, reserves nothing, trusts no mint (the mint learns the proofs' Ys).
+   */
+  checkToken(token: string): Promise<TokenState> {
+    return Effect.runPromise(this.effect.checkToken(token))
+  }
   /** Takes back the unclaimed proofs of a send. */
   reclaim(sendOperationId: string): Promise<ReclaimResult> {
     return Effect.runPromise(this.effect.reclaim(sendOperationId))
@@ -238,6 +247,8 @@ export interface WalletEffects {
   readonly melt: (operationId: string) => Effect.Effect<MeltResult, WalletError>
   /** {@link Wallet.checkPending} as an Effect. */
   readonly checkPending: (mintUrl?: string) => Effect.Effect<CheckPendingResult, WalletError>
+  /** {@link Wallet.checkToken} as an Effect. */
+  readonly checkToken: (token: string) => Effect.Effect<TokenState, WalletError>
   /** {@link Wallet.reclaim} as an Effect. */
   readonly reclaim: (sendOperationId: string) => Effect.Effect<ReclaimResult, WalletError>
   /** {@link Wallet.restore} as an Effect. */
@@ -352,6 +363,14 @@ const makeEffects = (rt: WalletRuntime, privateKey: PrivateKey): WalletEffects =
       api(
         () => optionalMintUrl(mintUrl),
         (u) => checkPending(rt, u === undefined ? undefined : url(u)),
+      ),
+    // A read of the mints only: it waits for no recovery pass (it touches none of the wallet's state).
+    checkToken: (token) =>
+      liftTagged(
+        Effect.flatMap(
+          checked(() => checkTokenArgs(token)),
+          (t) => owned(checkToken(rt, t), false),
+        ),
       ),
     reclaim: (sendOperationId) =>
       api(

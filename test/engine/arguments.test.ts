@@ -295,6 +295,7 @@ describe("InvalidArgument at the boundary", () => {
       ["swap", () => fx.swap({ mintUrl: url, amount: 1 }), "request.amount"],
       ["send", () => fx.send({ mintUrl: url, amount: 1n, unit: 5 }), "request.unit"],
       ["receive", () => fx.receive(5), "token"],
+      ["checkToken", () => fx.checkToken(null), "token"],
       ["meltQuote", () => fx.meltQuote({ mintUrl: url, request: "" }), "request.request"],
       ["melt", () => fx.melt(null), "operationId"],
       ["checkPending", () => fx.checkPending("ftp://x"), "mintUrl"],
@@ -330,6 +331,8 @@ describe("InvalidArgument at the boundary", () => {
     // Checked in the tests above.
     const walletChecked = ["addMint", "mintQuote", "mint", "swap", "send", "receive", "meltQuote", "melt"]
     walletChecked.push("checkPending", "reclaim", "restore", "balance")
+    // Token state check (issue #13): its argument here, the rest in ops/check-token.test.ts.
+    walletChecked.push("checkToken")
     // App events (issue #15): their option here, the rest in events.test.ts.
     walletChecked.push("events")
     expect(() => alice.events({ fromPosition: 1.5 })).toThrow(InvalidArgument)
@@ -414,6 +417,7 @@ describe("InvalidArgument at the boundary", () => {
       ),
       await expectInvalid(() => a.melt(marker), "operationId"),
       await expectInvalid(() => a.checkPending(marker), "mintUrl"),
+      await expectInvalid(() => a.checkToken(marker), "token"),
       await expectInvalid(() => a.reclaim(marker), "sendOperationId"),
       await expectInvalid(() => a.restore({ mintUrl: marker }), "request.mintUrl"),
       await expectInvalid(() => a.balance(url, marker), "unit"),
