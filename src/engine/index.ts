@@ -64,6 +64,12 @@ export type { TokenMintState, TokenProofState, TokenState } from "./ops/check-to
 export type { CheckPendingResult, ReclaimResult } from "./ops/checkstate.js"
 export type { MeltQuoteRequest, MeltQuoteResult, MeltResult } from "./ops/melt.js"
 export type { MintOptions, MintQuoteRequest, MintQuoteResult, MintResult } from "./ops/mint.js"
+/**
+ * Fee previews (`wallet.prepareSend`, `prepareReceive`, `prepareMelt`): the proofs an operation would spend
+ * (amount and keyset, never secrets) and its exact fees, computed by the operation's own selection and fee
+ * code on the wallet's current state, with nothing reserved, recorded or sent (`./ops/preview.ts`).
+ */
+export type { MeltPreview, PreviewProof, ReceivePreview, SendPreview } from "./ops/preview.js"
 export type { ReceiveOptions, ReceiveResult } from "./ops/receive.js"
 export type { RestoreRequest, RestoreResult } from "./ops/restore.js"
 export type { SendRequest, SendResult } from "./ops/send.js"

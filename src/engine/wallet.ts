@@ -50,6 +50,14 @@ import {
   mintProofs,
   mintQuote,
 } from "./ops/mint.js"
+import {
+  type MeltPreview,
+  prepareMelt,
+  prepareReceive,
+  prepareSend,
+  type ReceivePreview,
+  type SendPreview,
+} from "./ops/preview.js"
 import { type ReceiveOptions, type ReceiveResult, receive } from "./ops/receive.js"
 import { type RestoreRequest, type RestoreResult, restore } from "./ops/restore.js"
 import { type SendRequest, type SendResult, send } from "./ops/send.js"
@@ -152,6 +160,30 @@ export class Wallet {
   melt(operationId: string): Promise<MeltResult> {
     return Effect.runPromise(this.effect.melt(operationId))
   }
+  /**
+   * What {@link Wallet.send} would spend and charge now (the proofs, offline or swap, the input fee), without
+   * reserving, recording or sending anything: exact for the wallet's state when it reads it (a concurrent
+   * operation may change the selection). Fails as the send would (`InsufficientFunds`, `UnknownMint`).
+   */
+  prepareSend(req: SendArgs): Promise<SendPreview> {
+    return Effect.runPromise(this.effect.prepareSend(req))
+  }
+  /**
+   * What {@link Wallet.receive} would credit now (the token's value, the swap's input fee), checked as the
+   * receive checks it, without recording or swapping anything (keysets the wallet has not learned are
+   * fetched from the mint, read-only). Fails as the receive would (`TokenRejected`, …).
+   */
+  prepareReceive(token: string, options?: ReceiveOptions): Promise<ReceivePreview> {
+    return Effect.runPromise(this.effect.prepareReceive(token, options))
+  }
+  /**
+   * What {@link Wallet.melt} of a recorded quote would spend now (the proofs, the input fee, the fee reserve,
+   * the most it can take), without reserving or sending anything. Fails as the melt would
+   * (`InsufficientFunds`, `QuoteRejected` when expired).
+   */
+  prepareMelt(operationId: string): Promise<MeltPreview> {
+    return Effect.runPromise(this.effect.prepareMelt(operationId))
+  }
   /** Asks the mint(s) which pending proofs are spent, and settles what it can. */
   checkPending(mintUrl?: string): Promise<CheckPendingResult> {
     return Effect.runPromise(this.effect.checkPending(mintUrl))
@@ -245,6 +277,15 @@ export interface WalletEffects {
   readonly meltQuote: (req: MeltQuoteRequest) => Effect.Effect<MeltQuoteResult, WalletError>
   /** {@link Wallet.melt} as an Effect. */
   readonly melt: (operationId: string) => Effect.Effect<MeltResult, WalletError>
+  /** {@link Wallet.prepareSend} as an Effect. */
+  readonly prepareSend: (req: SendArgs) => Effect.Effect<SendPreview, WalletError>
+  /** {@link Wallet.prepareReceive} as an Effect. */
+  readonly prepareReceive: (
+    token: string,
+    options?: ReceiveOptions,
+  ) => Effect.Effect<ReceivePreview, WalletError>
+  /** {@link Wallet.prepareMelt} as an Effect. */
+  readonly prepareMelt: (operationId: string) => Effect.Effect<MeltPreview, WalletError>
   /** {@link Wallet.checkPending} as an Effect. */
   readonly checkPending: (mintUrl?: string) => Effect.Effect<CheckPendingResult, WalletError>
   /** {@link Wallet.checkToken} as an Effect. */
@@ -317,6 +358,10 @@ const makeEffects = (rt: WalletRuntime, privateKey: PrivateKey): WalletEffects =
     check: () => C,
     run: (args: C) => Effect.Effect<A, WalletError>,
   ): Effect.Effect<A, WalletError> => liftTagged(Effect.flatMap(checked(check), (c) => owned(run(c))))
+  const preview = <C, A>(
+    check: () => C,
+    run: (args: C) => Effect.Effect<A, WalletError>,
+  ): Effect.Effect<A, WalletError> => liftTagged(Effect.flatMap(checked(check), (c) => owned(run(c), false)))
   const url = normaliseMintUrl
   return observed(rt, {
     addMint: (mintUrl, units) =>
@@ -358,6 +403,22 @@ const makeEffects = (rt: WalletRuntime, privateKey: PrivateKey): WalletEffects =
       api(
         () => operationIdArg(operationId),
         (op) => melt(rt, op),
+      ),
+    // Previews only read (`./ops/preview.ts`): they wait for no recovery pass, which may send and append.
+    prepareSend: (req) =>
+      preview(
+        () => sendArgs(req),
+        (r) => prepareSend(rt, { ...r, mintUrl: url(r.mintUrl) }),
+      ),
+    prepareReceive: (token, options) =>
+      preview(
+        () => receiveArgs(token, options),
+        (a) => prepareReceive(rt, a.token, keyNow(), a.options),
+      ),
+    prepareMelt: (operationId) =>
+      preview(
+        () => operationIdArg(operationId),
+        (op) => prepareMelt(rt, op),
       ),
     checkPending: (mintUrl) =>
       api(

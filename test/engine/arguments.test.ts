@@ -296,6 +296,9 @@ describe("InvalidArgument at the boundary", () => {
       ["send", () => fx.send({ mintUrl: url, amount: 1n, unit: 5 }), "request.unit"],
       ["receive", () => fx.receive(5), "token"],
       ["checkToken", () => fx.checkToken(null), "token"],
+      ["prepareSend", () => fx.prepareSend({ mintUrl: url, amount: 0n }), "request.amount"],
+      ["prepareReceive", () => fx.prepareReceive(token, { trustMint: 1 }), "options.trustMint"],
+      ["prepareMelt", () => fx.prepareMelt("a b"), "operationId"],
       ["meltQuote", () => fx.meltQuote({ mintUrl: url, request: "" }), "request.request"],
       ["melt", () => fx.melt(null), "operationId"],
       ["checkPending", () => fx.checkPending("ftp://x"), "mintUrl"],
@@ -335,6 +338,8 @@ describe("InvalidArgument at the boundary", () => {
     walletChecked.push("checkToken")
     // App events (issue #15): their option here, the rest in events.test.ts.
     walletChecked.push("events")
+    // Fee previews (issue #13): the send's, receive's and melt's own checks; the rest in ops/preview.test.ts.
+    walletChecked.push("prepareSend", "prepareReceive", "prepareMelt")
     expect(() => alice.events({ fromPosition: 1.5 })).toThrow(InvalidArgument)
     expect(() => engine.events({ from: 1 } as never)).toThrow(InvalidArgument)
     const walletNoArguments = [
@@ -418,6 +423,9 @@ describe("InvalidArgument at the boundary", () => {
       await expectInvalid(() => a.melt(marker), "operationId"),
       await expectInvalid(() => a.checkPending(marker), "mintUrl"),
       await expectInvalid(() => a.checkToken(marker), "token"),
+      await expectInvalid(() => a.prepareSend({ mintUrl: url, amount: 1n, memo: long }), "request.memo"),
+      await expectInvalid(() => a.prepareReceive(token, { privateKeys: [marker] }), "options.privateKeys[0]"),
+      await expectInvalid(() => a.prepareMelt(marker), "operationId"),
       await expectInvalid(() => a.reclaim(marker), "sendOperationId"),
       await expectInvalid(() => a.restore({ mintUrl: marker }), "request.mintUrl"),
       await expectInvalid(() => a.balance(url, marker), "unit"),

@@ -21,14 +21,22 @@ import {
   type OperationState,
   startedOfKind,
 } from "../../machines/decider.js"
-import { EngineInvariant, InsufficientFunds, isDefinitive, SignatureMismatch } from "../../model/index.js"
+import {
+  EngineInvariant,
+  InsufficientFunds,
+  isDefinitive,
+  SignatureMismatch,
+  type UnknownMint,
+} from "../../model/index.js"
+import type { KeysetView } from "../../projections/mints.js"
+import type { LiveProof } from "../../projections/proofs.js"
 import { encodeMintRequest } from "../../protocol/decode.js"
 import { feeForInputs } from "../../protocol/fees.js"
 import { type MeltQuoteBolt11Response, MeltRequestSchema } from "../../protocol/schemas/melt.js"
 import { blankOutputCount } from "../../protocol/split.js"
 import { checkedProofs, planOutputs, type SignatureCheckError } from "../outputs.js"
 import { attempt } from "../pure.js"
-import { isStepError, type Record, type StepError, type WalletRuntime } from "../runtime.js"
+import { isStepError, type Record, type StepError, type WalletRuntime, type WalletView } from "../runtime.js"
 import { ifAny, sumAmounts } from "./lists.js"
 import { completedWith, inDoubt, type MeltOutcome, paymentInFlight, type Settled } from "./settled.js"
 import {
@@ -227,19 +235,50 @@ export const settlePaid = (
     return inDoubt()
   })
 
+/** What {@link planMelt} decided. */
+export interface MeltPlan {
+  /** The keyset the NUT-08 blank outputs are planned on. */
+  readonly keyset: KeysetView
+  /** The inputs: `Σ inputs = amount + feeReserve + inputFee + overshoot`. */
+  readonly inputs: ReadonlyArray<LiveProof>
+  /** NUT-02 input fee of `inputs`. */
+  readonly inputFee: bigint
+  /**
+   * What may come back as NUT-08 change: the fee reserve the route does not use, plus whatever the selection
+   * overshot (`Σ inputs − inputFee − amount`).
+   */
+  readonly overpay: bigint
+}
+
+/**
+ * Which proofs pay the melt quote `started` on the wallet's `view`: inputs covering the amount, the fee
+ * reserve and their own input fee. Pure: `melt` runs it under the writer, `prepareMelt` (`./preview.ts`) on
+ * a read; both answer the same for the same view.
+ */
+export const planMelt = (
+  view: WalletView,
+  started: MeltStarted,
+): Effect.Effect<MeltPlan, UnknownMint | InsufficientFunds> =>
+  Effect.gen(function* () {
+    const keyset = yield* activeKeysetOrFail(view, started.mintUrl, started.unit)
+    const sel = pickInputs(view, started.mintUrl, started.unit, started.amount + started.feeReserve, true)
+    if (sel instanceof InsufficientFunds) return yield* sel
+    return {
+      keyset,
+      inputs: sel.inputs.map((p) => p.live),
+      inputFee: sel.fee,
+      overpay: sel.change + started.feeReserve,
+    }
+  })
+
 /** Records the melt's intent (blank outputs, reserved inputs, exact request) and attempt 1. Call inside `rt.write`. */
 export const appendMeltIntent = (rt: WalletRuntime, record: Record, s: OperationState) =>
   Effect.gen(function* () {
     const started = yield* meltStarted(s)
     const operationId = s.operationId
     const view = rt.view()
-    const keyset = yield* activeKeysetOrFail(view, started.mintUrl, started.unit)
-    const sel = pickInputs(view, started.mintUrl, started.unit, started.amount + started.feeReserve, true)
-    if (sel instanceof InsufficientFunds) return yield* sel
-    const inputs = sel.inputs.map((p) => p.live.proof)
-    // Everything beyond the amount and the input fee may come back as change: the fee reserve the route
-    // does not use, plus whatever the selection overshot. One blank output per bit of that (NUT-08).
-    const overpay = sel.change + started.feeReserve
+    const { keyset, inputs: live, overpay } = yield* planMelt(view, started)
+    const inputs = live.map((p) => p.proof)
     const blanks = yield* attempt(() => blankOutputCount(overpay))
     // NUT-08: a blank's amount is ignored by the mint; 1 as nutshell's wallet sends (CDK sends 0).
     const plan = yield* attempt(() =>

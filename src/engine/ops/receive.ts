@@ -23,7 +23,14 @@ import { publicKeyHex } from "../../crypto/schnorr.js"
 import type { OperationStarted, StoredProof } from "../../events/catalogue.js"
 import { newOperationId } from "../../events/ids.js"
 import { intentOf } from "../../machines/decider.js"
-import { type Proof, TokenRejected, type WalletError } from "../../model/index.js"
+import {
+  type EngineInvariant,
+  type Proof,
+  type TokenEntry as TokenEntryModel,
+  TokenRejected,
+  type WalletError,
+} from "../../model/index.js"
+import type { KeysetView } from "../../projections/mints.js"
 import { operationsOf, operationsProjection } from "../../projections/operations.js"
 import { sumAmounts as sumAmountsChecked } from "../../protocol/amount.js"
 import { feeForInputs } from "../../protocol/fees.js"
@@ -31,7 +38,7 @@ import { decodeToken } from "../../protocol/token.js"
 import { normaliseMintUrl, syncMint } from "../mints.js"
 import { keysOf } from "../outputs.js"
 import { attempt } from "../pure.js"
-import type { WalletRuntime } from "../runtime.js"
+import type { WalletRuntime, WalletView } from "../runtime.js"
 import { ifAny } from "./lists.js"
 import { activeKeysetOrFail, driveNew, outputsFor, settledOrFail } from "./shared.js"
 import { appendSwapIntent, requestSwap } from "./swap.js"
@@ -88,43 +95,69 @@ const heldByReceiveInFlight = (rt: WalletRuntime, ys: ReadonlyArray<string>) =>
     return false
   })
 
-/** Receives a token (see the module comment). */
-export const receive = (
-  rt: WalletRuntime,
-  tokenText: string,
-  walletKey: string,
-  options: ReceiveOptions = {},
-): Effect.Effect<ReceiveResult, WalletError> =>
+/** The one entry of a token a receive takes, with its mint (normalised) and unit. */
+export interface TokenEntry {
+  readonly entry: TokenEntryModel
+  readonly mintUrl: string
+  readonly unit: string
+}
+
+/** Decodes a token for a receive: one mint, at least one proof; refused as a receive refuses. */
+export const tokenEntry = (tokenText: string): Effect.Effect<TokenEntry, WalletError> =>
   Effect.gen(function* () {
     const token = yield* attempt(() => decodeToken(tokenText))
     if (token.entries.length !== 1)
       return yield* reject("multi-mint", "a token must hold proofs of exactly one mint")
     const entry = token.entries[0]!
     if (entry.proofs.length === 0) return yield* reject("empty", "the token holds no proofs")
-    const mintUrl = normaliseMintUrl(entry.mint)
-    const unit = token.unit ?? "sat"
-    const view0 = rt.view()
-    if (!view0.trusts(mintUrl, unit)) {
-      if (options.trustMint !== true)
-        return yield* reject("unknown-mint", "the token's mint is not trusted by this wallet")
-    }
-    // Learn keysets the token names that the wallet has not seen (a keyset rotation, or a new mint).
-    const unknownIds = entry.proofs.some((p) => {
-      const k = view0.keyset(p.id.toLowerCase())
-      return k === undefined && !view0.keysets(mintUrl).some((ks) => ks.id.startsWith(p.id.toLowerCase()))
-    })
-    if (unknownIds || !view0.trusts(mintUrl, unit)) yield* syncMint(rt, mintUrl, [unit])
-    const view = rt.view()
-    const mintKeysets = view.keysets(mintUrl)
+    return { entry, mintUrl: normaliseMintUrl(entry.mint), unit: token.unit ?? "sat" }
+  })
+
+/**
+ * Whether the mint's keysets must be fetched before the token can be checked: the wallet does not trust the
+ * mint for the unit yet, or the token names a keyset the wallet has not seen (a rotation, a new mint).
+ */
+export const needsKeysets = (view: WalletView, { entry, mintUrl, unit }: TokenEntry): boolean =>
+  !view.trusts(mintUrl, unit) ||
+  entry.proofs.some((p) => {
+    const lower = p.id.toLowerCase()
+    return view.keyset(lower) === undefined && !view.keysets(mintUrl).some((ks) => ks.id.startsWith(lower))
+  })
+
+/** Where a token's keysets are looked up: the wallet's view, or (a preview) the keysets a sync would leave. */
+export interface TokenKeysets {
+  readonly keyset: (id: string) => KeysetView | undefined
+  readonly keysets: (mintUrl: string) => ReadonlyArray<KeysetView>
+}
+
+/** A token's proofs as the receive spends them, their value, and the NUT-02 input fee of the swap. */
+export interface CheckedToken {
+  /** Ids resolved to the mint's full keyset ids, P2PK locks signed, `Y` computed. */
+  readonly proofs: ReadonlyArray<StoredProof>
+  readonly amount: bigint
+  readonly fee: bigint
+}
+
+/**
+ * Checks a token's proofs against `keysets` (see the module comment: keyset of THIS mint and unit, an amount
+ * the keyset signs, DLEQ, P2PK locks signed with one of `keys`, no proof twice, value above the input fee)
+ * and computes the swap's input fee. Pure; the receive and its preview (`./preview.ts`) both run it.
+ */
+export const checkTokenProofs = (
+  keysets: TokenKeysets,
+  { entry, mintUrl, unit }: TokenEntry,
+  keys: ReadonlyArray<string>,
+): Effect.Effect<CheckedToken, WalletError> =>
+  Effect.gen(function* () {
+    const mintKeysets = keysets.keysets(mintUrl)
     const proofs: StoredProof[] = []
-    const keys = [walletKey, ...(options.privateKeys ?? [])]
     for (const raw of entry.proofs) {
       const lower = raw.id.toLowerCase()
       const matches = mintKeysets.filter(
         (k) => k.id === lower || (lower.length < k.id.length && k.id.startsWith(lower)),
       )
       if (matches.length !== 1) {
-        const foreign = view.keyset(lower)
+        const foreign = keysets.keyset(lower)
         return yield* reject(
           "keyset",
           foreign !== undefined
@@ -160,9 +193,57 @@ export const receive = (
       return yield* reject("empty", "the token holds the same proof twice")
     // Checked: each amount fits u64 but their sum need not; it is refused (AmountError) before any append.
     const amount = yield* attempt(() => sumAmountsChecked(proofs.map((p) => p.amount)))
-    const fee = yield* attempt(() => feeForInputs(proofs, (id) => view.keyset(id)?.inputFeePpk))
+    const fee = yield* attempt(() => feeForInputs(proofs, (id) => keysets.keyset(id)?.inputFeePpk))
     if (fee >= amount)
       return yield* reject("fees-exceed-value", "the token is worth less than the fee to receive it")
+    return { proofs, amount, fee }
+  })
+
+/**
+ * Refuses proofs the wallet holds or held (double receive) — except proofs still `incoming` from an earlier
+ * receive of this token that ended without effect (a refusal, a crash before the request): taking them up
+ * again is how that value is not stranded, unless a receive in flight holds them. Only reads.
+ */
+export const refuseTaken = (
+  rt: WalletRuntime,
+  v: WalletView,
+  proofs: ReadonlyArray<StoredProof>,
+): Effect.Effect<void, TokenRejected | EngineInvariant> =>
+  Effect.gen(function* () {
+    const incoming = proofs.filter((p) => v.proof(p.Y)?.state === "incoming")
+    if (
+      proofs.some((p) => (v.proof(p.Y) !== undefined && v.proof(p.Y)?.state !== "incoming") || v.isSpent(p.Y))
+    )
+      return yield* reject("already-spent", "the wallet already received (or spent) proofs of this token")
+    if (
+      incoming.length > 0 &&
+      (yield* heldByReceiveInFlight(
+        rt,
+        incoming.map((p) => p.Y),
+      ))
+    )
+      return yield* reject("already-spent", "another receive of this token is in flight")
+  })
+
+/** Receives a token (see the module comment). */
+export const receive = (
+  rt: WalletRuntime,
+  tokenText: string,
+  walletKey: string,
+  options: ReceiveOptions = {},
+): Effect.Effect<ReceiveResult, WalletError> =>
+  Effect.gen(function* () {
+    const te = yield* tokenEntry(tokenText)
+    const { mintUrl, unit } = te
+    if (!rt.view().trusts(mintUrl, unit) && options.trustMint !== true)
+      return yield* reject("unknown-mint", "the token's mint is not trusted by this wallet")
+    // Learn keysets the token names that the wallet has not seen (a keyset rotation, or a new mint).
+    if (needsKeysets(rt.view(), te)) yield* syncMint(rt, mintUrl, [unit])
+    const view = rt.view()
+    const { proofs, amount, fee } = yield* checkTokenProofs(view, te, [
+      walletKey,
+      ...(options.privateKeys ?? []),
+    ])
 
     const operationId = newOperationId(rt.services.now())
     const started: Extract<OperationStarted, { kind: "receive" }> = {
@@ -181,27 +262,8 @@ export const receive = (
         const state = yield* rt.write((_, record) =>
           Effect.gen(function* () {
             const v = rt.view()
-            // Under the writer: a proof we hold or held cannot be received again (double receive) — except
-            // proofs still `incoming` from an earlier receive of this token that ended without effect (a
-            // refusal, a crash before the request): taking them up again is how that value is not stranded.
-            const incoming = proofs.filter((p) => v.proof(p.Y)?.state === "incoming")
-            if (
-              proofs.some(
-                (p) => (v.proof(p.Y) !== undefined && v.proof(p.Y)?.state !== "incoming") || v.isSpent(p.Y),
-              )
-            )
-              return yield* reject(
-                "already-spent",
-                "the wallet already received (or spent) proofs of this token",
-              )
-            if (
-              incoming.length > 0 &&
-              (yield* heldByReceiveInFlight(
-                rt,
-                incoming.map((p) => p.Y),
-              ))
-            )
-              return yield* reject("already-spent", "another receive of this token is in flight")
+            // Under the writer: a proof we hold or held cannot be received again (double receive).
+            yield* refuseTaken(rt, v, proofs)
             const fresh = proofs.filter((p) => v.proof(p.Y) === undefined)
             const keyset = yield* activeKeysetOrFail(v, mintUrl, unit)
             const outputs = yield* attempt(() => outputsFor(keyset, amount - fee, "keep"))

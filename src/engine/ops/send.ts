@@ -16,8 +16,16 @@ import { parseWellKnownSecret } from "../../crypto/nut10.js"
 import { createP2pkSecret, type LockOptions } from "../../crypto/p2pk.js"
 import type { OperationStarted, SpendingCondition } from "../../events/catalogue.js"
 import { newOperationId } from "../../events/ids.js"
-import { AmountError, EngineInvariant, InsufficientFunds, type WalletError } from "../../model/index.js"
-import type { WalletRuntime } from "../runtime.js"
+import {
+  AmountError,
+  EngineInvariant,
+  InsufficientFunds,
+  type UnknownMint,
+  type WalletError,
+} from "../../model/index.js"
+import type { KeysetView } from "../../projections/mints.js"
+import type { LiveProof } from "../../projections/proofs.js"
+import type { WalletRuntime, WalletView } from "../runtime.js"
 import { activeKeysetOrFail, driveNew, outputsFor, pickInputs, settledOrFail, tokenOf } from "./shared.js"
 import { appendSwapIntent, requestSwap } from "./swap.js"
 import { recoverSwapAdvancing } from "./swap-recovery.js"
@@ -67,46 +75,41 @@ export const send = (rt: WalletRuntime, req: SendRequest): Effect.Effect<SendRes
       Effect.gen(function* () {
         const planned = yield* rt.write((_, record) =>
           Effect.gen(function* () {
-            const view = rt.view()
-            const keyset = yield* activeKeysetOrFail(view, req.mintUrl, req.unit)
-            if (req.lock === undefined && req.forceSwap !== true) {
-              const exact = pickInputs(view, req.mintUrl, req.unit, req.amount, false)
-              if (!(exact instanceof InsufficientFunds) && exact.exact) {
-                const proofs = exact.inputs.map((p) => p.live.proof)
-                const ys = proofs.map((p) => p.Y) as [string, ...string[]]
-                const token = tokenOf(req.mintUrl, req.unit, proofs, req.memo)
-                yield* record(operationId, [
-                  { _tag: "Start", started },
-                  {
-                    _tag: "Complete",
-                    completed: {
-                      _tag: "OperationCompleted",
-                      operationId,
-                      kind: "send",
-                      amount: req.amount,
-                      fee: 0n,
-                      token,
-                    },
-                    effects: [
-                      { _tag: "ProofsReserved", operationId, ys },
-                      { _tag: "ProofsPending", operationId, ys },
-                    ],
+            const plan = yield* planSend(rt.view(), req)
+            if (plan._tag === "Offline") {
+              const proofs = plan.inputs.map((p) => p.proof)
+              const ys = proofs.map((p) => p.Y) as [string, ...string[]]
+              const token = tokenOf(req.mintUrl, req.unit, proofs, req.memo)
+              yield* record(operationId, [
+                { _tag: "Start", started },
+                {
+                  _tag: "Complete",
+                  completed: {
+                    _tag: "OperationCompleted",
+                    operationId,
+                    kind: "send",
+                    amount: req.amount,
+                    fee: 0n,
+                    token,
                   },
-                ])
-                return { _tag: "Offline" as const, token }
-              }
+                  effects: [
+                    { _tag: "ProofsReserved", operationId, ys },
+                    { _tag: "ProofsPending", operationId, ys },
+                  ],
+                },
+              ])
+              return { _tag: "Offline" as const, token }
             }
-            const sel = pickInputs(view, req.mintUrl, req.unit, req.amount, true)
-            if (sel instanceof InsufficientFunds) return yield* sel
+            const { keyset } = plan
             const sendOutputs = outputsFor(keyset, req.amount, "send").map((o) =>
               req.lock === undefined ? o : { ...o, secret: createP2pkSecret(req.lock.pubkey, req.lock) },
             )
             const state = yield* appendSwapIntent(rt, record, {
               started,
-              inputs: sel.inputs.map((p) => p.live.proof),
+              inputs: plan.inputs.map((p) => p.proof),
               before: [],
               reserve: true,
-              outputs: [...sendOutputs, ...outputsFor(keyset, sel.change, "keep")],
+              outputs: [...sendOutputs, ...outputsFor(keyset, plan.change, "keep")],
               keyset,
             })
             return { _tag: "Swap" as const, state }
@@ -128,6 +131,50 @@ export const send = (rt: WalletRuntime, req: SendRequest): Effect.Effect<SendRes
       }),
     )
   })
+
+/**
+ * How a send of `req` goes on the wallet's `view`: **offline** from unlocked proofs that add up to the amount
+ * exactly (no fee), else a **swap** whose inputs cover the amount plus their own NUT-02 input fee (`fee`),
+ * the rest (`change`) coming back as new proofs. Pure: `send` runs it under the writer, `prepareSend`
+ * (`./preview.ts`) on a read; both answer the same for the same view.
+ */
+export const planSend = (
+  view: WalletView,
+  req: Pick<SendRequest, "mintUrl" | "unit" | "amount" | "lock" | "forceSwap">,
+): Effect.Effect<SendPlan, AmountError | UnknownMint | InsufficientFunds> =>
+  Effect.gen(function* () {
+    if (req.amount <= 0n)
+      return yield* new AmountError({ reason: "zero", message: "send amount must be positive" })
+    const keyset = yield* activeKeysetOrFail(view, req.mintUrl, req.unit)
+    if (req.lock === undefined && req.forceSwap !== true) {
+      const exact = pickInputs(view, req.mintUrl, req.unit, req.amount, false)
+      if (!(exact instanceof InsufficientFunds) && exact.exact)
+        return { _tag: "Offline", inputs: exact.inputs.map((p) => p.live), keyset }
+    }
+    const sel = pickInputs(view, req.mintUrl, req.unit, req.amount, true)
+    if (sel instanceof InsufficientFunds) return yield* sel
+    return { _tag: "Swap", inputs: sel.inputs.map((p) => p.live), fee: sel.fee, change: sel.change, keyset }
+  })
+
+/** What {@link planSend} decided. */
+export type SendPlan =
+  | {
+      readonly _tag: "Offline"
+      /** Proofs adding up to the amount exactly: they become the token. */
+      readonly inputs: ReadonlyArray<LiveProof>
+      readonly keyset: KeysetView
+    }
+  | {
+      readonly _tag: "Swap"
+      /** The swap's inputs: `Σ inputs = amount + fee + change`. */
+      readonly inputs: ReadonlyArray<LiveProof>
+      /** NUT-02 input fee of `inputs`. */
+      readonly fee: bigint
+      /** What comes back to the wallet as new proofs. */
+      readonly change: bigint
+      /** The keyset the outputs are signed on. */
+      readonly keyset: KeysetView
+    }
 
 /** The catalogue's record of a P2PK lock (for history; the secrets themselves are in the intent). */
 const lockCondition = (lock: { readonly pubkey: string } & LockOptions): SpendingCondition => {
