@@ -517,7 +517,7 @@ export const runClusterSoak = async (opts: ClusterSoakOptions = {}): Promise<Clu
           .balances()
           .some((bal) => bal.reserved > 0n),
       ).length
-      const settleFailures = await settleAll(books, mintUrl)
+      const settleFailures = await settleAll(books, mintUrl, 6, 30_000)
       const kept = await keepBooks(books, mintUrl)
       const badEpochs: string[] = []
       for (const id of ids) {

@@ -208,7 +208,7 @@ export const runSoak = async (opts: SoakOptions = {}): Promise<SoakSummary> => {
     // The end: recovery on open, then settle everything with the mint reachable, then the books.
     const engine = await Engine.open({ dataDir, passphrase: PASSPHRASE, vault: INSECURE_TEST_VAULT_OPTIONS })
     try {
-      const settleFailures = await settleAll(engine, mintUrl)
+      const settleFailures = await settleAll(engine, mintUrl, 6, 30_000)
       const books = await keepBooks(engine, mintUrl)
       return {
         ok: books.ok && bugs.length === 0 && childDeaths.length === 0,
