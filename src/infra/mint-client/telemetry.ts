@@ -3,7 +3,8 @@
  * the endpoint name: never a path (quote ids live in paths), a body or a response. Metrics:
  *
  * - `corecashu_mint_calls_total{endpoint, outcome}`: finished calls; `outcome` is `ok` or the error tag.
- * - `corecashu_mint_call_duration{endpoint}`: call latency (a timer histogram, ms), retries included.
+ * - `corecashu_mint_call_duration_seconds{endpoint}`: call latency (a histogram in seconds, as Prometheus
+ *   names durations), retries and waits included.
  * - `corecashu_mint_retries_total{endpoint, kind}`: re-sends of reads, `kind` = `retry` (money POSTs are never re-sent by the client).
  * - `corecashu_mint_breaker_state{mint}`: 0 closed, 1 half-open, 2 open.
  * - `corecashu_mint_rate_limit_waits_total{mint, outcome}`: calls the rate limiter held back, `outcome` =
@@ -15,7 +16,7 @@
  *
  * @module
  */
-import { Effect, Exit, Metric } from "effect"
+import { Duration, Effect, Exit, Metric } from "effect"
 import type { MintCallError, MintEndpoint } from "../../model/index.js"
 import type { CircuitState } from "./circuit-breaker.js"
 
@@ -26,8 +27,9 @@ export const mintCallsTotal = Metric.counter("corecashu_mint_calls_total", {
 })
 
 /** Call latency by endpoint, retries and waits included. */
-export const mintCallDuration = Metric.timer("corecashu_mint_call_duration", {
-  description: "Mint call latency by endpoint",
+export const mintCallDuration = Metric.histogram("corecashu_mint_call_duration_seconds", {
+  description: "Mint call latency by endpoint, in seconds",
+  boundaries: Metric.exponentialBoundaries({ start: 0.001, factor: 2, count: 18 }),
 })
 
 /**
@@ -108,7 +110,7 @@ export const instrument =
                 ?._tag ?? "defect")
         return Effect.all([
           Metric.update(Metric.withAttributes(mintCallsTotal, { endpoint, outcome }), 1),
-          Metric.update(Metric.withAttributes(mintCallDuration, { endpoint }), duration),
+          Metric.update(Metric.withAttributes(mintCallDuration, { endpoint }), Duration.toSeconds(duration)),
           Effect.annotateCurrentSpan("outcome", outcome),
         ]).pipe(Effect.andThen(exit))
       }),
