@@ -126,6 +126,12 @@ describe("Engine nodes on JetStream: placement by rendezvous hashing", () => {
       expect(moved.length).toBeGreaterThan(0)
       expect(moved.length).toBeLessThan(16)
       for (const id of moved) expect(owners4.get(id)).toBe("node-d")
+      // node-d hosts a wallet once its epoch append was acknowledged; node-a's view of the log follows its feed,
+      // a moment later on a loaded machine.
+      await eventually(async () => {
+        for (const id of moved) if ((await ownership(a, id)).at(-1)?.nodeId !== "node-d") return false
+        return true
+      }, 5 * TTL)
       for (const id of ids) {
         const now = await ownership(a, id)
         if (moved.includes(id)) expect(now.at(-1)?.nodeId).toBe("node-d")
@@ -296,7 +302,9 @@ describe("Engine nodes on JetStream: placement by rendezvous hashing", () => {
       const sent = await sending
       expect(sent.amount).toBe(10n)
       await eventually(() => c.walletIds().includes(id) && !a.walletIds().includes(id), 10 * TTL)
-      expect(await ownership(a, id)).toStrictEqual([
+      // Read from the new owner, which indexed its own epoch append on its acknowledgement (node-a's view
+      // follows its feed, a moment later).
+      expect(await ownership(c, id)).toStrictEqual([
         { nodeId: "node-a", epoch: 1 },
         { nodeId: "node-c", epoch: 2 },
       ])
