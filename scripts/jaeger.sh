@@ -31,6 +31,10 @@ READY_TIMEOUT_S="${JAEGER_READY_TIMEOUT:-60}"
 
 say() { echo "jaeger.sh: $*" >&2; }
 
+SERVICE=jaeger
+# shellcheck source=scripts/lib/local-service.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/local-service.sh"
+
 binary_ready() {
   [ -x "$bin" ] && "$bin" version >/dev/null 2>&1
 }
@@ -91,78 +95,8 @@ install() {
   exec 9>&-
 }
 
-# Prints a free loopback port.
-free_port() {
-  node -e '
-    const s = require("node:net").createServer()
-    s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })
-  '
-}
-
-# Waits until URL answers 200 while PID lives. Exit 0 ready, 1 jaeger exited, 2 not before the deadline.
-wait_ready() {
-  local deadline_ms="$1" pid="$2" url="$3"
-  # shellcheck disable=SC2016 # JavaScript, not shell
-  URL="$url" DEADLINE_MS="$deadline_ms" PID="$pid" node -e '
-    const url = process.env.URL
-    const pid = Number(process.env.PID)
-    const deadline = Number(process.env.DEADLINE_MS)
-    const alive = () => { try { process.kill(pid, 0); return true } catch { return false } }
-    const main = async () => {
-      let last = "no answer yet"
-      while (Date.now() < deadline) {
-        if (!alive()) {
-          console.error(`jaeger.sh: jaeger exited before it was ready (pid ${pid})`)
-          return 1
-        }
-        try {
-          const res = await fetch(url, { signal: AbortSignal.timeout(2000) })
-          last = `HTTP ${res.status} ${(await res.text()).trim().slice(0, 200)}`
-          if (res.status === 200) return 0
-        } catch (e) {
-          last = String(e?.cause?.code ?? e?.message ?? e)
-        }
-        await new Promise((r) => setTimeout(r, 100))
-      }
-      console.error(`jaeger.sh: not ready: ${url}: ${last}`)
-      return 2
-    }
-    main().then((code) => process.exit(code))
-  '
-}
-
-# The pid is a jaeger of ours, started on DIR (not a reused pid).
-is_ours() {
-  local pid="$1" dir="$2"
-  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--config=$dir/"
-}
-
 stop_dir() {
-  local dir="$1"
-  [ -f "$dir/jaeger.yaml" ] || { say "$dir is not a jaeger.sh dir"; return 1; }
-  if [ -f "$dir/watchdog.pid" ]; then
-    local w
-    w="$(cat "$dir/watchdog.pid")"
-    # (not when the watchdog itself is stopping jaeger)
-    if [ "$w" != "$$" ] && [ "$w" != "${BASHPID:-}" ]; then kill "$w" 2>/dev/null || true; fi
-  fi
-  local stopped=0 pid=""
-  [ -f "$dir/jaeger.pid" ] && pid="$(cat "$dir/jaeger.pid")"
-  if [ -n "$pid" ] && is_ours "$pid" "$dir"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    stopped=1
-    local _
-    for _ in $(seq 100); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      say "jaeger $pid did not stop within 10 s of SIGTERM: SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  rm -rf "$dir"
-  echo "== jaeger: stopped $stopped server(s), removed $dir" >&2
+  stop_dir_of "$1" jaeger.yaml "--config="
 }
 
 # D/jaeger.yaml: OTLP/HTTP on $2, the query API on $3, the health check on $4; traces in memory.
@@ -253,11 +187,7 @@ start() {
       printf 'JAEGER_OTLP_URL=%s\nJAEGER_QUERY_URL=%s\nJAEGER_DIR=%s\n' \
         "http://127.0.0.1:$otlp/v1/traces" "http://127.0.0.1:$query" "$dir" >"$dir/jaeger.env"
       if [ -n "$owner" ]; then
-        # Stops jaeger (and removes the dir) once the owner exits, even if it was killed.
-        # shellcheck disable=SC2016 # expanded by the inner bash
-        setsid bash -c 'while kill -0 "$1" 2>/dev/null && [ -d "$2" ]; do sleep 1; done; [ -d "$2" ] && exec bash "$0" stop --dir "$2"' \
-          "$0" "$owner" "$dir" </dev/null >/dev/null 2>&1 &
-        echo $! >"$dir/watchdog.pid"
+        watch_owner "$0" "$owner" "$dir"
       fi
       echo "# jaeger $JAEGER_VERSION ready, dir $dir (stop: bash scripts/jaeger.sh stop --dir $dir)" >&2
       cat "$dir/jaeger.env"

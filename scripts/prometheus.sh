@@ -35,6 +35,10 @@ JOB="corecashu"
 
 say() { echo "prometheus.sh: $*" >&2; }
 
+SERVICE=prometheus
+# shellcheck source=scripts/lib/local-service.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/local-service.sh"
+
 binary_ready() {
   [ -x "$bin" ] && "$bin" --version 2>&1 | grep -q "^prometheus, version "
 }
@@ -84,78 +88,8 @@ install() {
   fi
 }
 
-# Prints a free loopback port.
-free_port() {
-  node -e '
-    const s = require("node:net").createServer()
-    s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })
-  '
-}
-
-# Waits until URL answers 200 while PID lives. Exit 0 ready, 1 prometheus exited, 2 not before the deadline.
-wait_ready() {
-  local deadline_ms="$1" pid="$2" url="$3"
-  # shellcheck disable=SC2016 # JavaScript, not shell
-  URL="$url" DEADLINE_MS="$deadline_ms" PID="$pid" node -e '
-    const url = process.env.URL
-    const pid = Number(process.env.PID)
-    const deadline = Number(process.env.DEADLINE_MS)
-    const alive = () => { try { process.kill(pid, 0); return true } catch { return false } }
-    const main = async () => {
-      let last = "no answer yet"
-      while (Date.now() < deadline) {
-        if (!alive()) {
-          console.error(`prometheus.sh: prometheus exited before it was ready (pid ${pid})`)
-          return 1
-        }
-        try {
-          const res = await fetch(url, { signal: AbortSignal.timeout(2000) })
-          last = `HTTP ${res.status} ${(await res.text()).trim().slice(0, 200)}`
-          if (res.status === 200) return 0
-        } catch (e) {
-          last = String(e?.cause?.code ?? e?.message ?? e)
-        }
-        await new Promise((r) => setTimeout(r, 100))
-      }
-      console.error(`prometheus.sh: not ready: ${url}: ${last}`)
-      return 2
-    }
-    main().then((code) => process.exit(code))
-  '
-}
-
-# The pid is a prometheus of ours, started on DIR (not a reused pid).
-is_ours() {
-  local pid="$1" dir="$2"
-  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--config.file=$dir/"
-}
-
 stop_dir() {
-  local dir="$1"
-  [ -f "$dir/prometheus.yml" ] || { say "$dir is not a prometheus.sh dir"; return 1; }
-  if [ -f "$dir/watchdog.pid" ]; then
-    local w
-    w="$(cat "$dir/watchdog.pid")"
-    # (not when the watchdog itself is stopping prometheus)
-    if [ "$w" != "$$" ] && [ "$w" != "${BASHPID:-}" ]; then kill "$w" 2>/dev/null || true; fi
-  fi
-  local stopped=0 pid=""
-  [ -f "$dir/prometheus.pid" ] && pid="$(cat "$dir/prometheus.pid")"
-  if [ -n "$pid" ] && is_ours "$pid" "$dir"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    stopped=1
-    local _
-    for _ in $(seq 100); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      say "prometheus $pid did not stop within 10 s of SIGTERM: SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  fi
-  rm -rf "$dir"
-  echo "== prometheus: stopped $stopped server(s), removed $dir" >&2
+  stop_dir_of "$1" prometheus.yml "--config.file="
 }
 
 start() {
@@ -210,11 +144,7 @@ EOF
     if [ "$status" -eq 0 ]; then
       printf 'PROMETHEUS_URL=%s\nPROMETHEUS_DIR=%s\n' "http://127.0.0.1:$port" "$dir" >"$dir/prometheus.env"
       if [ -n "$owner" ]; then
-        # Stops prometheus (and removes the dir) once the owner exits, even if it was killed.
-        # shellcheck disable=SC2016 # expanded by the inner bash
-        setsid bash -c 'while kill -0 "$1" 2>/dev/null && [ -d "$2" ]; do sleep 1; done; [ -d "$2" ] && exec bash "$0" stop --dir "$2"' \
-          "$0" "$owner" "$dir" </dev/null >/dev/null 2>&1 &
-        echo $! >"$dir/watchdog.pid"
+        watch_owner "$0" "$owner" "$dir"
       fi
       echo "# $("$bin" --version 2>&1 | head -n 1) ready, scraping $target, dir $dir (stop: bash scripts/prometheus.sh stop --dir $dir)" >&2
       cat "$dir/prometheus.env"
