@@ -65,6 +65,7 @@ import {
 } from "./health.js"
 import { hooksOf, newWallet, registerEngine, walletRuntime } from "./internal.js"
 import { walletPrivateKey } from "./keys.js"
+import { logAppended } from "./log-events.js"
 import { makeMintCache, mintCachesEnabled } from "./mint-cache.js"
 import { placementOf } from "./placement.js"
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions, type EngineServices, WalletRuntime } from "./runtime.js"
@@ -588,13 +589,15 @@ export class Engine {
       this.#rebalanceAgain = true
       return
     }
-    this.#rebalancing = Effect.runPromise(Effect.ignore(this.#rebalance())).finally(() => {
-      this.#rebalancing = undefined
-      if (this.#rebalanceAgain) {
-        this.#rebalanceAgain = false
-        this.#kickRebalance()
-      }
-    })
+    this.#rebalancing = Effect.runPromise(this.#services.observe(Effect.ignore(this.#rebalance()))).finally(
+      () => {
+        this.#rebalancing = undefined
+        if (this.#rebalanceAgain) {
+          this.#rebalanceAgain = false
+          this.#kickRebalance()
+        }
+      },
+    )
   }
 
   /**
@@ -781,12 +784,13 @@ export class Engine {
       yield* runner
         .awaitSequence(r.lastSequence)
         .pipe(Effect.mapError((e) => new EngineInvariant({ message: `projections failed (${e._tag})` })))
+      yield* logAppended(walletId, events)
       const rt = new WalletRuntime(walletId, mnemonicToSeed(mnemonic), self.#services, r.streamVersion)
       if (tenure !== undefined) yield* tenure.start(rt)
       const wallet = self.#newWallet(rt)
       yield* self.#host(walletId, wallet)
       return wallet
-    })
+    }).pipe(self.#services.observe)
   }
 
   /**
@@ -818,7 +822,9 @@ export class Engine {
       // One takeover per wallet at a time: a second call joins the first.
       let attempt = self.#acquiring.get(id)
       if (attempt === undefined) {
-        const started = Effect.runPromise(self.#takeOver(id)).finally(() => self.#acquiring.delete(id))
+        const started = Effect.runPromise(self.#services.observe(self.#takeOver(id))).finally(() =>
+          self.#acquiring.delete(id),
+        )
         self.#acquiring.set(id, started)
         attempt = started
       }

@@ -131,6 +131,11 @@ describe("an engine run's logs", () => {
     expect(completed.every((r) => r.level === "info")).toBe(true)
     expect(records.some((r) => r.msg === "operation.started" && r.operationId === q.operationId)).toBe(true)
     expect(records.some((r) => r.msg === "wallet.appended" && r.level === "trace")).toBe(true)
+    // Engine-level calls (creation) log through the same sink, not Effect's default logger.
+    expect(records.filter((r) => r.msg === "wallet.created").map((r) => r.walletId)).toEqual([
+      "log-alice",
+      "log-bob",
+    ])
     expect(records.some((r) => r.msg === "mint.trusted" && r.mint === new URL(mint.baseUrl).origin)).toBe(
       true,
     )
